@@ -18,7 +18,7 @@ from pathlib import Path
 
 from store import schema
 from store.files import new_build
-from store.schema import TABLES, Column, Table
+from store.schema import SURVEYS, TABLES, Column, Table
 
 MAX_PROBLEMS = 20
 NOW = object()  # placeholder for the import's clock among a check's parameters
@@ -263,11 +263,13 @@ def _row_checks(source: Source) -> list[tuple]:
         if col.not_future:
             checks.append((file, c, "date in the future ({value})",
                            f"SELECT _row, {raw} FROM {view} WHERE {c} > CAST(? AS {col.sql_type})", [NOW]))
-    for sql, reason in source.table.checks:
-        if {"survey", "score"} <= source.mapping.keys():
-            checks.append((file, "", reason + ": survey '{value}'",
-                           f"SELECT _row, _raw_survey || ', score ' || _raw_score FROM {view} "
-                           f"WHERE survey IS NOT NULL AND score IS NOT NULL AND NOT ({sql})", []))
+    if source.table is schema.FEEDBACK and "survey" in source.mapping:
+        checks.append((file, "survey", f"unknown survey '{{value}}' (expected one of {', '.join(SURVEYS)})",
+                       f"SELECT _row, _raw_survey FROM {view} WHERE survey NOT IN ?", [list(SURVEYS)]))
+        for survey, (low, high) in SURVEYS.items():
+            checks.append((file, "score", f"{{value}} is out of range for {survey} ({low}–{high})",
+                           f"SELECT _row, _raw_score FROM {view} WHERE survey = ? AND score NOT BETWEEN ? AND ?",
+                           [survey, low, high]))
     key = [k for k in source.table.primary_key if k in source.mapping]
     if key == list(source.table.primary_key):
         cols = ", ".join(key)

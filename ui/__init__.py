@@ -1,0 +1,1 @@
+"""Streamlit glue shared by the pages (kpis/ and store/ never import streamlit)."""
