@@ -171,3 +171,10 @@ def customer_attributes(con) -> list[str]:
     """Customer columns beyond the declared ones: segment, plan…"""
     cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE customers)").fetchall()]
     return [c for c in cols if c not in CUSTOMERS.names]
+
+
+def finish_build(con) -> None:
+    """Derived tables every build carries, rebuilt by every import and demo (customer_value)."""
+    from kpis.sources import materialize  # kpis owns the definition; imported late to avoid a cycle
+
+    materialize(con)

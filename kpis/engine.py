@@ -1,0 +1,223 @@
+"""Evaluating declared KPIs against a database: one value, a comparison table, a series."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import ibis
+import pandas as pd
+
+from kpis.catalog import REGISTRY
+from kpis.periods import Period, period_range
+from kpis.registry import Derived, Measure, Query, Ratio
+from kpis.scope import Scope, Segment
+from kpis.sources import NO_ORDERS, TIERS, base_tables
+from store.files import current_file, db_path
+from store.schema import customer_attributes, read_metadata
+
+FIXED_FILTERS = ("acquisition_channel", "region", "cohort", "value_tier")
+
+
+class KPIError(ValueError):
+    """A request the catalog cannot answer: unknown KPI, period, filter or value."""
+
+
+class Database:
+    """A read-only view of one database build; safe to share across threads (a cursor per thread)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str = ""):
+        self.con, self.name = con, name
+        self._local = threading.local()
+        self.metadata = read_metadata(self.cursor())
+        self.attributes = tuple(customer_attributes(self.cursor()))
+        self.tables = base_tables(self.attributes)
+        last = self.cursor().execute("SELECT max(ordered_at) FROM orders").fetchone()[0]
+        self.data_end: date | None = last.date() if last else None
+        self._values: dict[str, tuple[str, ...]] = {}
+        self._sql_cache: dict = {}
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        if not hasattr(self._local, "cursor"):
+            self._local.cursor = self.con.cursor()
+        return self._local.cursor
+
+    def sql(self, expr: ibis.Expr) -> str:
+        return ibis.to_sql(expr, dialect=self.dialect)
+
+    def row(self, expr: ibis.Expr) -> dict:
+        """Run a one-row expression; return its columns as plain Python values."""
+        cur = self.cursor().execute(self.sql(expr))
+        names = [d[0] for d in cur.description]
+        return {n: _plain(v) for n, v in zip(names, cur.fetchone() or [None] * len(names), strict=True)}
+
+    def frame(self, expr: ibis.Expr) -> pd.DataFrame:
+        return self.cursor().execute(self.sql(expr)).df()
+
+    def filter_values(self, name: str) -> tuple[str, ...]:
+        """Known values of a customer filter (cached)."""
+        if name not in self._values:
+            if name == "value_tier":
+                self._values[name] = tuple(t for t, _, _ in TIERS) + (NO_ORDERS,)
+            else:
+                c = self.tables["customers"]
+                values = self.frame(c.select(value=c[name]).distinct().order_by("value"))["value"]
+                self._values[name] = tuple(str(v) for v in values if v is not None)
+        return self._values[name]
+
+
+def connect(path=None) -> Database:
+    """Open the current build read-only (path, else $EMPTYCHAIR_DB, else data/emptychair.duckdb)."""
+    build = current_file(db_path(path))
+    return Database(duckdb.connect(str(build), read_only=True), name=str(build))
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return value
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    return tuple(str(v) for v in (value if isinstance(value, list | tuple | set) else [value]))
+
+
+def segment(db: Database, filters: dict) -> Segment:
+    """Validate filters: unknown names or values are errors, never ignored."""
+    allowed = FIXED_FILTERS + db.attributes
+    columns, cohorts, tiers = {}, (), ()
+    for name, value in filters.items():
+        if value is None or value == [] or value == ():
+            continue
+        if name not in allowed:
+            raise KPIError(f"unknown filter '{name}': use one of {', '.join(allowed)}")
+        values = _as_tuple(value)
+        if name == "cohort":
+            try:
+                cohorts = tuple(Period.parse(v) for v in values)
+            except ValueError as error:
+                raise KPIError(f"filter cohort: {error}") from None
+            continue
+        known = db.filter_values(name)
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            shown = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+            raise KPIError(f"unknown value {', '.join(map(repr, unknown))} for filter '{name}': known values {shown}")
+        if name == "value_tier":
+            tiers = values
+        else:
+            columns[name] = values
+    return Segment(columns, cohorts, tiers)
+
+
+def _period(period) -> Period:
+    try:
+        return Period.parse(period)
+    except ValueError as error:
+        raise KPIError(str(error)) from None
+
+
+def _needed(keys) -> list[str]:
+    """The keys and, recursively, their inputs, inputs first."""
+    order: list[str] = []
+
+    def visit(key):
+        if key not in REGISTRY:
+            raise KPIError(f"unknown KPI '{key}': see kpis.REGISTRY")
+        for dep in REGISTRY[key].inputs:
+            visit(dep)
+        if key not in order:
+            order.append(key)
+
+    for key in keys:
+        visit(key)
+    return order
+
+
+def _evaluate_scope(db: Database, keys, scope: Scope) -> dict[str, float | int | None]:
+    """Every requested KPI for one scope: measures of a source in one query, the rest in order."""
+    order = _needed(keys)
+    values: dict = {}
+    by_source = defaultdict(list)
+    for key in order:
+        if isinstance(REGISTRY[key].compute, Measure):
+            by_source[REGISTRY[key].compute.source].append(key)
+    relations = {"orders": lambda: scope.orders, "acquired": lambda: scope.acquired, "spend": lambda: scope.spend}
+    for source, members in by_source.items():
+        relation = relations[source]()
+        if relation is None:
+            values.update(dict.fromkeys(members))
+            continue
+        values.update(db.row(relation.aggregate(**{k: REGISTRY[k].compute.expr(relation) for k in members})))
+    for key in order:
+        compute = REGISTRY[key].compute
+        if isinstance(compute, Query):
+            expr = compute.expr(scope)
+            values[key] = None if expr is None else db.row(expr)["value"]
+        elif isinstance(compute, Ratio):
+            num, den = values[compute.numerator], values[compute.denominator]
+            values[key] = None if num is None or not den else num / den
+        elif isinstance(compute, Derived):
+            args = [values[k] for k in compute.inputs]
+            values[key] = None if any(a is None for a in args) else compute.fn(*args)
+    return {k: _plain(values[k]) for k in keys}
+
+
+def _scope(db: Database, period, filters: dict, params: dict | None) -> Scope:
+    if db.data_end is None:
+        raise KPIError("the database has no orders")
+    return Scope(db.tables, _period(period), segment(db, filters), db.data_end, params or {})
+
+
+def evaluate(db: Database, key: str, period, params: dict | None = None, **filters):
+    """One KPI for one period and segment; None where it is undefined (no customers, cohort too young…)."""
+    return _evaluate_scope(db, [key], _scope(db, period, filters, params))[key]
+
+
+def evaluate_many(db: Database, keys, period, params: dict | None = None, **filters) -> dict:
+    """Several KPIs for one period and segment, sharing queries."""
+    return _evaluate_scope(db, list(keys), _scope(db, period, filters, params))
+
+
+def compare(db: Database, keys, period, params: dict | None = None, **filters) -> pd.DataFrame:
+    """Each KPI now, in the previous period and a year earlier, with the deltas."""
+    now = _scope(db, period, filters, params)
+    rows = {name: _evaluate_scope(db, list(keys), Scope(db.tables, p, now.segment, now.data_end, now.params))
+            for name, p in (("value", now.period), ("previous", now.period.previous()),
+                            ("year_ago", now.period.year_ago()))}
+    table = pd.DataFrame({name: pd.Series([v[k] for k in keys], index=list(keys), dtype=object)
+                          for name, v in rows.items()})
+    for ref in ("previous", "year_ago"):
+        table[f"delta_{ref}"] = [None if v is None or r is None else v - r
+                                 for v, r in zip(table["value"], table[ref], strict=True)]
+    table.index.name = "kpi"
+    return table
+
+
+def series(db: Database, key: str, first, last, grain: str = "month", params: dict | None = None,
+           **filters) -> pd.DataFrame:
+    """The KPI for every period of the grain from `first` to `last`: columns period, start, value."""
+    start = _scope(db, first, filters, params)
+    try:
+        periods = period_range(_period(first), _period(last), grain)
+    except ValueError as error:
+        raise KPIError(str(error)) from None
+    values = [_evaluate_scope(db, [key], Scope(db.tables, p, start.segment, start.data_end, start.params))[key]
+              for p in periods]
+    return pd.DataFrame({"period": [str(p) for p in periods], "start": [p.start for p in periods],
+                         "value": values})
+
+
+def path_of(db: Database) -> Path:
+    return Path(db.name)
