@@ -9,3 +9,7 @@ __all__ = [
     "KPI", "REGISTRY", "Database", "Group", "KPIError", "Period", "Unit", "compare", "connect", "evaluate",
     "evaluate_many", "series",
 ]
+
+from kpis.tables import cohort_retention, concentration_curve, value_deciles  # noqa: E402
+
+__all__ += ["cohort_retention", "concentration_curve", "value_deciles"]

@@ -173,3 +173,43 @@ def test_filter_values_are_never_pasted_into_sql(db):
     # A value that would break out of a pasted string literal is just an unknown value.
     with pytest.raises(kpis.KPIError, match="unknown value"):
         kpis.evaluate(db, "revenue", "2023", region="FR' OR '1'='1")
+
+
+def test_cohort_retention_matrix(db):
+    matrix = kpis.cohort_retention(db, "2023-01", "2023-02").set_index(["cohort", "age"])
+    # 2023-01 cohort (c01 c02 c03): all active at age 0; c01 alone in Feb (1) and Mar (2), then again in
+    # Jan 2024 (12); nobody in between. Observable up to Dec 2024: ages 0..23.
+    jan = matrix.loc["2023-01"]
+    assert list(jan.index) == list(range(24))
+    assert list(jan["active"]) == [3, 1, 1] + [0] * 9 + [1] + [0] * 11
+    assert jan["rate"].iloc[1] == pytest.approx(1 / 3) and set(jan["customers"]) == {3}
+    # 2023-02 cohort (c04 c05): c04 back in Apr 2023 (age 2) and Feb 2024 (age 12).
+    feb = matrix.loc["2023-02"]
+    assert feb.loc[2, "rate"] == 0.5 and feb.loc[12, "rate"] == 0.5 and feb.loc[1, "rate"] == 0.0
+    assert set(matrix.index.get_level_values("cohort")) == {"2023-01", "2023-02"}
+
+
+def test_cohort_retention_follows_filters(db):
+    matrix = kpis.cohort_retention(db, "2023-01", "2023-01", region="FR")  # c01, c03
+    assert matrix.loc[matrix["age"] == 0, "customers"].item() == 2
+    assert matrix.loc[matrix["age"] == 12, "rate"].item() == 0.5
+
+
+def test_value_deciles_over_lifetime(db):
+    deciles = kpis.value_deciles(db)
+    # 20 buyers, 2 per decile. Lifetime revenue 3385 (1835 in 2023 + 1550 in 2024).
+    # Decile 1: c06 900 + c01 350 = 1250 → 1250 / 3385; decile 10: c20 30 + c14 20 = 50.
+    assert list(deciles["customers"]) == [2] * 10
+    assert deciles["revenue"].iloc[0] == 1250.0 and deciles["revenue"].iloc[-1] == 50.0
+    assert deciles["revenue_share"].iloc[0] == pytest.approx(1250 / 3385)
+    assert deciles["cumulative_revenue_share"].iloc[-1] == pytest.approx(1.0)
+    assert deciles["revenue_per_customer"].iloc[0] == 625.0
+
+
+def test_concentration_curve(db):
+    curve = kpis.concentration_curve(db, points=10)
+    # Top 20% = c06 c01 c10 c19: (900 + 350 + 300 + 260) / 3385.
+    assert curve["top_customer_share"].iloc[2] == pytest.approx(0.2)
+    assert curve["revenue_share"].iloc[2] == pytest.approx(1810 / 3385)
+    assert (curve.iloc[0] == 0).all() and curve["revenue_share"].iloc[-1] == pytest.approx(1.0)
+    assert curve["revenue_share"].is_monotonic_increasing

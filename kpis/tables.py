@@ -1,0 +1,79 @@
+"""Table-valued indicators: the cohort retention matrix, value deciles and the concentration curve."""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from kpis.engine import Database, _scope
+from kpis.periods import Period
+
+
+def cohort_retention(db: Database, first_cohort=None, last_cohort=None, **filters) -> pd.DataFrame:
+    """Share of each acquisition-month cohort active in each month since acquisition.
+
+    Columns: cohort ("2024-03"), age (0 = the acquisition month), customers (cohort size),
+    active (cohort customers with an order that month), rate = active / customers.
+    """
+    c = _scope(db, db.data_end.strftime("%Y-%m"), filters, None).customers  # the segment; period unused
+    if first_cohort:
+        c = c.filter(c.acquired_at >= Period.parse(first_cohort).start)
+    if last_cohort:
+        c = c.filter(c.acquired_at < Period.parse(last_cohort).end)
+    c = c.select("customer_id", cohort=c.acquired_at.truncate("M"))
+    sizes = c.group_by("cohort").aggregate(customers=c.count())
+    o = db.tables["orders"].join(c, "customer_id")
+    month = o.ordered_at.truncate("M").cast("date")
+    o = o.mutate(age=(month.year() - o.cohort.year()) * 12 + month.month() - o.cohort.month())
+    active = o.filter(o.age >= 0).group_by(["cohort", "age"]).aggregate(active=o.customer_id.nunique())
+    table = active.join(sizes, "cohort").order_by(["cohort", "age"])
+    frame = db.frame(table.select("cohort", "age", "customers", "active"))
+    frame["cohort"] = pd.to_datetime(frame["cohort"]).dt.strftime("%Y-%m")
+    # Every observable cell, zeros included: ages 0 .. months from the cohort to the data's last month.
+    last = db.data_end.year * 12 + db.data_end.month
+    cells = [(cohort, age, size) for cohort, size in frame.groupby("cohort")["customers"].first().items()
+             for age in range(last - (int(cohort[:4]) * 12 + int(cohort[5:])) + 1)]
+    full = pd.DataFrame(cells, columns=["cohort", "age", "customers"])
+    full = full.merge(frame[["cohort", "age", "active"]], on=["cohort", "age"], how="left")
+    full["active"] = full["active"].fillna(0).astype("int64")
+    full["rate"] = full["active"] / full["customers"]
+    return full
+
+
+def _ranked_buyers(db: Database, period, buckets: int, filters: dict) -> pd.DataFrame:
+    """Buyers ranked by revenue (in the period, or over their lifetime) cut into equal-size buckets."""
+    if period is None:  # lifetime: every order up to the end of the data's last year
+        o = _scope(db, db.data_end.strftime("%Y"), filters, None).orders_to_date
+    else:
+        o = _scope(db, period, filters, None).orders
+    per = o.group_by("customer_id").aggregate(
+        revenue=o.revenue.cast("float64").sum(), margin=(o.revenue - o.cost).cast("float64").sum()
+    )
+    per = per.mutate(bucket=ibis.ntile(buckets).over(order_by=[ibis.desc("revenue"), "customer_id"]) + 1)
+    grouped = per.group_by("bucket").aggregate(
+        customers=per.count(), revenue=per.revenue.sum(), margin=per.margin.sum()
+    ).order_by("bucket")
+    frame = db.frame(grouped)
+    total_customers, total_revenue = frame["customers"].sum(), frame["revenue"].sum()
+    frame["customer_share"] = frame["customers"].cumsum() / total_customers
+    frame["revenue_share"] = frame["revenue"] / total_revenue if total_revenue else None
+    frame["cumulative_revenue_share"] = frame["revenue"].cumsum() / total_revenue if total_revenue else None
+    return frame
+
+
+def value_deciles(db: Database, period=None, **filters) -> pd.DataFrame:
+    """Buyers in ten equal groups by revenue, decile 1 the most valuable: size, revenue, margin, shares."""
+    frame = _ranked_buyers(db, period, 10, filters).rename(columns={"bucket": "decile"})
+    frame["revenue_per_customer"] = frame["revenue"] / frame["customers"]
+    return frame[["decile", "customers", "revenue", "margin", "revenue_per_customer", "revenue_share",
+                  "cumulative_revenue_share"]]
+
+
+def concentration_curve(db: Database, period=None, points: int = 100, **filters) -> pd.DataFrame:
+    """The Lorenz-style curve read as "the top x% of customers bring y% of revenue" (x, y from 0 to 1)."""
+    frame = _ranked_buyers(db, period, points, filters)
+    curve = frame[["customer_share", "cumulative_revenue_share"]].rename(
+        columns={"customer_share": "top_customer_share", "cumulative_revenue_share": "revenue_share"}
+    )
+    return pd.concat([pd.DataFrame({"top_customer_share": [0.0], "revenue_share": [0.0]}), curve],
+                     ignore_index=True)
