@@ -6,6 +6,7 @@ import ibis
 
 from kpis.registry import KPI, Derived, Group, Measure, Query, Ratio, Unit, build_registry
 from kpis.scope import Scope
+from kpis.voice.declarations import VOICE_KPIS
 
 EQUITY, VOLUME = Group.EQUITY, Group.VOLUME
 TOP_SHARE = 0.15  # default share of customers in top_customer_share (one retail study: 15% bring 60%)
@@ -28,10 +29,13 @@ def _retention(s: Scope):
 
 
 def _repeat_purchase(s: Scope):
-    buyers = s.orders.select("customer_id").distinct()
-    history = s.orders_to_date.semi_join(buyers, "customer_id")
-    counts = history.group_by("customer_id").aggregate(n=history.count())
-    return counts.aggregate(value=_share((counts.n >= 2).sum(), counts.count()))
+    o = s.orders
+    per = o.group_by("customer_id").aggregate(n=o.count())
+    first = s.tables["customer_value"].select("customer_id", "first_order")
+    j = per.join(first, "customer_id")
+    # "at least two orders so far" = two in the period, or a first order before it (no full-history scan)
+    returning = (j.n >= 2) | (j.first_order < s.period.start)
+    return j.aggregate(value=_share(returning.cast("int64").sum(), j.count()))
 
 
 def _repeat_90d(s: Scope):
@@ -165,4 +169,4 @@ CATALOG = [
         Unit.CURRENCY, False, VOLUME, Ratio("cost_of_sales", "orders")),
 ]
 
-REGISTRY = build_registry(CATALOG)
+REGISTRY = build_registry(CATALOG + VOICE_KPIS)  # voice of the customer: kpis/voice/declarations.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from store.files import current_file, db_path
 from store.schema import customer_attributes, read_metadata
 
 FIXED_FILTERS = ("acquisition_channel", "region", "cohort", "value_tier")
+_POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kpis")
 
 
 class KPIError(ValueError):
@@ -153,7 +155,8 @@ def _evaluate_scope(db: Database, keys, scope: Scope) -> dict[str, float | int |
     for key in order:
         if isinstance(REGISTRY[key].compute, Measure):
             by_source[REGISTRY[key].compute.source].append(key)
-    relations = {"orders": lambda: scope.orders, "acquired": lambda: scope.acquired, "spend": lambda: scope.spend}
+    relations = {"orders": lambda: scope.orders, "acquired": lambda: scope.acquired, "spend": lambda: scope.spend,
+                 "feedback": lambda: scope.feedback}
     for source, members in by_source.items():
         relation = relations[source]()
         if relation is None:
@@ -174,9 +177,20 @@ def _evaluate_scope(db: Database, keys, scope: Scope) -> dict[str, float | int |
     return {k: _plain(values[k]) for k in keys}
 
 
+def touchpoints(db: Database) -> tuple[str, ...]:
+    """Journey steps found in the feedback table (cached)."""
+    if "feedback.touchpoint" not in db._values:  # a key no customer attribute can take
+        rows = db.cursor().execute("SELECT DISTINCT touchpoint FROM feedback ORDER BY 1").fetchall()
+        db._values["feedback.touchpoint"] = tuple(str(r[0]) for r in rows if r[0] is not None)
+    return db._values["feedback.touchpoint"]
+
+
 def _scope(db: Database, period, filters: dict, params: dict | None) -> Scope:
     if db.data_end is None:
         raise KPIError("the database has no orders")
+    touchpoint = (params or {}).get("touchpoint")
+    if touchpoint is not None and touchpoint not in touchpoints(db):
+        raise KPIError(f"unknown touchpoint {touchpoint!r}: known touchpoints {', '.join(touchpoints(db)) or 'none'}")
     return Scope(db.tables, _period(period), segment(db, filters), db.data_end, params or {})
 
 
@@ -193,9 +207,12 @@ def evaluate_many(db: Database, keys, period, params: dict | None = None, **filt
 def compare(db: Database, keys, period, params: dict | None = None, **filters) -> pd.DataFrame:
     """Each KPI now, in the previous period and a year earlier, with the deltas."""
     now = _scope(db, period, filters, params)
-    rows = {name: _evaluate_scope(db, list(keys), Scope(db.tables, p, now.segment, now.data_end, now.params))
-            for name, p in (("value", now.period), ("previous", now.period.previous()),
-                            ("year_ago", now.period.year_ago()))}
+    periods = {"value": now.period, "previous": now.period.previous(), "year_ago": now.period.year_ago()}
+    # The three periods run side by side, each on its own cursor (DuckDB releases the GIL while it works).
+    jobs = {name: _POOL.submit(_evaluate_scope, db, list(keys),
+                               Scope(db.tables, p, now.segment, now.data_end, now.params))
+            for name, p in periods.items()}
+    rows = {name: job.result() for name, job in jobs.items()}
     table = pd.DataFrame({name: pd.Series([v[k] for k in keys], index=list(keys), dtype=object)
                           for name, v in rows.items()})
     for ref in ("previous", "year_ago"):
