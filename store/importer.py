@@ -94,10 +94,10 @@ def import_files(
             source = Source(TABLES[name], path, _kind(path))
             problems += _stage(con, source)
             sources[name] = source
+        total = len(problems)
         if not problems:
-            problems = _validate(con, sources, now)
+            problems, total = _validate(con, sources, now, max_problems)
         if problems:
-            total = len(problems)
             shown = sorted(problems, key=lambda p: (p.file, p.row))[:max_problems]
             raise ImportRejected(_with_lines(shown, sources), total)
 
@@ -198,46 +198,53 @@ def _map_header(source: Source, header: list[str]) -> list[Problem]:
     return problems
 
 
-def _parse(column: Column, raw: str) -> str:
-    """SQL turning a raw column into the declared type; NULL where it cannot."""
-    text = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
+def _parse(column: Column, raw: str, raw_type: str) -> str:
+    """SQL turning a staged column into the declared type; NULL where it cannot."""
+    if raw_type == column.sql_type:  # Parquet already typed as declared
+        return raw
+    text = f"NULLIF(TRIM({raw}), '')" if raw_type == "VARCHAR" else raw
     if column.sql_type == "VARCHAR":
-        return text
+        return f"CAST({text} AS VARCHAR)"
     if column.sql_type == "TIMESTAMP":
         return f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
     if column.name == "month":  # '2024-03' or any date within the month
-        return f"date_trunc('month', COALESCE(TRY_CAST({text} AS DATE), TRY_CAST({text} || '-01' AS DATE)))"
+        return (f"date_trunc('month', COALESCE(TRY_CAST({text} AS DATE), "
+                f"TRY_CAST(CAST({text} AS VARCHAR) || '-01' AS DATE)))")
     if column.sql_type == "SMALLINT":
         return (f"CASE WHEN TRY_CAST({text} AS DOUBLE) = round(TRY_CAST({text} AS DOUBLE)) "
                 f"THEN TRY_CAST(TRY_CAST({text} AS DOUBLE) AS SMALLINT) END")
     return f"TRY_CAST({text} AS {column.sql_type})"
 
 
-def _typed(source: Source) -> str:
-    """SELECT of the staged file with declared columns typed, plus _row and raw text of each."""
+def _typed(source: Source, raw_types: dict[str, str]) -> str:
+    """One pass over the staged file: _row, each declared column typed, and whether its cell was empty."""
     parts = ["rowid + 1 AS _row"]
     for col in source.table.columns:
         if col.name in source.mapping:
             raw = f"c{source.mapping[col.name]}"
-            parts += [f"{_parse(col, raw)} AS {col.name}",
-                      f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '') AS _raw_{col.name}"]
+            empty = f"NULLIF(TRIM({raw}), '') IS NULL" if raw_types[raw] == "VARCHAR" else f"{raw} IS NULL"
+            parts += [f"{_parse(col, raw, raw_types[raw])} AS {col.name}", f"{empty} AS _empty_{col.name}"]
     parts += [f'c{position} AS "{name}"' for name, position in source.attributes.items()]
     return f"SELECT {', '.join(parts)} FROM {source.raw}"
 
 
-def _validate(con, sources: dict[str, Source], now: datetime) -> list[Problem]:
-    """Every row check of every file, then the checks across files."""
+def _validate(con, sources: dict[str, Source], now: datetime, limit: int) -> tuple[list[Problem], int]:
+    """Every row check of every file, then the checks across files: (first problems of each, total)."""
     for source in sources.values():
-        con.execute(f"CREATE TEMP VIEW typed_{source.table.name} AS {_typed(source)}")
+        raw_types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {source.raw})").fetchall())
+        con.execute(f"CREATE TEMP TABLE typed_{source.table.name} AS {_typed(source, raw_types)}")
     checks = []
     for source in sources.values():
         checks += _row_checks(source)
     checks += _cross_checks(sources)
-    problems = []
+    problems, total = [], 0
     for file, column, reason, sql, params in checks:
-        rows = con.execute(sql, [now if p is NOW else p for p in params]).fetchall()
-        problems += [Problem(file, row, column, reason.format(value=_short(value))) for row, value in rows]
-    return problems
+        # Each check keeps its first `limit` rows and counts the rest, so a file of errors stays cheap.
+        rows = con.execute(f"SELECT *, count(*) OVER () FROM ({sql}) ORDER BY 1 LIMIT ?",
+                           [now if p is NOW else p for p in params] + [limit]).fetchall()
+        total += rows[0][2] if rows else 0
+        problems += [Problem(file, row, column, reason.format(value=_short(value))) for row, value, _ in rows]
+    return problems, total
 
 
 def _short(value) -> str:
@@ -247,60 +254,60 @@ def _short(value) -> str:
 
 def _row_checks(source: Source) -> list[tuple]:
     """(file, column, reason, SQL giving (_row, value), params) for each check of one file."""
-    file, view, checks = source.path.name, f"typed_{source.table.name}", []
+    file, typed, checks = source.path.name, f"typed_{source.table.name}", []
     for col in source.table.columns:
         if col.name not in source.mapping:
             continue
-        c, raw = col.name, f"_raw_{col.name}"
+        c = col.name
+        as_written = (f"CAST(r.c{source.mapping[c]} AS VARCHAR) FROM {typed} t "
+                      f"JOIN {source.raw} r ON r.rowid = t._row - 1")  # the cell as written, for the message
         if not col.nullable and col.default is None and col.name != "acquired_at":  # those get filled
-            checks.append((file, c, "empty value", f"SELECT _row, NULL FROM {view} WHERE {raw} IS NULL", []))
+            checks.append((file, c, "empty value", f"SELECT _row, NULL FROM {typed} WHERE _empty_{c}", []))
         if col.sql_type != "VARCHAR":
             hint = TYPE_NAMES.get(col.sql_type, col.sql_type.lower())
             checks.append((file, c, f"cannot read '{{value}}' as {hint}",
-                           f"SELECT _row, {raw} FROM {view} WHERE {raw} IS NOT NULL AND {c} IS NULL", []))
+                           f"SELECT t._row, {as_written} WHERE NOT t._empty_{c} AND t.{c} IS NULL", []))
         if col.minimum is not None:
             checks.append((file, c, "negative amount ({value})",
-                           f"SELECT _row, {raw} FROM {view} WHERE {c} < {col.minimum}", []))
+                           f"SELECT t._row, {as_written} WHERE t.{c} < {col.minimum}", []))
         if col.not_future:
             checks.append((file, c, "date in the future ({value})",
-                           f"SELECT _row, {raw} FROM {view} WHERE {c} > CAST(? AS {col.sql_type})", [NOW]))
+                           f"SELECT t._row, {as_written} WHERE t.{c} > CAST(? AS {col.sql_type})", [NOW]))
     if source.table is schema.FEEDBACK and "survey" in source.mapping:
         checks.append((file, "survey", f"unknown survey '{{value}}' (expected one of {', '.join(SURVEYS)})",
-                       f"SELECT _row, _raw_survey FROM {view} WHERE survey NOT IN ?", [list(SURVEYS)]))
+                       f"SELECT _row, survey FROM {typed} WHERE survey NOT IN ?", [list(SURVEYS)]))
         for survey, (low, high) in SURVEYS.items():
             checks.append((file, "score", f"{{value}} is out of range for {survey} ({low}–{high})",
-                           f"SELECT _row, _raw_score FROM {view} WHERE survey = ? AND score NOT BETWEEN ? AND ?",
+                           f"SELECT _row, score FROM {typed} WHERE survey = ? AND score NOT BETWEEN ? AND ?",
                            [survey, low, high]))
     key = [k for k in source.table.primary_key if k in source.mapping]
     if key == list(source.table.primary_key):
         cols = ", ".join(key)
         checks.append((file, cols, "duplicate {value}",
-                       f"SELECT _row, concat_ws(' / ', {cols}) FROM (SELECT _row, {cols}, "
-                       f"count(*) OVER (PARTITION BY {cols}) AS n FROM {view} "
-                       f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in key)}) WHERE n > 1", []))
+                       f"SELECT _row, concat_ws(' / ', {cols}) FROM {typed} SEMI JOIN ("
+                       f"SELECT {cols} FROM {typed} WHERE {' AND '.join(f'{k} IS NOT NULL' for k in key)} "
+                       f"GROUP BY ALL HAVING count(*) > 1) USING ({cols})", []))
     return checks
 
 
 def _cross_checks(sources: dict[str, Source]) -> list[tuple]:
     """Customer ids must be known (from the customers file, else from orders); each customer gets a date."""
-    if "customers" in sources:
-        known, known_from = "SELECT customer_id FROM typed_customers", sources["customers"].path.name
-    else:
-        known, known_from = "SELECT customer_id FROM typed_orders", sources["orders"].path.name
+    known_table = "typed_customers" if "customers" in sources else "typed_orders"
+    known_from = sources["customers" if "customers" in sources else "orders"].path.name
     checks = [
         (sources[name].path.name, "customer_id", f"unknown customer '{{value}}' (not in {known_from})",
-         f"SELECT _row, customer_id FROM typed_{name} WHERE customer_id IS NOT NULL "
-         f"AND customer_id NOT IN ({known})", [])
+         f"SELECT _row, customer_id FROM typed_{name} ANTI JOIN (SELECT customer_id FROM {known_table}) "
+         f"USING (customer_id) WHERE customer_id IS NOT NULL", [])
         for name in ("orders", "feedback")
-        if name in sources and "customer_id" in sources[name].mapping and f"typed_{name}" not in known
+        if name in sources and "customer_id" in sources[name].mapping and f"typed_{name}" != known_table
     ]
     if "customers" in sources:
         cust = sources["customers"]
-        undated = "_raw_acquired_at IS NULL AND " if "acquired_at" in cust.mapping else ""
+        undated = "WHERE _empty_acquired_at" if "acquired_at" in cust.mapping else ""
         checks.append((cust.path.name, "acquired_at",
                        "customer '{value}' has no acquisition date and no order to date it",
-                       f"SELECT _row, customer_id FROM typed_customers WHERE {undated}"
-                       "customer_id NOT IN (SELECT customer_id FROM typed_orders)", []))
+                       "SELECT _row, customer_id FROM typed_customers ANTI JOIN "
+                       f"(SELECT customer_id FROM typed_orders) USING (customer_id) {undated}", []))
     return checks
 
 
@@ -354,7 +361,7 @@ def _load(con, sources: dict[str, Source]) -> None:
     con.execute(
         "INSERT INTO customers BY NAME SELECT customer_id, first_order AS acquired_at, "
         f"'{schema.UNKNOWN}' AS acquisition_channel, '{schema.UNKNOWN}' AS region "
-        f"FROM ({first_orders}) WHERE customer_id NOT IN (SELECT customer_id FROM customers)"
+        f"FROM ({first_orders}) ANTI JOIN (SELECT customer_id FROM customers) USING (customer_id)"
     )
     _insert(con, orders, "order_id", "O")
     if "feedback" in sources:
