@@ -13,3 +13,12 @@ __all__ = [
 from kpis.tables import cohort_retention, concentration_curve, value_deciles  # noqa: E402
 
 __all__ += ["cohort_retention", "concentration_curve", "value_deciles"]
+
+from kpis.scrub import scrub  # noqa: E402
+from kpis.voice.journey import effort_by_touchpoint, effort_peak  # noqa: E402
+from kpis.voice.noise import change_with_margin, csat_with_margin, nps_with_margin, within_noise  # noqa: E402
+from kpis.voice.value import value_by_nps_group  # noqa: E402
+from kpis.voice.verbatims import latest_comments, themes, verbatims  # noqa: E402
+
+__all__ += ["change_with_margin", "csat_with_margin", "effort_by_touchpoint", "effort_peak", "latest_comments",
+            "nps_with_margin", "scrub", "themes", "value_by_nps_group", "verbatims", "within_noise"]

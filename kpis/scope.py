@@ -70,6 +70,21 @@ class Scope:
         """Every order of the segment up to the end of the period."""
         return self.orders_between(date(1900, 1, 1), self.period.end)
 
+    def feedback_between(self, start: date, end: date) -> ibis.Table:
+        """Survey answers given in [start, end) by the segment's customers (anonymous answers only when the
+        segment is everyone), restricted to one journey step when params["touchpoint"] is given."""
+        f = self.tables["feedback"]
+        f = f.filter((f.answered_at >= _ts(start)) & (f.answered_at < _ts(end)))
+        if not self.segment.is_everyone:
+            f = f.semi_join(self.customers, "customer_id")  # an anonymous answer (NULL) never matches
+        touchpoint = self.params.get("touchpoint")
+        return f if touchpoint is None else f.filter(f.touchpoint == touchpoint)
+
+    @property
+    def feedback(self) -> ibis.Table:
+        """Survey answers of the period (see feedback_between)."""
+        return self.feedback_between(self.period.start, self.period.end)
+
     @property
     def acquired(self) -> ibis.Table:
         """Customers of the segment acquired during the period."""

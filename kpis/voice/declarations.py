@@ -1,0 +1,98 @@
+"""Score groups of each survey and the voice-of-the-customer entries of the KPI registry.
+
+Scales (DOMAIN.md point 7, article 004): NPS 0–10, CSAT 1–5, CES 1–5 with 1 = low effort.
+Groups, one word each so they can be filtered and shown:
+  nps   promoter 9–10 · passive 7–8 · detractor 0–6
+  csat  satisfied 4–5 · neutral 3 · dissatisfied 1–2
+  ces   low effort 1–2 · neutral 3 · high effort 4–5
+Every KPI here is computed over the scope's `feedback` relation (kpis.scope.Scope.feedback): the period's
+answers of the segment's customers (anonymous answers count only when the segment is everyone), optionally
+one touchpoint (params={"touchpoint": "returns"}). A period without answers gives None, never 0.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from kpis.registry import KPI, Derived, Group, Measure, Unit
+
+VOICE = Group.VOICE
+
+# survey -> ((group, lowest score, highest score), ...), the unhappy group first, the happy group last
+SCORE_GROUPS: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "nps": (("detractor", 0, 6), ("passive", 7, 8), ("promoter", 9, 10)),
+    "csat": (("dissatisfied", 1, 2), ("neutral", 3, 3), ("satisfied", 4, 5)),
+    "ces": (("high effort", 4, 5), ("neutral", 3, 3), ("low effort", 1, 2)),
+}
+GROUPS = tuple(dict.fromkeys(g for groups in SCORE_GROUPS.values() for g, _, _ in groups))
+
+
+def group_of(survey: str, score: int) -> str | None:
+    """The group of one answer, e.g. group_of("nps", 8) == "passive"."""
+    return next((g for g, lo, hi in SCORE_GROUPS.get(survey, ()) if lo <= score <= hi), None)
+
+
+def unhappy_and_happy(survey: str) -> tuple[str, str]:
+    """The two ends compared in themes: ("detractor", "promoter") for NPS, and so on."""
+    groups = SCORE_GROUPS[survey]
+    return groups[0][0], groups[-1][0]
+
+
+def group_expr(f: ibis.Table) -> ibis.Expr:
+    """The answer's group as an Ibis expression over a feedback table."""
+    return ibis.cases(*[((f.survey == survey) & f.score.between(lo, hi), group)
+                        for survey, groups in SCORE_GROUPS.items() for group, lo, hi in groups],
+                      else_=ibis.null("string"))
+
+
+def _count(survey: str, lo: int = -1, hi: int = 99):
+    return lambda f: f.count(where=(f.survey == survey) & f.score.between(lo, hi))
+
+
+def _share(survey: str, lo: int, hi: int):
+    """Share of a survey's answers scoring lo..hi; NULL (undefined) when the survey has no answer."""
+    def expr(f):
+        n = _count(survey)(f)
+        return ibis.ifelse(n > 0, _count(survey, lo, hi)(f) / n, ibis.null("float64"))
+    return expr
+
+
+VOICE_KPIS = [
+    KPI("nps", "Net Promoter Score",
+        "How likely customers are to recommend us (0–10): the share of promoters (9–10) minus the share of "
+        "detractors (0–6), from −100 to +100. Positive is correct, above 50 excellent. Read it with its "
+        "margin of error and number of answers.",
+        "100 × (promoters − detractors) ÷ NPS answers",
+        Unit.SCORE, True, VOICE, Derived(("promoter_share", "detractor_share"), lambda p, d: 100 * (p - d))),
+    KPI("promoter_share", "Promoters' share",
+        "Share of NPS answers scoring 9 or 10: customers who would recommend us.",
+        "NPS answers scoring 9–10 ÷ NPS answers",
+        Unit.PERCENT, True, VOICE, Measure("feedback", _share("nps", 9, 10))),
+    KPI("detractor_share", "Detractors' share",
+        "Share of NPS answers scoring 0 to 6: customers unlikely to recommend us.",
+        "NPS answers scoring 0–6 ÷ NPS answers",
+        Unit.PERCENT, False, VOICE, Measure("feedback", _share("nps", 0, 6))),
+    KPI("csat", "Customer satisfaction (CSAT)",
+        "Share of satisfied answers (4 or 5 on a 1–5 scale) to \"Were you satisfied?\", overall or for one "
+        "touchpoint.",
+        "CSAT answers scoring 4–5 ÷ CSAT answers",
+        Unit.PERCENT, True, VOICE, Measure("feedback", _share("csat", 4, 5))),
+    KPI("ces", "Customer effort (CES)",
+        "Average effort customers say they made, from 1 (low) to 5 (high), asked right after an interaction: "
+        "lower is better.",
+        "mean score of CES answers",
+        Unit.SCORE, False, VOICE,
+        Measure("feedback", lambda f: f.score.cast("float64").mean(where=f.survey == "ces"))),
+    KPI("nps_answers", "NPS answers",
+        "Number of answers to the recommendation (NPS) survey in the period: how much the NPS can be trusted.",
+        "count of NPS answers",
+        Unit.COUNT, True, VOICE, Measure("feedback", _count("nps"))),
+    KPI("csat_answers", "CSAT answers",
+        "Number of answers to the satisfaction (CSAT) survey in the period.",
+        "count of CSAT answers",
+        Unit.COUNT, True, VOICE, Measure("feedback", _count("csat"))),
+    KPI("ces_answers", "CES answers",
+        "Number of answers to the effort (CES) survey in the period.",
+        "count of CES answers",
+        Unit.COUNT, True, VOICE, Measure("feedback", _count("ces"))),
+]
