@@ -238,3 +238,14 @@ def series(db: Database, key: str, first, last, grain: str = "month", params: di
 
 def path_of(db: Database) -> Path:
     return Path(db.name)
+
+
+def trend(db: Database, keys, period, periods: int = 12, params: dict | None = None, **filters) -> pd.DataFrame:
+    """Several KPIs over the `periods` periods ending with `period` (oldest first), one row per period."""
+    last = _scope(db, period, filters, params)
+    wanted = [last.period.shift(-i) for i in reversed(range(periods))]
+    jobs = [_POOL.submit(_evaluate_scope, db, list(keys), Scope(db.tables, p, last.segment, last.data_end, last.params))
+            for p in wanted]
+    frame = pd.DataFrame([job.result() for job in jobs], dtype=object)
+    frame.insert(0, "period", [str(p) for p in wanted])
+    return frame

@@ -70,6 +70,15 @@ class Period:
     def year_ago(self) -> Period:
         return Period(add_months(self.start, -12), self.grain)
 
+    @property
+    def label(self) -> str:
+        """For people: "Oct 2026", "Q3 2026", "2026"."""
+        if self.grain == "month":
+            return f"{self.start:%b %Y}"
+        if self.grain == "quarter":
+            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        return str(self.start.year)
+
     def __str__(self) -> str:
         if self.grain == "month":
             return f"{self.start:%Y-%m}"

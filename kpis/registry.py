@@ -59,6 +59,11 @@ class KPI:
     higher_is_better: bool
     group: Group
     compute: Measure | Query | Ratio | Derived
+    short: str = ""  # a shorter label for small tiles ("NPS", "CAC")
+
+    @property
+    def short_label(self) -> str:
+        return self.short or self.label
 
     @property
     def inputs(self) -> tuple[str, ...]:

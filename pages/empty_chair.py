@@ -1,20 +1,60 @@
-"""Empty chair: the few numbers leadership reads first."""
+"""Empty chair: the customer's seat at the table — a few large, honest numbers for leadership."""
 
+import altair as alt
 import streamlit as st
 
-from store.overview import overview
-from ui.db import cursor
+from ui.data import call
+from ui.db import database
+from ui.state import COMPARISONS, current_view
+from ui.tiles import tile_row
 
-facts = overview(cursor())
-currency = facts["currency"]
+CUSTOMER = ["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"]
+VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend"]
+BADGES = {"detractor": "red", "promoter": "green"}
 
-st.title("🪑 The empty chair")
-st.caption(
-    f"Orders from {facts['first_order']:%d %b %Y} to {facts['last_order']:%d %b %Y} · "
-    f"source: {facts['source']} · built {facts['built_at']}"
-)
-cols = st.columns(4)
-cols[0].metric("Customers", f"{facts['customers']:,}")
-cols[1].metric("Orders", f"{facts['orders']:,}")
-cols[2].metric(f"Revenue ({currency})", f"{facts['revenue']:,.0f}")
-cols[3].metric("Survey answers", f"{facts['feedback']:,}")
+db = database()
+view = current_view(db)
+currency = db.metadata.get("currency", "EUR")
+period = str(view.period)
+
+st.title("The empty chair")
+st.caption(f"**{view.period.label}** compared with the {COMPARISONS[view.compare]} ({view.reference.label}) · "
+           f"{view.describe_filters()} · data as of {db.data_end:%d %b %Y} · amounts in {currency}")
+
+table = call("compare", CUSTOMER + VOLUME, period, filters=view.filters)
+trend = call("trend", CUSTOMER + VOLUME, period, 12, filters=view.filters)
+nps = call("nps_with_margin", period, filters=view.filters)
+nps_note = (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps["value"] is not None
+            else "no answers in the period")
+
+st.subheader("The customer")
+tile_row(CUSTOMER, table, view, currency, trend, notes={"nps": nps_note})
+st.subheader("Volume and cost")
+tile_row(VOLUME, table, view, currency, trend)
+st.caption("Sparklines: the last 12 periods. Green and red follow each KPI's direction: a fall in CAC is good.")
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Where effort peaks")
+    effort = call("effort_by_touchpoint", period, filters=view.filters)
+    peak = call("effort_peak", period, min_answers=20, filters=view.filters)
+    if peak:
+        st.markdown(f"#### {peak['text']}")
+    if effort.empty:
+        st.info("No effort (CES) answers in this period.")
+    else:
+        chart = alt.Chart(effort.dropna(subset=["ces"])).mark_bar().encode(
+            x=alt.X("ces:Q", title="Mean effort (1 = easy, 5 = hard)", scale=alt.Scale(domain=[1, 5])),
+            y=alt.Y("touchpoint:N", sort="-x", title=None),
+            color=alt.condition(alt.datum.touchpoint == (peak or {}).get("touchpoint"),
+                                alt.value("#d62728"), alt.value("#9aa5b1")),
+            tooltip=["touchpoint", alt.Tooltip("ces:Q", format=".2f"), "ces_answers"],
+        ).properties(height=200)
+        st.altair_chart(chart, width="stretch")
+with right:
+    st.subheader("What customers say")
+    comments = call("latest_comments", period, 3, filters=view.filters)
+    for group in ("detractor", "promoter"):
+        for row in comments[group].to_dict("records"):
+            st.markdown(f":{BADGES[group]}-badge[{group} · {row['survey'].upper()} {row['score']}] "
+                        f"*“{row['comment']}”* — {row['answered_at']:%d %b}")

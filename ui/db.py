@@ -1,4 +1,4 @@
-"""The dashboard's database: which file, a connection per build, the demo when nothing exists yet."""
+"""The dashboard's database: which file, one KPI database per build, the demo when nothing exists yet."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import argparse
 import sys
 import threading
 
-import duckdb
 import streamlit as st
 
+import kpis
 from store.files import current_file, db_path
-from store.schema import read_metadata
 
 _building = threading.Lock()
 
@@ -38,14 +37,19 @@ def ensure_database() -> None:
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(build: str) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(build, read_only=True)
+def _database(build: str) -> kpis.Database:
+    return kpis.connect(build)
 
 
-def cursor() -> duckdb.DuckDBPyConnection:
-    """A cursor on the current build: a rerun after an import sees the new data."""
-    return _connection(str(current_file(configured_path()))).cursor()
+def database() -> kpis.Database:
+    """The KPI database of the current build: a rerun after an import sees the new data."""
+    return _database(str(current_file(configured_path())))
+
+
+def cursor():
+    """A cursor on the current build (for the few non-KPI facts a page shows)."""
+    return database().cursor()
 
 
 def metadata() -> dict:
-    return read_metadata(cursor())
+    return database().metadata

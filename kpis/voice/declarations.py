@@ -63,7 +63,8 @@ VOICE_KPIS = [
         "detractors (0–6), from −100 to +100. Positive is correct, above 50 excellent. Read it with its "
         "margin of error and number of answers.",
         "100 × (promoters − detractors) ÷ NPS answers",
-        Unit.SCORE, True, VOICE, Derived(("promoter_share", "detractor_share"), lambda p, d: 100 * (p - d))),
+        Unit.SCORE, True, VOICE, Derived(("promoter_share", "detractor_share"), lambda p, d: 100 * (p - d)),
+        short="NPS"),
     KPI("promoter_share", "Promoters' share",
         "Share of NPS answers scoring 9 or 10: customers who would recommend us.",
         "NPS answers scoring 9–10 ÷ NPS answers",
@@ -76,13 +77,13 @@ VOICE_KPIS = [
         "Share of satisfied answers (4 or 5 on a 1–5 scale) to \"Were you satisfied?\", overall or for one "
         "touchpoint.",
         "CSAT answers scoring 4–5 ÷ CSAT answers",
-        Unit.PERCENT, True, VOICE, Measure("feedback", _share("csat", 4, 5))),
+        Unit.PERCENT, True, VOICE, Measure("feedback", _share("csat", 4, 5)), short="CSAT"),
     KPI("ces", "Customer effort (CES)",
         "Average effort customers say they made, from 1 (low) to 5 (high), asked right after an interaction: "
         "lower is better.",
         "mean score of CES answers",
         Unit.SCORE, False, VOICE,
-        Measure("feedback", lambda f: f.score.cast("float64").mean(where=f.survey == "ces"))),
+        Measure("feedback", lambda f: f.score.cast("float64").mean(where=f.survey == "ces")), short="CES"),
     KPI("nps_answers", "NPS answers",
         "Number of answers to the recommendation (NPS) survey in the period: how much the NPS can be trusted.",
         "count of NPS answers",

@@ -1,0 +1,157 @@
+"""The global view (period, grain, comparison, segment) shared by every page and kept in the URL.
+
+The URL's query parameters are the source of truth, so a link pasted in a chat shows the same view.
+Page switches may drop the query string: the session's last view is then written back. Unknown or
+malformed parameters fall back to defaults with a visible notice, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+import streamlit as st
+
+from kpis import Database, Period
+from kpis.engine import FIXED_FILTERS
+from kpis.periods import GRAINS, period_range
+
+COMPARISONS = {"previous": "previous period", "year": "same period last year"}
+FILTER_LABELS = {"acquisition_channel": "Acquisition channel", "region": "Region", "cohort": "Acquisition cohort",
+                 "value_tier": "Value tier"}
+
+
+@dataclass(frozen=True)
+class View:
+    period: Period
+    compare: str = "previous"
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def grain(self) -> str:
+        return self.period.grain
+
+    @property
+    def reference(self) -> Period:
+        return self.period.previous() if self.compare == "previous" else self.period.year_ago()
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        params: dict[str, str | list[str]] = {"period": str(self.period), "compare": self.compare}
+        params |= {name: list(values) for name, values in self.filters.items() if values}
+        return params
+
+    def describe_filters(self) -> str:
+        if not self.filters:
+            return "all customers"
+        return "; ".join(f"{FILTER_LABELS.get(n, n.replace('_', ' '))}: {', '.join(v)}"
+                         for n, v in self.filters.items())
+
+
+def last_complete(db: Database, grain: str) -> Period:
+    """The latest period of the grain that the data covers to its end (else the one in progress)."""
+    current = Period.containing(db.data_end, grain)
+    return current.previous() if current.end > db.data_end + timedelta(days=1) else current
+
+
+def periods(db: Database, grain: str) -> list[Period]:
+    """Periods of the grain covered by the data, newest first."""
+    first = db.cursor().execute("SELECT min(ordered_at) FROM orders").fetchone()[0].date()
+    return list(reversed(period_range(Period.containing(first, grain), last_complete(db, grain))))
+
+
+def filter_names(db: Database) -> tuple[str, ...]:
+    return FIXED_FILTERS + db.attributes
+
+
+def cohort_options(db: Database) -> list[str]:
+    return [str(p) for p in periods(db, "month")]
+
+
+def filter_options(db: Database, name: str) -> tuple[str, ...]:
+    return tuple(cohort_options(db)) if name == "cohort" else db.filter_values(name)
+
+
+def parse(params: dict[str, list[str]], db: Database) -> tuple[View, list[str]]:
+    """A view from query parameters, with a notice for everything that had to fall back."""
+    notices: list[str] = []
+    compare = (params.pop("compare", None) or ["previous"])[-1]
+    if compare not in COMPARISONS:
+        notices.append(f"Unknown comparison '{compare}' in the link: comparing with the previous period.")
+        compare = "previous"
+    grain_text = (params.pop("grain", None) or [None])[-1]
+    period_text = (params.pop("period", None) or [None])[-1]
+    grain = grain_text if grain_text in GRAINS else "month"
+    if grain_text is not None and grain_text not in GRAINS:
+        notices.append(f"Unknown grain '{grain_text}' in the link: showing months.")
+    period = last_complete(db, grain)
+    if period_text is not None:
+        try:
+            parsed = Period.parse(period_text)
+            if parsed not in periods(db, parsed.grain):
+                raise ValueError(f"no data for {parsed}")
+            period = parsed
+        except ValueError as error:
+            notices.append(f"Period '{period_text}' in the link cannot be shown ({error}): showing {period}.")
+    filters = {}
+    for name, values in params.items():
+        if name not in filter_names(db):
+            notices.append(f"Unknown link parameter '{name}' ignored.")
+            continue
+        known = filter_options(db, name)
+        good = tuple(v for v in values if v in known)
+        bad = [v for v in values if v not in known]
+        if bad:
+            notices.append(f"Unknown {name.replace('_', ' ')} {', '.join(map(repr, bad))} in the link ignored.")
+        if good:
+            filters[name] = good
+    return View(period, compare, filters), notices
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def current_view(db: Database) -> View:
+    """Read the view from the URL (or the session after a page switch), draw the sidebar, keep both in sync."""
+    params = _url_params()
+    if params or "view" not in st.session_state:
+        view, notices = parse(dict(params), db)
+        for notice in notices:
+            st.toast(notice, icon="⚠️")
+            st.sidebar.warning(notice)
+    else:
+        view = st.session_state["view"]
+    view = _sidebar(db, view)
+    st.session_state["view"] = view
+    if _url_params() != {k: v if isinstance(v, list) else [v] for k, v in view.to_params().items()}:
+        st.query_params.from_dict(view.to_params())
+    return view
+
+
+def _sidebar(db: Database, view: View) -> View:
+    """The shared controls; returns the view they show."""
+    side = st.sidebar
+    side.header("View")
+    grains = list(GRAINS)
+    grain = side.segmented_control("Grain", grains, default=view.grain, key=f"grain:{view.grain}") or view.grain
+    choices = periods(db, grain)
+    wanted = view.period if grain == view.grain else Period.containing(view.period.start, grain)
+    index = choices.index(wanted) if wanted in choices else 0
+    period = side.selectbox("Period", choices, index=index, format_func=str, key=f"period:{grain}:{view.period}")
+    compare = side.radio("Compare with", list(COMPARISONS), index=list(COMPARISONS).index(view.compare),
+                         format_func=COMPARISONS.get, key=f"compare:{view.compare}", horizontal=True)
+    side.header("Segment")
+    filters = {}
+    for name in filter_names(db):
+        options = filter_options(db, name)
+        label = FILTER_LABELS.get(name, name.replace("_", " ").capitalize())
+        chosen = side.multiselect(label, options, default=list(view.filters.get(name, ())),
+                                  key=f"filter:{name}:{','.join(view.filters.get(name, ()))}",
+                                  placeholder="All")
+        if chosen:
+            filters[name] = tuple(chosen)
+    if side.button("Reset view", width="stretch"):
+        st.query_params.clear()
+        st.session_state.pop("view", None)
+        st.rerun()
+    return replace(view, period=period, compare=compare, filters=filters)
