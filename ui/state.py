@@ -155,3 +155,18 @@ def _sidebar(db: Database, view: View) -> View:
         st.session_state.pop("view", None)
         st.rerun()
     return replace(view, period=period, compare=compare, filters=filters)
+
+
+def drill(view: View, name: str, value: str) -> None:
+    """Narrow the segment to one value (a click on a chart or a table row) and show the new view."""
+    filters = dict(view.filters) | {name: (str(value),)}
+    st.session_state["view"] = replace(view, filters=filters)
+    st.query_params.from_dict(st.session_state["view"].to_params())
+    st.rerun()
+
+
+def drill_period(view: View, period: str) -> None:
+    """Show another period of the same segment (a click on a trend chart)."""
+    st.session_state["view"] = replace(view, period=Period.parse(period))
+    st.query_params.from_dict(st.session_state["view"].to_params())
+    st.rerun()
