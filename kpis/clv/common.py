@@ -1,0 +1,125 @@
+"""What the CLV models share: their error, input checks, compression to unique rows, the optimiser."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+LOG_BOUND = 20.0  # fitted log-parameters must stay inside ±LOG_BOUND (e^20 ≈ 5e8): beyond, not identified
+MAX_LOG_SE = 5.0  # a standard error of ln θ above 5 (θ known within a factor e^5 ≈ 150) means θ is not identified
+
+
+class ModelError(ValueError):
+    """The data cannot be fitted by (or do not suit) a CLV model."""
+
+
+def as_array(name: str, values, size: int | None = None) -> np.ndarray:
+    """A finite, non-negative float vector (scalars broadcast to `size`)."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0 and size is not None:
+        arr = np.full(size, float(arr))
+    arr = arr.ravel()
+    if size is not None and arr.size != size:
+        raise ModelError(f"{name} has {arr.size} values, expected {size}")
+    if not np.all(np.isfinite(arr)):
+        raise ModelError(f"{name} has missing or infinite values")
+    if np.any(arr < 0):
+        raise ModelError(f"{name} has negative values")
+    return arr
+
+
+def check_rfm(frequency, recency, T, weights=None) -> tuple[np.ndarray, ...]:
+    """Validated (x, t_x, T, weights) vectors following lifetimes' conventions."""
+    x = as_array("frequency", frequency)
+    if x.size == 0:
+        raise ModelError("no customers to fit")
+    tx, t = as_array("recency", recency, x.size), as_array("T", T, x.size)
+    w = np.ones(x.size) if weights is None else as_array("weights", weights, x.size)
+    if np.any(x != np.round(x)):
+        raise ModelError("frequency must count whole repeat purchases")
+    if np.any(tx > t):
+        raise ModelError(f"recency > T for {int(np.sum(tx > t))} customers: the last purchase is after the end")
+    if np.any((x == 0) & (tx != 0)):
+        raise ModelError("customers with frequency 0 must have recency 0 (age at their only purchase day)")
+    if np.any((x > 0) & (tx == 0)):
+        raise ModelError("customers with repeat purchases must have recency > 0 (repeat purchase days come after the "
+                         "first purchase day: merge same-day orders)")
+    if not w.sum() > 0:
+        raise ModelError("weights sum to zero")
+    return x, tx, t, w
+
+
+def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Unique rows of equal-length columns: (unique columns, inverse index, counts); sorted by the columns."""
+    n = columns[0].size
+    if n == 0:
+        return [c[:0] for c in columns], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.lexsort(columns[::-1])
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for c in columns:
+        s = c[order]
+        new[1:] |= s[1:] != s[:-1]
+    group = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = group
+    first = order[new]
+    return [c[first] for c in columns], inverse, np.bincount(group)
+
+
+def compress(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows of the columns with summed weights (rows of zero weight dropped)."""
+    keep = weights > 0
+    unique, inverse, _ = unique_rows(*(c[keep] for c in columns))
+    return unique, np.bincount(inverse, weights=weights[keep], minlength=unique[0].size)
+
+
+def maximise(neg_loglik, start: np.ndarray, names: tuple[str, ...], model: str, total: float):
+    """Maximise a log-likelihood over log-parameters; return them and their covariance (inverse information).
+
+    `neg_loglik(theta)` returns (−log-likelihood / total, its gradient in theta). L-BFGS-B with the analytic
+    gradient, then Newton steps on a finite-difference Hessian until the log-likelihood is within 1e-6 of its
+    maximum. ModelError when a parameter runs off (the data do not identify it: |ln θ| near LOG_BOUND, the
+    information matrix not positive definite, or a standard error of ln θ above MAX_LOG_SE) or no convergence.
+    """
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
+    result = minimize(neg_loglik, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
+    theta = result.x
+
+    def unidentified(which) -> ModelError:
+        values = ", ".join(f"{n}={np.exp(v):.3g}" for n, v in zip(names, theta, strict=True))
+        return ModelError(f"{model}: the data do not identify {', '.join(which)} (the fit runs off to {values}); "
+                          "more customers, more repeat buyers or a longer history are needed")
+
+    for _ in range(6):
+        stuck = [n for n, v in zip(names, theta, strict=True) if abs(v) > LOG_BOUND - 1]
+        if stuck:
+            raise unidentified(stuck)
+        value, grad = neg_loglik(theta)
+        info = _hessian(neg_loglik, theta) * total
+        grad = grad * total
+        try:
+            chol = np.linalg.cholesky(info)
+        except np.linalg.LinAlgError:  # flat or curved-down direction: name the parameters moving along it
+            _, vectors = np.linalg.eigh(info)
+            raise unidentified([n for n, c in zip(names, vectors[:, 0], strict=True) if abs(c) > 0.3]) from None
+        step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+        if not np.isfinite(value) or not np.all(np.isfinite(step)):
+            break
+        if grad @ step < 2e-6:  # Newton decrement: twice the log-likelihood still to gain
+            cov = np.linalg.inv(info)
+            loose = [n for n, v in zip(names, np.diag(cov), strict=True) if not v < MAX_LOG_SE**2]
+            if loose:
+                raise unidentified(loose)
+            return theta, cov
+        theta = theta - step
+    raise ModelError(f"{model}: the fit did not converge ({result.message})")
+
+
+def _hessian(fun, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Symmetrised central-difference Hessian from the analytic gradient."""
+    k = theta.size
+    rows = [(fun(theta + h * e)[1] - fun(theta - h * e)[1]) / (2 * h) for e in np.eye(k)]
+    hess = np.array(rows)
+    return (hess + hess.T) / 2
