@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ibis
 
+from kpis.clv.declarations import CLV_KPIS
 from kpis.registry import KPI, Derived, Group, Measure, Query, Ratio, Unit, build_registry
 from kpis.scope import Scope
 from kpis.voice.declarations import VOICE_KPIS
@@ -169,4 +170,5 @@ CATALOG = [
         Unit.CURRENCY, False, VOLUME, Ratio("cost_of_sales", "orders")),
 ]
 
-REGISTRY = build_registry(CATALOG + VOICE_KPIS)  # voice of the customer: kpis/voice/declarations.py
+# Voice of the customer: kpis/voice/declarations.py; predictive value: kpis/clv/declarations.py.
+REGISTRY = build_registry(CATALOG + VOICE_KPIS + CLV_KPIS)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from kpis.catalog import REGISTRY
 from kpis.periods import Period, period_range
-from kpis.registry import Derived, Measure, Query, Ratio
+from kpis.registry import Computed, Derived, Measure, Query, Ratio
 from kpis.scope import Scope, Segment
 from kpis.sources import NO_ORDERS, TIERS, base_tables
 from store.files import current_file, db_path
@@ -41,7 +41,8 @@ class Database:
         self.metadata = read_metadata(self.cursor())
         self.attributes = tuple(customer_attributes(self.cursor()))
         self.tables = base_tables(self.attributes)
-        last = self.cursor().execute("SELECT max(ordered_at) FROM orders").fetchone()[0]
+        first, last = self.cursor().execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()
+        self.data_start: date | None = first.date() if first else None
         self.data_end: date | None = last.date() if last else None
         self._values: dict[str, tuple[str, ...]] = {}
         self._sql_cache: dict = {}
@@ -168,6 +169,8 @@ def _evaluate_scope(db: Database, keys, scope: Scope) -> dict[str, float | int |
         if isinstance(compute, Query):
             expr = compute.expr(scope)
             values[key] = None if expr is None else db.row(expr)["value"]
+        elif isinstance(compute, Computed):
+            values[key] = compute.fn(db, scope)
         elif isinstance(compute, Ratio):
             num, den = values[compute.numerator], values[compute.denominator]
             values[key] = None if num is None or not den else num / den

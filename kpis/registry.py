@@ -38,6 +38,13 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Computed:
+    """A value computed in Python (from fitted models); returns None where undefined."""
+
+    fn: Callable  # (Database, Scope) -> float | None
+
+
+@dataclass(frozen=True)
 class Ratio:
     numerator: str
     denominator: str
@@ -58,7 +65,7 @@ class KPI:
     unit: Unit
     higher_is_better: bool
     group: Group
-    compute: Measure | Query | Ratio | Derived
+    compute: Measure | Query | Ratio | Derived | Computed
     short: str = ""  # a shorter label for small tiles ("NPS", "CAC")
 
     @property

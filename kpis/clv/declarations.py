@@ -1,0 +1,163 @@
+"""Predictive-value KPIs (BG/NBD + Gamma-Gamma) in the registry: CLV, customer equity, CLV/CAC, payback, at risk."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import numpy as np
+
+from kpis.clv.common import ModelError
+from kpis.clv.model import (
+    AT_RISK_P_ALIVE,
+    HORIZON_MONTHS,
+    VALUABLE_TIERS,
+    ValueModel,
+    observation_end_of,
+    value_model,
+)
+from kpis.registry import KPI, Computed, Group, Ratio, Unit
+from kpis.scope import Scope
+
+EQUITY = Group.EQUITY
+_HOW = f"BG/NBD purchases × Gamma-Gamma spend × margin rate, over {HORIZON_MONTHS} months, discounted 10% a year"
+
+
+def _model(db, scope: Scope) -> ValueModel | None:
+    end = observation_end_of(db, scope.period)
+    if end is None:
+        return None
+    try:
+        return value_model(db, end)
+    except ModelError:
+        return None  # kpis.clv.check tells why a base cannot be modelled
+
+
+def _ids(db, table) -> np.ndarray:
+    return db.frame(table.select("customer_id"))["customer_id"].to_numpy()
+
+
+def _base(db, scope: Scope, model: ValueModel):
+    """The model's customers that belong to the segment."""
+    c = model.customers
+    return c if scope.segment.is_everyone else c.loc[c.index.intersection(_ids(db, scope.customers))]
+
+
+def _mean_clv(db, scope):
+    model = _model(db, scope)
+    base = None if model is None else _base(db, scope, model)
+    return None if base is None or base.empty else float(base["clv"].mean())
+
+
+def _equity(db, scope):
+    model = _model(db, scope)
+    base = None if model is None else _base(db, scope, model)
+    return None if base is None or base.empty else float(base["clv"].sum())
+
+
+def _realized_margin(db, scope: Scope, cohort, until: date) -> float:
+    o = scope.orders_between(date(1900, 1, 1), until + timedelta(days=1)).semi_join(cohort, "customer_id")
+    return db.row(o.aggregate(m=(o.revenue - o.cost).cast("float64").sum()))["m"] or 0.0
+
+
+def _new_customer_value(db, scope):
+    model = _model(db, scope)
+    if model is None:
+        return None
+    cohort = scope.acquired.select("customer_id")
+    ids = _ids(db, cohort)
+    if len(ids) == 0:
+        return None
+    future = model.customers["clv"].reindex(ids).fillna(0.0).sum()
+    return (_realized_margin(db, scope, cohort, model.observation_end) + future) / len(ids)
+
+
+def _payback(db, scope):
+    """Months from acquisition until the cohort's cumulative margin per customer covers its CAC."""
+    from kpis.engine import _evaluate_scope  # late: the engine imports the catalog
+
+    model = _model(db, scope)
+    cac = _evaluate_scope(db, ["cac"], scope)["cac"]
+    cohort = scope.acquired.select("customer_id", "acquired_at")
+    ids = _ids(db, cohort)
+    if model is None or cac is None or len(ids) == 0:
+        return None
+    o = scope.tables["orders"].join(cohort, "customer_id")
+    o = o.filter(o.ordered_at < ibis.timestamp(model.observation_end + timedelta(days=1)))
+    start = scope.period.start
+    age = (o.ordered_at.year() - start.year) * 12 + o.ordered_at.month() - start.month
+    by_age = db.frame(o.group_by(age=age).aggregate(m=(o.revenue - o.cost).cast("float64").sum()))
+    observed = (model.observation_end.year - start.year) * 12 + model.observation_end.month - start.month + 1
+    realized = np.zeros(observed)
+    for a, m in zip(by_age["age"], by_age["m"], strict=True):
+        realized[int(a)] += m or 0.0
+    cumulative = np.cumsum(np.concatenate([realized, model.monthly_expected_margin(ids)])) / len(ids)
+    reached = np.nonzero(cumulative >= cac)[0]
+    return float(reached[0] + 1) if len(reached) else None
+
+
+def _at_risk(db, scope: Scope, model: ValueModel):
+    """Valuable customers (top 30% by lifetime revenue) of the segment whose P(alive) fell below 50%."""
+    v = scope.tables["customer_value"]
+    valuable = scope.customers.semi_join(v.filter(v.value_tier.isin(VALUABLE_TIERS)), "customer_id")
+    c = model.customers
+    c = c.loc[c.index.intersection(_ids(db, valuable))]
+    return c[c["p_alive"] < AT_RISK_P_ALIVE]
+
+
+def _customers_at_risk(db, scope):
+    model = _model(db, scope)
+    return None if model is None else len(_at_risk(db, scope, model))
+
+
+def _value_at_risk(db, scope):
+    model = _model(db, scope)
+    if model is None:
+        return None
+    risky = _at_risk(db, scope, model)
+    if risky.empty:
+        return 0.0
+    end = model.observation_end + timedelta(days=1)
+    o = scope.orders_between(end - timedelta(days=365), end)
+    o = o.filter(o.customer_id.isin(list(risky.index)))
+    return db.row(o.aggregate(r=o.revenue.cast("float64").sum()))["r"] or 0.0
+
+
+CLV_KPIS = [
+    KPI("predictive_clv", "Predicted customer value",
+        f"Margin a current customer is expected to bring over the next {HORIZON_MONTHS} months, discounted, on "
+        "average: how many more purchases they will make if still active, times what they spend, times the "
+        "margin rate.",
+        f"mean over customers acquired by the period's end of: {_HOW}",
+        Unit.CURRENCY, True, EQUITY, Computed(_mean_clv), short="Predicted CLV"),
+    KPI("customer_equity", "Customer equity",
+        f"What the current customer base is worth: the sum of every customer's predicted margin over the next "
+        f"{HORIZON_MONTHS} months, discounted.",
+        f"Σ over customers acquired by the period's end of: {_HOW}",
+        Unit.CURRENCY, True, EQUITY, Computed(_equity)),
+    KPI("new_customer_value", "Value of a new customer",
+        "Margin a customer acquired in the period has brought so far plus the margin they are predicted to bring "
+        f"over the next {HORIZON_MONTHS} months, on average.",
+        "(realized margin of the period's new customers + their predicted value) ÷ new customers",
+        Unit.CURRENCY, True, EQUITY, Computed(_new_customer_value), short="New-customer value"),
+    KPI("clv_cac", "CLV / CAC",
+        "How many euros of margin each euro of acquisition spend brings back over a customer's life (realized plus "
+        "predicted). Below 1, acquisition destroys value; 3 or more is usually considered healthy.",
+        "value of a new customer ÷ customer acquisition cost",
+        Unit.RATIO, True, EQUITY, Ratio("new_customer_value", "cac")),
+    KPI("cac_payback_months", "CAC payback",
+        "Months after acquisition until the margin of the period's new customers covers what it cost to acquire "
+        "them (realized margin first, then the predicted one).",
+        "first month m where cumulative margin per new customer (realized, then predicted) ≥ CAC",
+        Unit.MONTHS, False, EQUITY, Computed(_payback)),
+    KPI("customers_at_risk", "Valuable customers at risk",
+        f"Customers among the 30% most valuable (lifetime revenue) whose probability of still being active has "
+        f"fallen below {AT_RISK_P_ALIVE:.0%}: the ones to win back first.",
+        f"count of top-30% customers with P(alive) < {AT_RISK_P_ALIVE} (BG/NBD) at the period's end",
+        Unit.COUNT, False, EQUITY, Computed(_customers_at_risk), short="Customers at risk"),
+    KPI("value_at_risk", "Revenue of customers at risk",
+        "Revenue of the last twelve months brought by the valuable customers at risk: what leaves if they are "
+        "gone.",
+        "Σ revenue of the 12 months to the period's end of the valuable customers at risk",
+        Unit.CURRENCY, False, EQUITY, Computed(_value_at_risk)),
+]
