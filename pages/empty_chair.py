@@ -6,10 +6,11 @@ import streamlit as st
 from ui.data import call
 from ui.db import database
 from ui.state import COMPARISONS, current_view
-from ui.tiles import tile_row
+from ui.tiles import is_model_based, tile_row
 
-CUSTOMER = ["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"]
-VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend"]
+CUSTOMER = ["active_customers", "new_customers", "retention_rate", "customer_equity", "clv_cac", "nps"]
+VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend", "cac"]
+AT_RISK = ["customers_at_risk", "value_at_risk"]
 BADGES = {"detractor": "red", "promoter": "green"}
 
 db = database()
@@ -21,8 +22,8 @@ st.title("The empty chair")
 st.caption(f"**{view.period.label}** compared with the {COMPARISONS[view.compare]} ({view.reference.label}) · "
            f"{view.describe_filters()} · data as of {db.data_end:%d %b %Y} · amounts in {currency}")
 
-table = call("compare", CUSTOMER + VOLUME, period, filters=view.filters)
-trend = call("trend", CUSTOMER + VOLUME, period, 12, filters=view.filters)
+table = call("compare", CUSTOMER + VOLUME + AT_RISK, period, filters=view.filters)
+trend = call("trend", [k for k in CUSTOMER + VOLUME if not is_model_based(k)], period, 12, filters=view.filters)
 nps = call("nps_with_margin", period, filters=view.filters)
 nps_note = (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps["value"] is not None
             else "no answers in the period")
@@ -31,7 +32,11 @@ st.subheader("The customer")
 tile_row(CUSTOMER, table, view, currency, trend, notes={"nps": nps_note})
 st.subheader("Volume and cost")
 tile_row(VOLUME, table, view, currency, trend)
-st.caption("Sparklines: the last 12 periods. Green and red follow each KPI's direction: a fall in CAC is good.")
+st.caption("Sparklines: the last 12 periods (none for model-based values, fitted once per period). Green and red "
+           "follow each KPI's direction: a fall in CAC is good.")
+
+st.subheader("Valuable customers at risk")
+tile_row(AT_RISK, table, view, currency)
 
 left, right = st.columns([2, 3], gap="large")
 with left:

@@ -6,8 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY
+from kpis.registry import Computed
 from ui import format as fmt
 from ui.state import View
+
+
+def is_model_based(key: str) -> bool:
+    """KPIs read from fitted models: each period is a refit, so no sparkline."""
+    return isinstance(REGISTRY[key].compute, Computed) or any(is_model_based(k) for k in REGISTRY[key].inputs)
 
 
 def kpi_help(key: str) -> str:
