@@ -38,7 +38,23 @@ def ensure_database() -> None:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _database(build: str) -> kpis.Database:
-    return kpis.connect(build)
+    db = kpis.connect(build)
+    threading.Thread(target=_warm_value_model, args=(db,), daemon=True, name="warm-clv").start()
+    return db
+
+
+def _warm_value_model(db: kpis.Database) -> None:
+    """Fit the CLV models of the default view in the background: the first page then finds them ready."""
+    from kpis.clv.common import ModelError
+    from kpis.clv.model import observation_end_of, value_model
+    from ui.state import last_complete
+
+    end = observation_end_of(db, last_complete(db, "month"))
+    if end is not None:
+        try:
+            value_model(db, end)
+        except ModelError:
+            pass  # the KPIs will show as undefined; the model check page says why
 
 
 def database() -> kpis.Database:
