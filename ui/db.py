@@ -49,7 +49,7 @@ def _warm_value_model(db: kpis.Database) -> None:
     from kpis.clv.model import observation_end_of, value_model
     from ui.state import last_complete
 
-    end = observation_end_of(db, last_complete(db, "month"))
+    end = None if db.data_end is None else observation_end_of(db, last_complete(db, "month"))
     if end is not None:
         try:
             value_model(db, end)
