@@ -1,0 +1,90 @@
+"""The dashboard in a real browser (Debian's Chromium): shared links, page switches, filters in the URL."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_app import fixture_db, free_port  # noqa: F401  (pytest fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")]
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def server(fixture_db):  # noqa: F811
+    """A fresh dashboard process on a free port (each test gets a server that has served nothing yet)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--", "--db", str(fixture_db)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser.close()
+
+
+def settle(page, quiet_ms: int = 2000, timeout_s: float = 90):
+    """Wait until the app has been idle (no running-script indicator) for `quiet_ms` in a row."""
+    page.wait_for_selector("[data-testid=stApp]")
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while quiet < quiet_ms:
+        assert time.monotonic() < deadline, "the app never settled"
+        page.wait_for_timeout(250)
+        quiet = 0 if page.locator("[data-testid=stStatusWidget]").count() else quiet + 250
+
+
+def test_a_shared_link_to_a_page_is_the_first_request(server, page):
+    # A fresh server whose first visitor follows a link to the glossary with a filter in it.
+    page.goto(f"{server}/glossary?region=FR")
+    settle(page)
+    nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+    assert "Empty chair" in nav and "Glossary" in nav and "app" not in nav.split()
+    assert page.get_by_role("heading", name="Glossary").is_visible()
+
+
+def test_the_view_travels_in_the_url_and_survives_page_switches(server, page):
+    page.goto(f"{server}/?period=2024-02&region=FR")
+    settle(page)
+    assert "period=2024-02" in page.url and "region=FR" in page.url
+    assert "Feb 2024" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
+    page.locator("[data-testid=stSidebarNav]").get_by_text("Glossary").click()
+    settle(page)
+    page.locator("[data-testid=stSidebarNav]").get_by_text("Empty chair").click()
+    settle(page)
+    assert "period=2024-02" in page.url and "region=FR" in page.url  # the session's view is written back
+
+
+def test_changing_a_filter_updates_the_link(server, page):
+    page.goto(f"{server}/?period=2024-02")
+    settle(page)
+    page.locator("[data-testid=stSidebar]").get_by_text("same period last year").click()
+    settle(page)
+    assert "compare=year" in page.url
+    assert "(Feb 2023)" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
