@@ -22,3 +22,7 @@ from kpis.voice.verbatims import latest_comments, themes, verbatims  # noqa: E40
 
 __all__ += ["change_with_margin", "csat_with_margin", "effort_by_touchpoint", "effort_peak", "latest_comments",
             "nps_with_margin", "scrub", "themes", "value_by_nps_group", "verbatims", "within_noise"]
+
+from kpis.clv.check import holdout_check  # noqa: E402
+
+__all__ += ["holdout_check"]

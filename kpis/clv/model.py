@@ -77,25 +77,36 @@ def _fit(db, observation_end: date) -> ValueModel | ModelError:
         margin_rate = _margin_rate(db, observation_end)
         if margin_rate is None:
             raise ModelError("orders carry no cost: margin, and so value, is unknown")
-        channels = db.cursor().execute("SELECT customer_id, acquisition_channel FROM customers").df()
-        summary["group"] = channels.set_index("customer_id")["acquisition_channel"].reindex(summary.index)
-        sizes = summary["group"].value_counts()
-        summary.loc[summary["group"].map(sizes).fillna(0) < MIN_CUSTOMERS_PER_FIT, "group"] = POOLED
-        fits, parts = {}, []
-        for group, members in summary.groupby("group"):
-            try:
-                fits[group] = _fit_group(members)
-            except ModelError:  # a channel the models cannot identify falls back to the pooled fit
-                members = members.assign(group=POOLED)
-            parts.append(members)
-        summary = pd.concat(parts)
-        if (summary["group"] == POOLED).any():
-            fits[POOLED] = _fit_group(summary)
+        summary, fits = fit_groups(db, summary)
         values = [customer_clv(*fits[g], members, margin_rate, HORIZON_MONTHS, ANNUAL_DISCOUNT)
                   for g, members in summary.groupby("group")]
         return ValueModel(observation_end, fits, margin_rate, summary.join(pd.concat(values)))
     except ModelError as error:  # remembered, so an unfittable date is not refitted on every call
         return error
+
+
+def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[BetaGeo, GammaGamma]]]:
+    """Give each customer a fit group — its acquisition channel, or POOLED for channels too small or that the
+    models cannot identify — and fit each group (the pooled fit uses every customer). ModelError when even the
+    pooled fit fails."""
+    channels = db.cursor().execute("SELECT customer_id, acquisition_channel FROM customers").df()
+    summary = summary.copy()
+    summary["channel"] = channels.set_index("customer_id")["acquisition_channel"].reindex(summary.index)
+    summary["channel"] = summary["channel"].fillna(POOLED)
+    sizes = summary["channel"].value_counts()
+    summary["group"] = summary["channel"].where(summary["channel"].map(sizes) >= MIN_CUSTOMERS_PER_FIT, POOLED)
+    fits, parts = {}, []
+    for group, members in summary.groupby("group"):
+        if group != POOLED:
+            try:
+                fits[group] = _fit_group(members)
+            except ModelError:  # a channel the models cannot identify falls back to the pooled fit
+                members = members.assign(group=POOLED)
+        parts.append(members)
+    summary = pd.concat(parts)
+    if (summary["group"] == POOLED).any():
+        fits[POOLED] = _fit_group(summary)
+    return summary, fits
 
 
 def _fit_group(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
