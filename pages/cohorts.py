@@ -1,0 +1,178 @@
+"""Cohorts & retention: how each month's new customers keep buying, what they are worth after a year.
+
+Aggregates only, everything from kpis through ui.data.call: the cohort retention matrix, and the registry's
+repeat_rate_90d and historical_clv_12m by acquisition month.
+"""
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kpis import REGISTRY, Period, Unit
+from ui import format as fmt
+from ui.data import call
+from ui.db import database
+from ui.state import current_view, drill, last_complete
+from ui.tables import download
+
+RANGES = {"Last 12": 12, "Last 24": 24, "Last 36": 36, "All": None}
+PER_COHORT = ["repeat_rate_90d", "historical_clv_12m"]
+FEW_COHORTS = 8
+LABELLED_CELLS = 24  # above this many months (columns) or cohorts (rows), cell labels would not be readable
+ROW_HEIGHT = 22
+
+
+def month_number(text: str) -> int:
+    return int(text[:4]) * 12 + int(text[5:7])
+
+
+def observed(matrix: pd.DataFrame, last_month: Period) -> pd.DataFrame:
+    """The matrix without cells in months after `last_month` (the month in progress is not a fair count)."""
+    return matrix[matrix["cohort"].map(month_number) + matrix["age"] <= month_number(str(last_month))]
+
+
+def average_curve(matrix: pd.DataFrame, who: str) -> pd.DataFrame:
+    """Retention by age over all cohorts, each weighted by its size: Σ active ÷ Σ customers at each age."""
+    curve = matrix.groupby("age").agg(active=("active", "sum"), customers=("customers", "sum"),
+                                      cohorts=("cohort", "nunique")).reset_index()
+    curve["rate"] = curve["active"] / curve["customers"]
+    curve["who"] = who
+    return curve
+
+
+def heat_map(matrix: pd.DataFrame) -> alt.LayerChart:
+    cells = matrix.assign(row=[f"{c} · {n:,}" for c, n in zip(matrix["cohort"], matrix["customers"], strict=True)])
+    rows, columns = cells["cohort"].nunique(), cells["age"].max() + 1
+    y = alt.Y("row:O", title="Acquisition month · customers", sort=sorted(cells["row"].unique()),
+              axis=alt.Axis(labelLimit=200))
+    x = alt.X("age:O", title="Months since acquisition", axis=alt.Axis(labelAngle=0))
+    pick = alt.selection_point(name="pick", fields=["cohort"], on="click", empty=False)
+    base = alt.Chart(cells).encode(x=x, y=y)
+    rect = base.mark_rect(cursor="pointer", stroke="white", strokeWidth=0.5).encode(
+        color=alt.Color("rate:Q", title="Share active", scale=alt.Scale(domain=[0, 1], scheme="blues"),
+                        legend=alt.Legend(format=".0%", orient="top", direction="horizontal", gradientLength=220,
+                                          titleOrient="left", titleBaseline="middle")),
+        tooltip=[alt.Tooltip("cohort:N", title="Acquired in"), alt.Tooltip("age:O", title="Months later"),
+                 alt.Tooltip("customers:Q", title="Customers", format=","),
+                 alt.Tooltip("active:Q", title="Active", format=","),
+                 alt.Tooltip("rate:Q", title="Share active", format=".1%")],
+    ).add_params(pick)
+    layers = [rect]
+    if rows <= LABELLED_CELLS and columns <= LABELLED_CELLS:
+        layers.append(base.mark_text(fontSize=10 if columns <= 16 else 9).encode(
+            text=alt.Text("rate:Q", format=".0%"),
+            color=alt.condition(alt.datum.rate > 0.55, alt.value("white"), alt.value("#1f2933")),
+        ))
+    return alt.layer(*layers).properties(height=alt.Step(ROW_HEIGHT))
+
+
+def curve_chart(curves: pd.DataFrame) -> alt.Chart:
+    whos = list(dict.fromkeys(curves["who"]))
+    return alt.Chart(curves).mark_line(point=True, strokeWidth=2.5).encode(
+        x=alt.X("age:Q", title="Months since acquisition", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("rate:Q", title="Share active", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+        color=alt.Color("who:N", title=None, scale=alt.Scale(domain=whos, range=["#1f5fa8", "#9aa5b1"][:len(whos)]),
+                        legend=alt.Legend(orient="bottom", labelLimit=400) if len(whos) > 1 else None),
+        strokeDash=alt.StrokeDash("who:N", scale=alt.Scale(domain=whos, range=[[1, 0], [5, 4]][:len(whos)]),
+                                  legend=None),
+        tooltip=[alt.Tooltip("who:N", title="Customers"), alt.Tooltip("age:Q", title="Months later"),
+                 alt.Tooltip("rate:Q", title="Share active", format=".1%"),
+                 alt.Tooltip("cohorts:Q", title="Cohorts this old")],
+    ).properties(height=280)
+
+
+def cohort_bars(per: pd.DataFrame, key: str, currency: str) -> None:
+    """Bars of one cohort KPI by acquisition month; a cohort too young has no bar (never a zero)."""
+    kpi = REGISTRY[key]
+    percent = kpi.unit is Unit.PERCENT
+    st.markdown(f"**{kpi.label}**" + ("" if percent else f" ({currency})"), help=kpi.definition)
+    shown = per.dropna(subset=[key])
+    if shown.empty:
+        st.caption("No cohort shown here is old enough yet: show more cohorts.")
+        return
+    chart = alt.Chart(shown).mark_bar(color="#1f5fa8").encode(
+        x=alt.X("cohort:O", title=None, scale=alt.Scale(domain=list(per["cohort"])),
+                axis=alt.Axis(labelAngle=-45, labelOverlap=True)),
+        y=alt.Y(f"{key}:Q", title=None, axis=alt.Axis(format=".0%" if percent else ",.0f", tickCount=4)),
+        tooltip=[alt.Tooltip("cohort:N", title="Acquired in"),
+                 alt.Tooltip(f"{key}:Q", title=kpi.label, format=".1%" if percent else ",.2f")],
+    ).properties(height=170)
+    if len(per) < FEW_COHORTS:  # a few bars keep a bar's width instead of filling the column
+        st.altair_chart(chart.properties(width=alt.Step(36)), width="content")
+    else:
+        st.altair_chart(chart, width="stretch")
+
+
+db = database()
+view = current_view(db)
+currency = db.metadata.get("currency", "EUR")
+complete = last_complete(db, "month")
+last_cohort = min(Period.containing(view.period.end - timedelta(days=1), "month"), complete)
+
+st.title("Cohorts & retention")
+choice = st.segmented_control("Cohorts shown", list(RANGES), default="Last 12", key="cohorts:range") or "Last 12"
+size = RANGES[choice]
+first_cohort = None if size is None else str(last_cohort.shift(1 - size))
+st.caption(f"Customers acquired {'up to' if size is None else f'from {Period.parse(first_cohort).label} to'} "
+           f"**{last_cohort.label}** · {view.describe_filters()} · activity counted to the end of "
+           f"{complete.label} (the month in progress is left out) · amounts in {currency}")
+
+matrix = observed(call("cohort_retention", first_cohort, str(last_cohort), filters=view.filters), complete)
+if matrix.empty:
+    st.info(f"No customers of this segment ({view.describe_filters()}) were acquired in these months. "
+            "Show more cohorts, or widen the segment in the sidebar.")
+    st.stop()
+
+st.subheader("Who is still buying, month after month")
+event = st.altair_chart(heat_map(matrix), width="stretch", on_select="rerun", selection_mode="pick")
+st.caption("Each row is the customers acquired in one month; each square, the share of them who bought again "
+           "that many months later. Darker is better; read down a column to see whether newer customers stay "
+           "longer. Click a row to look at that cohort alone.")
+clicked = [row.get("cohort") for row in event.selection.get("pick", [])] if event else []
+if clicked and clicked[0] and view.filters.get("cohort") != (clicked[0],):
+    drill(view, "cohort", clicked[0])
+
+first_shown, last_shown = matrix["cohort"].min(), matrix["cohort"].max()
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("The average customer's path")
+    curves = average_curve(matrix, view.describe_filters() if view.filters else "All customers")
+    if view.filters:
+        everyone = observed(call("cohort_retention", first_cohort, str(last_cohort)), complete)
+        curves = pd.concat([curves, average_curve(everyone, "All customers")], ignore_index=True)
+    st.altair_chart(curve_chart(curves), width="stretch")
+    st.caption("Share of customers still buying after each month, all these cohorts together (bigger cohorts "
+               "count more)" + (", against all customers (grey)." if view.filters else "."))
+with right:
+    st.subheader("Early signs of value, by cohort")
+    per = pd.DataFrame({"cohort": sorted(matrix["cohort"].unique())})
+    for key in PER_COHORT:
+        values = call("series", key, first_shown, last_shown, "month", filters=view.filters)
+        per = per.merge(values[["period", "value"]].rename(columns={"period": "cohort", "value": key}),
+                        on="cohort", how="left")
+        per[key] = pd.to_numeric(per[key], errors="coerce")
+        cohort_bars(per, key, currency)
+    st.caption("How quickly each month's new customers came back, and the margin each brought in its first year. "
+               "No bar: the cohort is too young to tell yet.")
+
+st.subheader("Per cohort")
+sizes = matrix.groupby("cohort")["customers"].first()
+table = pd.DataFrame({"Acquisition month": per["cohort"], "Customers": per["cohort"].map(sizes)})
+for age in (1, 3, 12):
+    rates = matrix[matrix["age"] == age].set_index("cohort")["rate"]
+    table[f"Active after {age} month{'s' if age > 1 else ''}"] = [
+        fmt.value(rates[c], Unit.PERCENT) if c in rates.index else "not yet" for c in per["cohort"]]
+for key in PER_COHORT:
+    kpi = REGISTRY[key]
+    table[kpi.label] = ["not yet" if pd.isna(v) else fmt.value(v, kpi.unit, currency) for v in per[key]]
+st.dataframe(table.iloc[::-1], hide_index=True, width="stretch",
+             column_config={REGISTRY[k].label: st.column_config.TextColumn(help=REGISTRY[k].definition)
+                            for k in PER_COHORT})
+downloads = st.columns(2)
+with downloads[0]:
+    download(matrix[["cohort", "age", "customers", "active", "rate"]], "cohort_retention", view)
+with downloads[1]:
+    download(per.rename(columns={k: REGISTRY[k].label for k in PER_COHORT}).merge(
+        sizes.rename("customers").reset_index(), on="cohort"), "cohort_value", view)
