@@ -9,6 +9,12 @@ ensure_database()
 
 PAGES = [
     st.Page("pages/empty_chair.py", title="Empty chair", icon=":material/chair:", default=True),
+    st.Page("pages/equity_vs_volume.py", title="Customer equity vs volume", icon=":material/balance:"),
+    st.Page("pages/cohorts.py", title="Cohorts & retention", icon=":material/grid_on:"),
+    st.Page("pages/customer_value.py", title="Customer value", icon=":material/diamond:"),
+    st.Page("pages/acquisition.py", title="Acquisition", icon=":material/person_add:"),
+    st.Page("pages/voice.py", title="Voice of the customer", icon=":material/forum:"),
+    st.Page("pages/model_check.py", title="Model check", icon=":material/fact_check:"),
     st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
 ]
 page = st.navigation(PAGES)

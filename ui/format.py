@@ -51,7 +51,8 @@ def delta(change, unit: Unit, currency: str = "EUR") -> str | None:
     if unit is Unit.PERCENT:
         return f"{100 * change:+.1f} pts"
     if unit is Unit.CURRENCY:
-        return ("+" if change >= 0 else "−") + money(abs(change), currency, 2 if abs(change) < 1000 else 0)
+        # An ASCII minus: st.metric reads the sign to pick the arrow and colour.
+        return ("+" if change >= 0 else "-") + money(abs(change), currency, 2 if abs(change) < 1000 else 0)
     if unit is Unit.COUNT:
         return f"{change:+,.0f}"
     if unit is Unit.SCORE:

@@ -36,7 +36,7 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
         delta_color="normal" if kpi.higher_is_better else "inverse",
         delta_description=note or f"vs {view.reference.label}",
         help=kpi_help(key),
-        chart_data=[v for v in spark if v is not None] if spark else None,
+        chart_data=[v for v in spark if v is not None] or None if spark else None,
         border=True,
     )
 
