@@ -88,3 +88,19 @@ SPEND = """month,channel,spend
 2024-02,social,100
 2024-02,referral,40
 """
+
+
+def build_database(folder):
+    """Write the fixture as CSV files in `folder` and import them into `folder/fixture.duckdb`."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from store.importer import import_files
+
+    folder = Path(folder)
+    files = {}
+    for name, text in (("customers", CUSTOMERS), ("orders", ORDERS), ("spend", SPEND)):
+        files[name] = folder / f"{name}.csv"
+        files[name].write_text(text)
+    import_files(folder / "fixture.duckdb", now=datetime(2025, 1, 1), **files)
+    return folder / "fixture.duckdb"

@@ -24,13 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def fixture_db(tmp_path, monkeypatch) -> Path:
     """The hand-built KPI fixture (data to 2024-12-20), served to the app through $EMPTYCHAIR_DB."""
-    files = {}
-    for name, text in (("customers", kpi_fixture.CUSTOMERS), ("orders", kpi_fixture.ORDERS),
-                       ("spend", kpi_fixture.SPEND)):
-        files[name] = tmp_path / f"{name}.csv"
-        files[name].write_text(text)
-    path = tmp_path / "fixture.duckdb"
-    import_files(path, now=datetime(2025, 1, 1), **files)
+    path = kpi_fixture.build_database(tmp_path)
     monkeypatch.setenv("EMPTYCHAIR_DB", str(path))
     return path
 

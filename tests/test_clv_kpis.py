@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 import kpis
 from kpis.clv.model import POOLED, value_model
 from store.demo import CHANNELS, build_demo
-from store.importer import import_files
 from tests import kpi_fixture
 
 CLV_KEYS = ["predictive_clv", "customer_equity", "new_customer_value", "clv_cac", "cac_payback_months",
@@ -95,11 +94,5 @@ def test_comparison_periods_refit_as_of_their_own_end(db):
 def test_clv_kpis_are_none_when_the_base_cannot_be_modelled(tmp_path):
     # The 20-customer known-answer fixture has 10 repeat buyers: too few for Gamma-Gamma, so no model —
     # every predictive KPI is undefined (None) rather than a made-up number, and nothing crashes.
-    files = {}
-    for name, text in (("customers", kpi_fixture.CUSTOMERS), ("orders", kpi_fixture.ORDERS),
-                       ("spend", kpi_fixture.SPEND)):
-        files[name] = tmp_path / f"{name}.csv"
-        files[name].write_text(text)
-    import_files(tmp_path / "f.duckdb", now=datetime(2025, 1, 1), **files)
-    small = kpis.connect(tmp_path / "f.duckdb")
+    small = kpis.connect(kpi_fixture.build_database(tmp_path))
     assert kpis.evaluate_many(small, CLV_KEYS, "2024-11") == dict.fromkeys(CLV_KEYS)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 import kpis
-from store.importer import import_files
 from tests import kpi_fixture
 
 NO_FILTER: dict = {}
@@ -15,14 +12,7 @@ NO_FILTER: dict = {}
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kpi_fixture")
-    files = {}
-    for name, text in (("customers", kpi_fixture.CUSTOMERS), ("orders", kpi_fixture.ORDERS),
-                       ("spend", kpi_fixture.SPEND)):
-        files[name] = folder / f"{name}.csv"
-        files[name].write_text(text)
-    import_files(folder / "fixture.duckdb", now=datetime(2025, 1, 1), **files)
-    return kpis.connect(folder / "fixture.duckdb")
+    return kpis.connect(kpi_fixture.build_database(tmp_path_factory.mktemp("kpi_fixture")))
 
 
 # 2023-01 orders: o01 c01 100/60 books · o02 c02 40/25 home · o03 c03 200/150 electronics · o04 c02 60/35 books
