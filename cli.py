@@ -1,4 +1,4 @@
-"""Command line: build the demo database, import a company's files, describe a database."""
+"""Command line: build the demo database, import a company's files, describe a database, write a PDF report."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from store.files import DatabaseMissing, db_path, open_readonly
 def _demo(args) -> int:
     from store.demo import build_demo
 
+    if not _writes_duckdb(args):
+        return 2
+
     started = time.perf_counter()
     build_demo(args.db, customers=args.customers, seed=args.seed, end=args.end, years=args.years)
     print(f"demo database ready at {db_path(args.db)} ({time.perf_counter() - started:.1f} s)")
@@ -20,6 +23,9 @@ def _demo(args) -> int:
 
 def _import(args) -> int:
     from store.importer import ImportRejected, import_files
+
+    if not _writes_duckdb(args):
+        return 2
 
     started = time.perf_counter()
     try:
@@ -36,8 +42,13 @@ def _info(args) -> int:
     from store.overview import overview
 
     try:
-        con = open_readonly(args.db)
-    except DatabaseMissing as missing:
+        if _engine_config(args.db):  # the same facts, computed by the engine the config names (Spark)
+            import kpis
+
+            con = kpis.connect(args.db).cursor()
+        else:
+            con = open_readonly(args.db)
+    except (DatabaseMissing, RuntimeError) as missing:  # kpis.spark.EngineError: says what to do
         print(missing, file=sys.stderr)
         return 2
     facts = overview(con)
@@ -46,10 +57,75 @@ def _info(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    """Write a PDF snapshot; bad arguments (period, filter, edition, output path) exit 2 with the reason."""
+    import os
+    from pathlib import Path
+
+    filters: dict[str, list[str]] = {}
+    for item in args.filter:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            print(f"error: --filter {item!r}: use NAME=VALUE, e.g. --filter acquisition_channel=search",
+                  file=sys.stderr)
+            return 2
+        filters.setdefault(name.strip(), []).append(value.strip())
+    out = Path(args.out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK) or (
+            out.exists() and not os.access(out, os.W_OK)):
+        print(f"error: cannot write the report to {out}: "
+              + ("it is a folder" if out.is_dir() else "no such folder" if not folder.is_dir() else "not writable"),
+              file=sys.stderr)
+        return 2
+    if args.min_segment < 1:
+        print("error: --min-segment must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        if not _engine_config(args.db):  # an engine config (Spark) is checked when kpis.connect reads it
+            open_readonly(args.db).close()  # a missing database gets the same message as `info`
+    except DatabaseMissing as missing:
+        print(missing, file=sys.stderr)
+        return 2
+
+    import kpis
+    from report import ReportError, build_report
+
+    started = time.perf_counter()
+    try:
+        pdf = build_report(kpis.connect(args.db), args.period, compare=args.compare, edition=args.edition,
+                           filters=filters, min_segment=args.min_segment)
+    except ReportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        out.write_bytes(pdf)
+    except OSError as error:
+        print(f"error: cannot write the report to {out}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    print(f"{args.edition} report for {args.period} written to {out} ({len(pdf) / 1024:,.0f} KB, "
+          f"{time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _engine_config(path) -> bool:
+    """--db names an engine config file (README, "Running on Spark") rather than a DuckDB file."""
+    return db_path(path).suffix.lower() == ".toml"
+
+
+def _writes_duckdb(args) -> bool:
+    if _engine_config(args.db):
+        print(f"{db_path(args.db)} is an engine config: `{args.command}` builds a DuckDB file, give --db PATH.duckdb "
+              "(a lake read by Spark is built by the company's own pipelines)", file=sys.stderr)
+        return False
+    return True
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cli.py", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    db_help = "database path (default: $EMPTYCHAIR_DB, else data/emptychair.duckdb)"
+    db_help = ("database path (default: $EMPTYCHAIR_DB, else data/emptychair.duckdb); info and report also take "
+               "an engine config (.toml) to compute with Spark")
 
     demo = commands.add_parser("demo", help="build a demo database of a realistic customer base")
     demo.add_argument("--db", help=db_help)
@@ -71,6 +147,20 @@ def parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a database")
     info.add_argument("--db", help=db_help)
     info.set_defaults(run=_info)
+
+    rep = commands.add_parser("report", help="write a PDF snapshot for the board or for partners")
+    rep.add_argument("--db", help=db_help)
+    rep.add_argument("--period", required=True, help="2024-Q3 (quarter), 2024-09 (month) or 2024 (year)")
+    rep.add_argument("--compare", choices=["previous", "year"], default="previous",
+                     help="compare with the previous period (default) or the same period last year")
+    rep.add_argument("--edition", choices=["board", "partner"], default="board",
+                     help="board (default) or partner: aggregates only, small groups suppressed")
+    rep.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
+                     help="customer segment, repeatable (acquisition_channel=search --filter region=FR)")
+    rep.add_argument("--min-segment", type=int, default=10,
+                     help="partner edition: fewest customers a figure may rest on (default 10)")
+    rep.add_argument("--out", required=True, help="the PDF file to write")
+    rep.set_defaults(run=_report)
     return root
 
 

@@ -63,3 +63,37 @@ with right:
         for row in comments[group].to_dict("records"):
             st.markdown(f":{BADGES[group]}-badge[{group} · {row['survey'].upper()} {row['score']}] "
                         f"*“{row['comment']}”* — {row['answered_at']:%d %b}")
+
+# --- PDF snapshot (report/, issue 7): built only when asked, for this view; kept per view and edition ----------
+REPORT_EDITIONS = {"board": "Board", "partner": "Shareholders & partners"}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _snapshot(_db, build: str, period: str, compare: str, edition: str, filters: tuple) -> bytes:
+    from report import build_report
+
+    return build_report(_db, period, compare=compare, edition=edition, filters=dict(filters))
+
+
+st.subheader("PDF snapshot")
+st.caption("This view as an A4 PDF for people who do not open the dashboard. Board: every section, with a few "
+           "scrubbed comments and the model check. Shareholders & partners: aggregates only; groups of fewer than "
+           "10 customers are suppressed.")
+edition = st.segmented_control("Edition", list(REPORT_EDITIONS), default="board", format_func=REPORT_EDITIONS.get,
+                               key="report:edition") or "board"
+wanted = (db.name, period, view.compare, edition, tuple(sorted((k, tuple(v)) for k, v in view.filters.items())))
+ready = st.session_state.get("report:ready") == wanted
+if not ready and st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="report:prepare"):
+    from report import ReportError
+
+    try:
+        with st.spinner("Building the PDF snapshot…"):
+            _snapshot(db, *wanted)
+        st.session_state["report:ready"] = wanted
+        ready = True
+    except ReportError as error:
+        st.error(f"The PDF cannot be built for this view: {error}")
+if ready:
+    st.download_button(f"Download the {REPORT_EDITIONS[edition].lower()} PDF", _snapshot(db, *wanted),
+                       file_name=f"emptychair_{edition}_{period}.pdf", mime="application/pdf",
+                       icon=":material/download:")

@@ -96,12 +96,16 @@ def _payback(db, scope):
     return float(reached[0] + 1) if len(reached) else None
 
 
-def _at_risk(db, scope: Scope, model: ValueModel):
-    """Valuable customers (top 30% by lifetime revenue) of the segment whose P(alive) fell below 50%."""
+def _valuable(scope: Scope):
+    """The segment's customers among the 30% most valuable (lifetime revenue)."""
     v = scope.tables["customer_value"]
-    valuable = scope.customers.semi_join(v.filter(v.value_tier.isin(VALUABLE_TIERS)), "customer_id")
+    return scope.customers.semi_join(v.filter(v.value_tier.isin(VALUABLE_TIERS)), "customer_id")
+
+
+def _at_risk(db, scope: Scope, model: ValueModel):
+    """Valuable customers of the segment whose P(alive) fell below 50%."""
     c = model.customers
-    c = c.loc[c.index.intersection(_ids(db, valuable))]
+    c = c.loc[c.index.intersection(_ids(db, _valuable(scope)))]
     return c[c["p_alive"] < AT_RISK_P_ALIVE]
 
 
@@ -118,9 +122,9 @@ def _value_at_risk(db, scope):
     if risky.empty:
         return 0.0
     end = model.observation_end + timedelta(days=1)
-    o = scope.orders_between(end - timedelta(days=365), end)
-    o = o.filter(o.customer_id.isin(list(risky.index)))
-    return db.row(o.aggregate(r=o.revenue.cast("float64").sum()))["r"] or 0.0
+    o = scope.orders_between(end - timedelta(days=365), end).semi_join(_valuable(scope), "customer_id")
+    per = db.frame(o.group_by("customer_id").aggregate(revenue=o.revenue.cast("float64").sum()))
+    return float(per.loc[per["customer_id"].isin(risky.index), "revenue"].sum())
 
 
 CLV_KPIS = [

@@ -1,0 +1,31 @@
+"""PDF snapshots of the dashboard for the board, shareholders and partners (issue 7; DOMAIN.md ideas 4 and 9).
+
+    build_report(db, "2024-Q3", compare="previous", edition="board", filters={"region": "FR"}) -> PDF bytes
+
+Editions: "board" (the empty chair, customer equity next to volume and cost, cohorts, value concentration,
+acquisition economics, voice of the customer with a few scrubbed comments, the model check) and "partner"
+(aggregates only: no comments, no model internals, and every figure, row or chart point that rests on fewer than
+`min_segment` customers suppressed and marked so). Modules: data (the numbers, and suppression), charts (Altair
+→ vl-convert vector PDF), layout (fpdf2 pages; charts merged with pypdf), fonts (DejaVu Sans Condensed).
+"""
+
+from __future__ import annotations
+
+from report.data import COMPARISONS, EDITIONS, ReportError, Snapshot, collect
+
+__all__ = ["COMPARISONS", "EDITIONS", "ReportError", "Snapshot", "build_report", "collect", "render"]
+
+
+def render(snap: Snapshot) -> bytes:
+    """Lay out a gathered snapshot as PDF bytes."""
+    from report.layout import render as _render  # fpdf2, pypdf and vl-convert load only when a PDF is drawn
+
+    return _render(snap)
+
+
+def build_report(db, period, compare: str = "previous", edition: str = "board", filters: dict | None = None,
+                 min_segment: int = 10) -> bytes:
+    """The PDF snapshot of one view: `db` a kpis.Database, `period` "2024-Q3" / "2024-09" / "2024", `compare`
+    "previous" or "year", `edition` "board" or "partner", `filters` {name: value or values} as for every KPI,
+    `min_segment` the fewest customers a partner-edition figure may rest on. ReportError for a bad argument."""
+    return render(collect(db, period, compare=compare, edition=edition, filters=filters, min_segment=min_segment))

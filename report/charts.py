@@ -1,0 +1,171 @@
+"""The report's charts: Altair specifications, rendered offline by vl-convert to one-page vector PDFs.
+
+Each chart is sized in points (1 Vega pixel = 1 PDF point) to the width it takes on the page, so its 8-point
+labels print at 8 points; layout.py places the pages with pypdf (fpdf2 cannot read vl-convert's SVG). The
+charts use the report's own font (report/fonts), registered with vl-convert, so nothing depends on the fonts
+of the machine that builds the PDF.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from kpis import REGISTRY, Group
+from report.fonts import CHART_FAMILY, FONTS
+
+BLUE, TEAL, ORANGE, RED, GREEN, GREY = "#1f5fa8", "#2a9d8f", "#e07b00", "#c0392b", "#1b7a3e", "#9aa5b1"
+# Cool colours for the customer, warm ones for volume and cost (as on the dashboard's equity-vs-volume page).
+PALETTES = {Group.EQUITY: ["#1f5fa8", "#2a9d8f", "#7b4fb5"], Group.VOLUME: ["#e07b00", "#c0392b", "#9c6b30"]}
+_fonts = threading.Lock()
+_registered = False
+
+
+def _register_fonts() -> None:
+    global _registered
+    with _fonts:
+        if not _registered:
+            vlc.register_font_directory(str(FONTS))
+            _registered = True
+
+
+def render(chart: alt.TopLevelMixin, width: float, height: float) -> bytes:
+    """The chart as a one-page PDF of exactly width × height points (axes, legend and title included)."""
+    _register_fonts()
+    chart = chart.properties(width=width, height=height,
+                             autosize=alt.AutoSizeParams(type="fit", contains="padding"), padding=4)
+    chart = chart.configure(font=CHART_FAMILY, background="white").configure_view(stroke=None).configure_axis(
+        labelFontSize=7.5, titleFontSize=8, labelColor="#333333", titleColor="#333333", gridColor="#e8e8e8",
+        domainColor="#9aa5b1", tickColor="#9aa5b1", titleFontWeight="normal",
+    ).configure_legend(labelFontSize=7.5, titleFontSize=8, symbolSize=60).configure_title(
+        fontSize=9, anchor="start", fontWeight="bold", color="#222222")
+    return vlc.vegalite_to_pdf(chart.to_dict(validate=False))  # built here, checked by the tests
+
+
+def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str]) -> alt.LayerChart | None:
+    """Each KPI indexed to 100 at its first period with a value: customer KPIs solid, volume and cost dashed."""
+    rows = []
+    for key in keys:
+        values = pd.to_numeric(trend[key], errors="coerce")
+        positive = values[values > 0]
+        if positive.empty:
+            continue
+        for row, value in values.items():
+            if pd.notna(value):
+                rows.append({"kpi": REGISTRY[key].label, "family": REGISTRY[key].group.value,
+                             "period": labels[trend.at[row, "period"]], "index": 100 * value / positive.iloc[0]})
+    if not rows:
+        return None
+    lines = pd.DataFrame(rows)
+    shown = [k for k in keys if REGISTRY[k].label in set(lines["kpi"])]
+    domain, colours = [], []
+    for group in (Group.EQUITY, Group.VOLUME):
+        members = [k for k in shown if REGISTRY[k].group is group]
+        domain += [REGISTRY[k].label for k in members]
+        colours += PALETTES[group][:len(members)]
+    order = [labels[p] for p in trend["period"]]
+    x = alt.X("period:O", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=True))
+    y = alt.Y("index:Q", title="Index (first period = 100)", scale=alt.Scale(zero=False))
+    colour = alt.Color("kpi:N", title=None, scale=alt.Scale(domain=domain, range=colours),
+                       legend=alt.Legend(orient="bottom", columns=3, labelLimit=220, symbolType="stroke",
+                                         symbolStrokeWidth=2.5, columnPadding=24))
+    dash = alt.StrokeDash("family:N", title=None, legend=None,
+                          scale=alt.Scale(domain=[Group.EQUITY.value, Group.VOLUME.value], range=[[1, 0], [5, 3]]))
+    base = alt.Chart(lines).encode(x=x, y=y, color=colour)
+    hundred = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color=GREY, strokeDash=[2, 2]).encode(y="y:Q")
+    return alt.layer(hundred, base.mark_line(strokeWidth=2).encode(strokeDash=dash),
+                     base.mark_point(filled=True, size=22))
+
+
+def cohort_heatmap(cells: pd.DataFrame) -> alt.LayerChart | None:
+    """Share of each monthly cohort active n months after acquisition (suppressed cohorts left blank)."""
+    cells = cells.dropna(subset=["rate"])
+    cells = cells[cells["age"] >= 1]  # age 0 is 100 % by construction: it says nothing
+    if cells.empty:
+        return None
+    cells = cells.assign(label=[f"{100 * r:.0f}" for r in cells["rate"]])
+    x = alt.X("age:O", title="Months since acquisition", axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("cohort:O", title="Acquisition month", sort="ascending")
+    top = float(cells["rate"].max()) or 1.0
+    rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=1).encode(
+        x=x, y=y, color=alt.Color("rate:Q", title="Active", scale=alt.Scale(scheme="blues", domain=[0, top]),
+                                  legend=alt.Legend(format=".0%", orient="right", gradientLength=120)))
+    text = alt.Chart(cells).mark_text(fontSize=7).encode(
+        x=x, y=y, text="label:N",
+        color=alt.condition(alt.datum.rate > top * 0.55, alt.value("white"), alt.value("#222222")))
+    return alt.layer(rect, text)
+
+
+def lorenz(curve: pd.DataFrame, top_share: float | None, top: float) -> alt.LayerChart:
+    """The concentration curve read as "the top x % of buyers bring y % of revenue", with the equality line."""
+    line = alt.Chart(curve).mark_area(line={"color": BLUE, "strokeWidth": 2}, color=BLUE, opacity=0.12).encode(
+        x=alt.X("top_customer_share:Q", title="Share of buyers, most valuable first",
+                axis=alt.Axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("revenue_share:Q", title="Share of the period's revenue", axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1])))
+    diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(color=GREY, strokeDash=[3, 3]).encode(
+        x="x:Q", y="y:Q")
+    layers = [diagonal, line]
+    if top_share is not None:
+        point = pd.DataFrame({"x": [top], "y": [top_share]})
+        layers.append(alt.Chart(point).mark_point(filled=True, size=45, color=RED).encode(x="x:Q", y="y:Q"))
+        # The label sits below the equality line, where the curve never goes.
+        text = f"● the top {100 * top:.0f} % of buyers bring {100 * top_share:.1f} % of revenue"
+        label = pd.DataFrame({"x": [0.36], "y": [0.10], "text": [text]})
+        layers.append(alt.Chart(label).mark_text(align="left", fontSize=8, color=RED).encode(
+            x="x:Q", y="y:Q", text="text:N"))
+    return alt.layer(*layers)
+
+
+def channel_ratio(channels: pd.DataFrame) -> alt.LayerChart | None:
+    """CLV / CAC per acquisition channel, with the 1× line below which acquisition destroys value."""
+    data = channels.dropna(subset=["clv_cac"])
+    if data.empty:
+        return None
+    values = sorted(data["clv_cac"], reverse=True)
+    # One channel far above the rest (organic traffic costs almost nothing) would flatten every other bar: the
+    # axis then stops at 1.5 × the second highest and the outlier's bar is cut, its label saying so.
+    cap = max(1.5 * values[1], 3.0) if len(values) > 1 and values[0] > 4 * max(values[1], 0.25) else None
+    data = data.assign(label=[f"{v:.1f}×" + (" (off scale)" if cap and v > cap else "") for v in data["clv_cac"]],
+                       shown=[min(v, cap) if cap else v for v in data["clv_cac"]])
+    x = alt.X("channel:N", sort=alt.EncodingSortField("clv_cac", order="descending"), title=None,
+              axis=alt.Axis(labelAngle=0))
+    y = alt.Y("shown:Q", title="CLV ÷ CAC (×)", scale=alt.Scale(domain=[0, cap * 1.08]) if cap else alt.Undefined)
+    bars = alt.Chart(data).mark_bar(color=TEAL, size=26).encode(x=x, y=y)
+    text = alt.Chart(data).mark_text(dy=-5, fontSize=7.5, color="#222222").encode(x=x, y=y, text="label:N")
+    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color=RED, strokeDash=[4, 3]).encode(y="y:Q")
+    return alt.layer(bars, text, one)
+
+
+def effort(table: pd.DataFrame, peak: str | None) -> alt.Chart | None:
+    data = table.dropna(subset=["ces"])
+    if data.empty:
+        return None
+    data = data.assign(label=[f"{v:.2f} ({n:,.0f})" for v, n in zip(data["ces"], data["ces_answers"], strict=True)])
+    y = alt.Y("touchpoint:N", sort="-x", title=None)
+    x = alt.X("ces:Q", title="Mean effort (1 = easy, 5 = hard)", scale=alt.Scale(domain=[1, 5]))
+    bars = alt.Chart(data).mark_bar(size=12, clip=True).encode(  # the scale starts at 1, the lowest score
+        x=x, y=y, color=alt.condition(alt.datum.touchpoint == (peak or ""), alt.value(RED), alt.value(GREY)))
+    text = alt.Chart(data).mark_text(align="left", dx=3, fontSize=7.5).encode(x=x, y=y, text="label:N")
+    return alt.layer(bars, text)
+
+
+def tracking(curve: pd.DataFrame, split) -> alt.LayerChart:
+    """The model check's weekly cumulative repeat purchases: actual against the model, split marked."""
+    long = curve.melt(id_vars=["date"], value_vars=["actual", "model"], var_name="series", value_name="purchases")
+    long["series"] = long["series"].map({"actual": "Actual", "model": "Model"})
+    long["date"] = pd.to_datetime(long["date"])
+    lines = alt.Chart(long).mark_line(strokeWidth=1.8).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True)),
+        y=alt.Y("purchases:Q", title="Cumulative repeat purchases", axis=alt.Axis(format="~s")),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["Actual", "Model"], range=[BLUE, ORANGE]),
+                        legend=alt.Legend(orient="top-left")),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=["Actual", "Model"], range=[[1, 0], [5, 3]])))
+    rule = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(split)], "text": ["holdout starts"]}))
+    return alt.layer(lines, rule.mark_rule(color=GREY, strokeDash=[2, 2]).encode(x="date:T"),
+                     rule.mark_text(align="left", dx=3, dy=-4, fontSize=7, color="#555555", baseline="bottom").encode(
+                         x="date:T", y=alt.value(12), text="text:N"))

@@ -1,0 +1,434 @@
+"""Every number a snapshot shows, gathered once for a view, with the partner edition's suppression applied here —
+before anything is laid out, so that a suppressed figure cannot leak into a table, a chart or a sentence.
+
+Suppression (partner edition): a figure is computed over some customers (or survey answers); when there are fewer
+than `min_segment` of them, the figure is replaced by None and flagged. The count each KPI rests on is BASES[key]:
+  active_customers   the period's buyers (volume KPIs, rates over buyers; predicted value and customer equity too,
+                     a conservative stand-in for the customer base, which always holds the period's buyers)
+  previous_active    the buyers of the period before (retention and churn are shares of them)
+  new_customers      the period's new customers (CAC, value of a new customer, CLV/CAC, payback…)
+  nps/csat/ces_answers, customers_at_risk   what those KPIs count
+Marketing spend is the company's own spend, not a group of customers: never suppressed. Table rows (channels,
+cohorts, deciles, NPS groups, touchpoints) are suppressed on the customers (or answers) in the row; charts are drawn
+from the suppressed tables.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+import kpis
+from kpis import KPIError, Period
+from kpis.engine import segment
+from kpis.registry import Computed
+from kpis.scrub import scrub
+
+EDITIONS = {"board": "Board edition", "partner": "Partner edition"}
+COMPARISONS = {"previous": "the previous period", "year": "the same period last year"}
+# The dashboard's labels (ui.state.FILTER_LABELS; ui.state imports streamlit, which a scheduled job need not load).
+FILTER_LABELS = {"acquisition_channel": "Acquisition channel", "region": "Region", "cohort": "Acquisition cohort",
+                 "value_tier": "Value tier"}
+
+# --- what each section shows -------------------------------------------------------------------------------------
+SUMMARY_CUSTOMER = ["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"]
+SUMMARY_VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend"]
+SUMMARY_VALUE = ["customer_equity", "predictive_clv", "clv_cac", "customers_at_risk"]
+EQUITY = ["active_customers", "new_customers", "retention_rate", "churn_rate", "repeat_purchase_rate",
+          "purchase_frequency", "average_order_value", "revenue_per_customer", "categories_per_customer",
+          "historical_clv_12m", "predictive_clv", "customer_equity", "new_customer_value", "cac", "clv_cac",
+          "cac_payback_months"]
+VOLUME = ["revenue", "orders", "gross_margin", "gross_margin_rate", "marketing_spend", "cost_per_order",
+          "cost_of_sales"]
+TREND = ["active_customers", "new_customers", "revenue_per_customer", "revenue", "orders", "gross_margin"]
+CONCENTRATION = ["top_customer_share", "customers_at_risk", "predictive_clv"]
+# CAC payback is left to the total: per channel it costs ~1 s each on the 1,000,000-customer demo.
+CHANNEL = ["new_customers", "marketing_spend", "cac", "new_customer_value", "clv_cac"]
+VOICE = ["nps", "promoter_share", "detractor_share", "csat", "ces", "nps_answers", "csat_answers", "ces_answers"]
+# value_at_risk is left out: on the 1,000,000-customer demo it alone takes ~45 s (it sends the ids of the customers
+# at risk as a literal list); it can join CONCENTRATION once kpis.clv computes it with a join.
+FIGURES = list(dict.fromkeys(SUMMARY_CUSTOMER + SUMMARY_VOLUME + SUMMARY_VALUE + EQUITY + VOLUME + CONCENTRATION
+                             + VOICE))
+# The figures in three groups evaluated side by side (DuckDB and numpy release the GIL): the KPIs computed in SQL,
+# those read from the fitted value models, and CAC payback alone. Payback is the slowest KPI by far (~2.5 s of CPU
+# on the 1M-customer demo: kpis.clv.model.ValueModel.monthly_expected_margin evaluates the BG/NBD per customer and
+# month), so it is computed for the report's period only, not for the comparison period: REFERENCE_SKIP.
+_MODEL = [k for k in FIGURES if isinstance(kpis.REGISTRY[k].compute, Computed) or k == "clv_cac"]
+FIGURE_JOBS = [[k for k in FIGURES if k not in _MODEL], [k for k in _MODEL if k != "cac_payback_months"],
+               ["cac_payback_months"]]
+REFERENCE_SKIP = {"cac_payback_months"}
+TREND_PERIODS = {"month": 12, "quarter": 8, "year": 4}
+HOLDOUT_WEEKS = 26
+VERBATIMS = 3  # per group (detractors, promoters), board edition only
+COHORT_ROWS = 15  # monthly cohorts in the cohort table (the heat map shows the last 12); each costs query time
+
+_ACTIVE = ["active_customers", "repeat_purchase_rate", "purchase_frequency", "average_order_value",
+           "categories_per_customer", "revenue_per_customer", "top_customer_share", "revenue", "orders",
+           "cost_of_sales", "gross_margin", "gross_margin_rate", "cost_per_order", "predictive_clv",
+           "customer_equity"]
+_NEW = ["new_customers", "repeat_rate_90d", "historical_clv_12m", "cac", "new_customer_value", "clv_cac",
+        "cac_payback_months"]
+BASES: dict[str, str | None] = {
+    **dict.fromkeys(_ACTIVE, "active_customers"),
+    **dict.fromkeys(["retention_rate", "churn_rate"], "previous_active"),
+    **dict.fromkeys(_NEW, "new_customers"),
+    **dict.fromkeys(["nps", "promoter_share", "detractor_share", "nps_answers"], "nps_answers"),
+    **dict.fromkeys(["csat", "csat_answers"], "csat_answers"),
+    **dict.fromkeys(["ces", "ces_answers"], "ces_answers"),
+    **dict.fromkeys(["customers_at_risk", "value_at_risk"], "customers_at_risk"),
+    "marketing_spend": None,
+}
+
+
+class ReportError(ValueError):
+    """A request the report cannot answer: unknown edition, comparison, period, filter or value."""
+
+
+@dataclass
+class Figure:
+    """One KPI of the view: its value, the comparison period's, and whether either is suppressed."""
+
+    key: str
+    value: float | None
+    reference: float | None
+    suppressed: bool = False
+    reference_suppressed: bool = False
+
+    @property
+    def delta(self) -> float | None:
+        if self.value is None or self.reference is None:
+            return None
+        return self.value - self.reference
+
+    @property
+    def relative(self) -> float | None:
+        return None if self.delta is None or not self.reference else self.delta / abs(self.reference)
+
+
+@dataclass
+class Snapshot:
+    edition: str
+    period: Period
+    reference: Period
+    compare: str
+    filters: dict[str, tuple[str, ...]]
+    min_segment: int
+    currency: str
+    source: str
+    built_at: datetime | None
+    data_start: date
+    data_end: date
+    figures: dict[str, Figure] = field(default_factory=dict)
+    trend: pd.DataFrame | None = None
+    cohorts: pd.DataFrame | None = None  # cohort, age, customers, active, rate, suppressed (long)
+    deciles: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None  # None when suppressed
+    channels: pd.DataFrame | None = None
+    nps: dict | None = None
+    csat: dict | None = None
+    effort: pd.DataFrame | None = None
+    peak: dict | None = None
+    nps_groups: dict | None = None
+    verbatims: list[dict] = field(default_factory=list)
+    check: dict | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def partner(self) -> bool:
+        return self.edition == "partner"
+
+    def hidden(self, count) -> bool:
+        """Whether a group of `count` customers is too small to show (partner edition only)."""
+        return self.partner and (count is None or count < self.min_segment)
+
+    def describe_filters(self) -> str:
+        """The segment in words, as the dashboard's ui.state.View.describe_filters writes it."""
+        if not self.filters:
+            return "all customers"
+        return "; ".join(f"{FILTER_LABELS.get(n, n.replace('_', ' '))}: {', '.join(v)}"
+                         for n, v in self.filters.items())
+
+    @property
+    def comparison(self) -> str:
+        return COMPARISONS[self.compare]
+
+    def kpis(self) -> list[str]:
+        """Every KPI the edition shows, in registry order (what the definitions appendix lists)."""
+        shown = set(FIGURES) | set(TREND) | set(CHANNEL)
+        return [k for k in kpis.REGISTRY if k in shown]
+
+
+# --- arguments ---------------------------------------------------------------------------------------------------
+
+def normalise_filters(db, filters) -> dict[str, tuple[str, ...]]:
+    """{name: value or values} → {name: (values…)}, validated by the KPI catalog (unknown names or values refused)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, value in (filters or {}).items():
+        values = tuple(str(v) for v in (value if isinstance(value, list | tuple | set) else [value]))
+        if values:
+            out[name] = tuple(dict.fromkeys(values))
+    try:
+        segment(db, out)
+    except KPIError as error:
+        raise ReportError(str(error)) from None
+    return out
+
+
+def check_period(db, period) -> Period:
+    try:
+        p = Period.parse(period)
+    except ValueError as error:
+        raise ReportError(str(error)) from None
+    if db.data_end is None:
+        raise ReportError("the database has no orders")
+    if p.start > db.data_end or p.end <= db.data_start:
+        raise ReportError(f"no data for {p}: the data cover {db.data_start:%d %b %Y} to {db.data_end:%d %b %Y}")
+    return p
+
+
+def source_of(metadata: dict) -> str:
+    source = str(metadata.get("source", "unknown"))
+    files = metadata.get("files")
+    if isinstance(files, dict) and files:
+        names = [f.get("file") for f in files.values() if isinstance(f, dict) and f.get("file")]
+        if names:
+            source += f" ({', '.join(names)})"
+    return source
+
+
+def _built_at(metadata: dict) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(metadata["built_at"]))
+    except (KeyError, ValueError):
+        return None
+
+
+# --- gathering ---------------------------------------------------------------------------------------------------
+
+_check_lock = threading.Lock()
+
+
+def model_check(db, filters: dict) -> dict:
+    """kpis.holdout_check for the segment, cached on the database like the fitted value models."""
+    cache = db.__dict__.setdefault("_report_model_checks", {})
+    key = (HOLDOUT_WEEKS, tuple(sorted(filters.items())))
+    with _check_lock:
+        if key not in cache:
+            cache[key] = kpis.holdout_check(db, holdout_weeks=HOLDOUT_WEEKS, **filters)
+    return cache[key]
+
+
+def collect(db, period, compare: str = "previous", edition: str = "board", filters=None,
+            min_segment: int = 10) -> Snapshot:
+    """Gather (and, for partners, suppress) every number of the report for one view."""
+    if edition not in EDITIONS:
+        raise ReportError(f"unknown edition {edition!r}: use {' or '.join(EDITIONS)}")
+    if compare not in COMPARISONS:
+        raise ReportError(f"unknown comparison {compare!r}: use {' or '.join(COMPARISONS)}")
+    if isinstance(min_segment, bool) or not isinstance(min_segment, int) or min_segment < 1:
+        raise ReportError(f"min_segment must be a whole number ≥ 1, not {min_segment!r}")
+    p = check_period(db, period)
+    filters = normalise_filters(db, filters)
+    ref = p.previous() if compare == "previous" else p.year_ago()
+    meta = db.metadata
+    snap = Snapshot(edition, p, ref, compare, filters, min_segment, meta.get("currency", "EUR"), source_of(meta),
+                    _built_at(meta), db.data_start, db.data_end)
+    board = edition == "board"
+
+    def timed(name, fn, *args, **kwargs):
+        def run():
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                snap.timings[name] = time.perf_counter() - started
+        return run
+
+    jobs = {}
+    compared = ref.end > db.data_start  # a comparison period before the first order has nothing to compare with
+    for name, q in (("figures", p), ("reference", ref)):  # SQL and model-based KPIs run side by side
+        for part, keys in enumerate(FIGURE_JOBS):
+            if name == "reference" and (not compared or set(keys) <= REFERENCE_SKIP):
+                jobs[f"{name} {part}"] = lambda keys=keys: dict.fromkeys(keys)
+                continue
+            jobs[f"{name} {part}"] = timed(f"{name} {part}", kpis.evaluate_many, db, keys, q, **filters)
+    jobs |= {
+        "channels": timed("channels", _channels, db, p, filters),
+        "trend": timed("trend", _trend, db, p, filters),
+        "cohorts": timed("cohorts", _cohorts, db, p, filters),
+        "concentration": timed("concentration", _concentration, db, p, filters, snap),
+        "voice": timed("voice", _voice, db, p, filters, board),
+    }
+    if snap.partner:  # retention is a share of the previous period's buyers
+        for q in {p.previous(), ref.previous()}:
+            jobs[f"buyers {q}"] = timed(f"buyers {q}", kpis.evaluate, db, "active_customers", q, **filters)
+    if board:
+        jobs["model check"] = timed("model check", model_check, db, filters)
+    # DuckDB releases the GIL while it works: independent sections overlap.
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="report") as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        results = {name: future.result() for name, future in futures.items()}
+
+    now = {k: v for part in range(len(FIGURE_JOBS)) for k, v in results[f"figures {part}"].items()}
+    before = {k: v for part in range(len(FIGURE_JOBS)) for k, v in results[f"reference {part}"].items()}
+    previous_buyers = {"now": results.get(f"buyers {p.previous()}"), "ref": results.get(f"buyers {ref.previous()}")}
+    for key in FIGURES:
+        figure = Figure(key, now[key], before[key])
+        if snap.partner:  # an undefined figure has nothing to hide: it stays undefined ("—")
+            figure.suppressed = now[key] is not None and snap.hidden(_base(key, now, previous_buyers["now"]))
+            figure.reference_suppressed = before[key] is not None and snap.hidden(
+                _base(key, before, previous_buyers["ref"]))
+            if figure.suppressed:
+                figure.value = None
+            if figure.reference_suppressed:
+                figure.reference = None
+        snap.figures[key] = figure
+
+    snap.channels = _suppress_rows(snap, results["channels"], "new_customers", CHANNEL)
+    snap.trend = _suppress_trend(snap, results["trend"])
+    snap.cohorts = _suppress_cohorts(snap, results["cohorts"])
+    snap.deciles, snap.curve = results["concentration"]
+    voice = results["voice"]
+    snap.nps, snap.csat, snap.peak = voice["nps"], voice["csat"], voice["peak"]
+    snap.effort = voice["effort"]
+    snap.nps_groups = voice["nps_groups"]
+    if snap.partner:
+        snap.nps = _suppress_margin(snap, snap.nps)
+        snap.csat = _suppress_margin(snap, snap.csat)
+        effort = snap.effort.copy()
+        effort["ces_suppressed"] = [snap.hidden(n) for n in effort["ces_answers"]]
+        effort["csat_suppressed"] = [snap.hidden(n) for n in effort["csat_answers"]]
+        effort[["ces_answers", "csat_answers"]] = effort[["ces_answers", "csat_answers"]].astype("float64")
+        effort.loc[effort["ces_suppressed"], ["ces_answers", "ces", "high_effort_share"]] = float("nan")
+        effort.loc[effort["csat_suppressed"], ["csat_answers", "csat"]] = float("nan")
+        snap.effort = effort
+        if snap.peak is not None and snap.hidden(snap.peak["answers"]):
+            snap.peak = None
+        groups = snap.nps_groups["table"].copy()
+        groups["suppressed"] = [snap.hidden(n) for n in groups["customers"]]
+        detractors_hidden = bool(groups.loc[groups["group"] == "detractor", "suppressed"].all())
+        numbers = [c for c in groups.columns if c not in ("group", "suppressed")]
+        groups[numbers] = groups[numbers].astype("float64")
+        groups.loc[groups["suppressed"], numbers] = float("nan")
+        snap.nps_groups = dict(snap.nps_groups, table=groups)
+        if detractors_hidden:
+            snap.nps_groups |= {"revenue_at_risk": None, "revenue_at_risk_share": None}
+    else:
+        snap.verbatims = voice["verbatims"]
+        snap.check = results.get("model check")
+    return snap
+
+
+def _base(key: str, values: dict, previous_buyers) -> float | None:
+    base = BASES[key]
+    if base is None:
+        return float("inf")
+    if base == "previous_active":
+        return previous_buyers
+    return values.get(base)
+
+
+def _channels(db, p: Period, filters: dict) -> pd.DataFrame:
+    """CHANNEL KPIs per acquisition channel of the segment (every channel when none is chosen)."""
+    names = filters.get("acquisition_channel") or db.filter_values("acquisition_channel")
+    rows = []
+    for name in names:
+        values = kpis.evaluate_many(db, CHANNEL, p, **(filters | {"acquisition_channel": (name,)}))
+        rows.append({"channel": name, **values})
+    return pd.DataFrame(rows, columns=["channel", *CHANNEL])
+
+
+def _trend(db, p: Period, filters: dict) -> pd.DataFrame:
+    n = TREND_PERIODS[p.grain]
+    frame = kpis.trend(db, TREND, p, n, **filters)
+    first = db.data_start.replace(day=1)
+    # Periods the data do not cover from their start (before the first order's month) would show as a collapse
+    # or, indexed, as a leap: they are left out.
+    keep = [Period.parse(x).start >= first for x in frame["period"]]
+    return frame[keep].reset_index(drop=True)
+
+
+def _cohorts(db, p: Period, filters: dict) -> pd.DataFrame:
+    """Monthly cohorts acquired in the COHORT_ROWS months to the period's last month, ages seen by its end."""
+    last = Period.containing(p.end, "month").previous()  # the period's last month
+    first = last.shift(-(COHORT_ROWS - 1))
+    if first.start < db.data_start.replace(day=1):
+        first = Period.containing(db.data_start, "month")
+    if first > last:
+        return pd.DataFrame(columns=["cohort", "age", "customers", "active", "rate"])
+    frame = kpis.cohort_retention(db, str(first), str(last), **filters)
+    last_index = last.start.year * 12 + last.start.month
+    index = frame["cohort"].str[:4].astype(int) * 12 + frame["cohort"].str[5:7].astype(int)
+    return frame[index + frame["age"] <= last_index].reset_index(drop=True)
+
+
+def _concentration(db, p: Period, filters: dict, snap: Snapshot):
+    deciles = kpis.value_deciles(db, p, **filters)
+    buyers = int(deciles["customers"].sum()) if not deciles.empty else 0
+    # Partners: each point of the curve must stand for at least min_segment buyers.
+    points = 50 if not snap.partner else min(50, buyers // snap.min_segment)
+    curve = kpis.concentration_curve(db, p, points=points, **filters) if points >= 2 and buyers else None
+    if snap.partner:
+        deciles = deciles.copy()
+        deciles["suppressed"] = [snap.hidden(n) for n in deciles["customers"]]
+        numbers = [c for c in deciles.columns if c not in ("decile", "suppressed")]
+        deciles.loc[deciles["suppressed"], numbers] = float("nan")
+    return deciles, curve
+
+
+def _voice(db, p: Period, filters: dict, board: bool) -> dict:
+    out = {
+        "nps": kpis.nps_with_margin(db, p, **filters),
+        "csat": kpis.csat_with_margin(db, p, **filters),
+        "effort": kpis.effort_by_touchpoint(db, p, **filters),
+        "peak": kpis.effort_peak(db, p, min_answers=20, **filters),
+        "nps_groups": kpis.value_by_nps_group(db, p, **filters),
+        "verbatims": [],
+    }
+    if board:
+        comments = kpis.latest_comments(db, p, VERBATIMS, **filters)
+        for group in ("detractor", "promoter"):
+            for row in comments[group].to_dict("records"):
+                # latest_comments scrubs already; scrubbing twice changes nothing and guards the export.
+                out["verbatims"].append(row | {"comment": scrub(row["comment"])})
+    return out
+
+
+def _suppress_rows(snap: Snapshot, frame: pd.DataFrame, count: str, columns: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["suppressed"] = [snap.hidden(n) for n in frame[count]] if snap.partner else False
+    values = [c for c in columns if c in frame and BASES.get(c) is not None]  # the count itself too
+    frame[values] = frame[values].astype("float64")
+    frame.loc[frame["suppressed"], values] = float("nan")
+    return frame
+
+
+def _suppress_trend(snap: Snapshot, trend: pd.DataFrame) -> pd.DataFrame:
+    if not snap.partner:
+        return trend
+    trend = trend.copy()
+    for row in trend.index:
+        for key in TREND:
+            if snap.hidden(trend.at[row, BASES[key]]):
+                trend.at[row, key] = None
+    return trend
+
+
+def _suppress_cohorts(snap: Snapshot, cohorts: pd.DataFrame) -> pd.DataFrame:
+    cohorts = cohorts.copy()
+    cohorts["suppressed"] = [snap.hidden(n) for n in cohorts["customers"]] if snap.partner else False
+    cohorts["rate"] = cohorts["rate"].astype("float64")
+    cohorts[["customers", "active"]] = cohorts[["customers", "active"]].astype("float64")
+    cohorts.loc[cohorts["suppressed"], ["customers", "active", "rate"]] = float("nan")
+    return cohorts
+
+
+def _suppress_margin(snap: Snapshot, result: dict) -> dict:
+    if snap.hidden(result.get("answers")):
+        return {k: (None if k != "answers" else v) for k, v in result.items()} | {"suppressed": True}
+    return result

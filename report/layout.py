@@ -1,0 +1,765 @@
+"""The snapshot as an A4 document: fpdf2 lays out text, tiles and tables; the charts, rendered by vl-convert as
+vector PDFs, are placed on the pages afterwards with pypdf (fpdf2 cannot read vl-convert's SVG, and a raster image
+would blur when a partner zooms in or prints).
+
+Every page carries the title, period and comparison, segment, the data's as-of date and source, the edition and
+"page X / Y"; the appendix prints the KPI registry's own definitions.
+"""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pandas as pd
+from fpdf import FPDF
+from fpdf.enums import TableBordersLayout, TableCellFillMode, XPos, YPos
+from fpdf.fonts import FontFace
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+)
+
+from kpis import REGISTRY, Group, Unit
+from kpis.clv.model import HORIZON_MONTHS
+from report import charts
+from report.data import BASES, CHANNEL, EDITIONS, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot
+from report.fonts import FILES
+from ui import format as fmt
+
+FONT = "report"
+TEXT, MUTED, NAVY = (33, 37, 41), (104, 112, 122), (22, 50, 92)
+GOOD, BAD, NEUTRAL = (27, 122, 62), (192, 57, 43), (104, 112, 122)
+LINE, FILL, HEAD = (214, 218, 224), (246, 247, 249), (232, 236, 242)
+MM = 72 / 25.4  # points per millimetre
+SUPPRESSED = "suppressed"
+
+
+@dataclass
+class Cell:
+    text: str
+    align: str | None = None
+    color: tuple | None = None
+    bold: bool = False
+    italic: bool = False
+    fill: tuple | None = None
+    colspan: int = 1
+
+
+@dataclass
+class Placed:
+    """A chart (one-page PDF) to draw at (x, y) mm on a page, w × h mm."""
+
+    page: int
+    x: float
+    y: float
+    w: float
+    h: float
+    pdf: Future  # the chart's one-page PDF, being rendered
+
+
+class Document(FPDF):
+    def __init__(self, snap: Snapshot):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.snap = snap
+        for style, path in FILES.items():
+            self.add_font(FONT, style, str(path))
+        self.set_margins(16, 12, 16)
+        self.set_auto_page_break(True, margin=17)
+        self.set_text_color(*TEXT)
+        self.set_draw_color(*LINE)
+        self.placed: list[Placed] = []
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="charts")
+        self.set_title(f"Empty Chair — {EDITIONS[snap.edition].lower()}, {snap.period.label}")
+        self.set_subject(f"{snap.period.label} compared with {snap.comparison} ({snap.reference.label}); "
+                         f"segment: {snap.describe_filters()}")
+        self.set_author("Empty Chair")
+        self.set_creator("Empty Chair report (fpdf2, vl-convert, pypdf)")
+
+    # --- every page ----------------------------------------------------------------------------------------------
+    @property
+    def width(self) -> float:
+        return self.w - self.l_margin - self.r_margin
+
+    def header(self):
+        s = self.snap
+        self.set_y(9)
+        self.set_font(FONT, "B", 11)
+        self.set_text_color(*NAVY)
+        self.cell(0, 5.5, "Empty Chair", new_x=XPos.LMARGIN, new_y=YPos.TOP)
+        self.set_x(self.l_margin + self.get_string_width("Empty Chair") + 1.5)
+        self.set_font(FONT, "", 11)
+        self.cell(0, 5.5, "· customer snapshot", new_x=XPos.LMARGIN, new_y=YPos.TOP)
+        tag = EDITIONS[s.edition].upper()
+        self.set_font(FONT, "B", 7)
+        w = self.get_string_width(tag) + 5
+        self.set_fill_color(*(NAVY if s.edition == "board" else GOOD))
+        self.set_text_color(255, 255, 255)
+        self.set_xy(self.w - self.r_margin - w, 9.5)
+        self.cell(w, 4.5, tag, align="C", fill=True)
+        self.set_xy(self.l_margin, 15)
+        self.set_text_color(*TEXT)
+        self.set_font(FONT, "B", 9)
+        progress = (f" · period in progress: data to {s.data_end:%d %b %Y}"
+                    if s.period.end > s.data_end + timedelta(days=1) else "")
+        self.cell(0, 4.5, f"{s.period.label} · compared with {s.comparison} ({s.reference.label}){progress}",
+                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "", 7.5)
+        self.set_text_color(*MUTED)
+        built = f", built {s.built_at:%d %b %Y}" if s.built_at else ""
+        self.multi_cell(0, 3.6, f"Segment: {s.describe_filters()} · Data as of {s.data_end:%d %b %Y} (last order) · "
+                                f"Source: {s.source}{built} · Amounts in {s.currency}",
+                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_draw_color(*LINE)
+        self.line(self.l_margin, self.get_y() + 1.2, self.w - self.r_margin, self.get_y() + 1.2)
+        self.set_text_color(*TEXT)
+        self.set_y(self.get_y() + 4.5)
+
+    def footer(self):
+        s = self.snap
+        self.set_y(-12)
+        self.set_draw_color(*LINE)
+        self.line(self.l_margin, self.get_y() - 1, self.w - self.r_margin, self.get_y() - 1)
+        self.set_font(FONT, "", 7)
+        self.set_text_color(*MUTED)
+        note = ("Board edition · confidential, for the board of directors" if s.edition == "board" else
+                f"Partner edition · aggregates only; groups of fewer than {s.min_segment} customers are suppressed")
+        self.cell(self.width - 25, 4, note)
+        self.cell(25, 4, f"Page {self.page_no()} / {{nb}}", align="R")
+
+    # --- building blocks -----------------------------------------------------------------------------------------
+    def section(self, title: str, lead: str) -> None:
+        self.add_page()
+        self.set_font(FONT, "B", 15)
+        self.set_text_color(*NAVY)
+        self.cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.paragraph(lead, size=8.5, color=MUTED, after=2.5)
+
+    def subheading(self, text: str, room: float = 30) -> None:
+        if self.get_y() + room > self.page_break_trigger:
+            self.add_page()
+        self.ln(1.5)
+        self.set_font(FONT, "B", 10.5)
+        self.set_text_color(*NAVY)
+        self.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*TEXT)
+
+    def paragraph(self, text: str, size: float = 9, style: str = "", color=TEXT, after: float = 1.5,
+                  height: float | None = None) -> None:
+        self.set_font(FONT, style, size)
+        self.set_text_color(*color)
+        self.multi_cell(0, height or size * 0.47, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*TEXT)
+        self.ln(after)
+
+    def lead_paragraph(self, lead: str, text: str, size: float = 9.5) -> None:
+        """A paragraph opening with a few bold words."""
+        self.set_text_color(*TEXT)
+        self.set_font(FONT, "B", size)
+        self.write(size * 0.5, lead + " ")
+        self.set_font(FONT, "", size)
+        self.write(size * 0.5, text)
+        self.ln(size * 0.5 + 2.2)
+
+    def caption(self, text: str) -> None:
+        self.paragraph(text, size=7.5, color=MUTED, after=2)
+
+    def chart(self, chart, width: float, height: float, centre: bool = True) -> None:
+        """Reserve width × height mm (on a new page if needed) for a chart rendered to a vector PDF."""
+        if chart is None:
+            return
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+        # vl-convert works outside the GIL: the charts render while fpdf2 lays out the following pages.
+        pdf = self.pool.submit(charts.render, chart, width * MM, height * MM)
+        x = self.l_margin + ((self.width - width) / 2 if centre else 0)
+        self.placed.append(Placed(self.page, x, self.get_y(), width, height, pdf))
+        self.set_y(self.get_y() + height + 2)
+
+    def tiles(self, keys: list[str], per_row: int, notes: dict[str, str] | None = None) -> None:
+        gap = 3.5
+        w = (self.width - gap * (per_row - 1)) / per_row
+        for start in range(0, len(keys), per_row):
+            row = keys[start:start + per_row]
+            h = 26 if any((notes or {}).get(k) for k in row) else 22.5
+            if self.get_y() + h > self.page_break_trigger:
+                self.add_page()
+            y = self.get_y()
+            for i, key in enumerate(row):
+                self._tile(key, self.l_margin + i * (w + gap), y, w, h, (notes or {}).get(key))
+            self.set_y(y + h + gap)
+
+    def _tile(self, key: str, x: float, y: float, w: float, h: float, note: str | None) -> None:
+        s, kpi = self.snap, REGISTRY[key]
+        figure = s.figures[key]
+        self.set_fill_color(*FILL)
+        self.set_draw_color(*LINE)
+        self.rect(x, y, w, h, style="DF", round_corners=True, corner_radius=1.5)
+        inner = w - 5
+        self.set_xy(x + 2.5, y + 2)
+        self.set_font(FONT, "", 7.5)
+        self.set_text_color(*MUTED)
+        self.cell(inner, 3.5, fit(self, kpi.short_label, inner))
+        self.set_xy(x + 2.5, y + 6)
+        if figure.suppressed:
+            self.set_font(FONT, "I", 10)
+            self.cell(inner, 7, SUPPRESSED)
+            self.set_xy(x + 2.5, y + 13.5)
+            self.set_font(FONT, "", 7)
+            what = "answers" if (BASES.get(key) or "").endswith("_answers") else "customers"
+            self.cell(inner, 3.5, fit(self, f"fewer than {s.min_segment} {what}", inner))
+            return
+        self.set_font(FONT, "B", 15)
+        self.set_text_color(*TEXT)
+        self.cell(inner, 7, fit(self, value_text(s, key, compact=True), inner))
+        self.set_xy(x + 2.5, y + 13.5)
+        delta = delta_text(s, key)
+        self.set_font(FONT, "B" if delta else "", 7.5)
+        self.set_text_color(*tone(s, key))
+        self.cell(inner, 3.5, fit(self, delta or "no comparison", inner))
+        self.set_xy(x + 2.5, y + 17.3)
+        self.set_font(FONT, "", 7)
+        self.set_text_color(*MUTED)
+        ref = (SUPPRESSED if figure.reference_suppressed
+               else fmt.value(figure.reference, kpi.unit, s.currency, compact=True))
+        self.cell(inner, 3.3, fit(self, f"{s.reference.label}: {ref}", inner))
+        if note:
+            self.set_xy(x + 2.5, y + 21)
+            self.cell(inner, 3.3, fit(self, note, inner))
+        self.set_text_color(*TEXT)
+
+    def table(self, headings: list[str], rows: list[list], widths: list[float], aligns: list[str],
+              size: float = 7.5, zebra: bool = True) -> None:
+        """A table that breaks across pages, repeating its headings; cells are str or Cell."""
+        self.set_font(FONT, "", size)
+        self.set_draw_color(*LINE)
+        self.set_text_color(*TEXT)
+        if self.get_y() + 18 > self.page_break_trigger:
+            self.add_page()
+        heading = FontFace(emphasis="BOLD", fill_color=HEAD, color=NAVY, size_pt=size)
+        with super().table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns,
+                           line_height=size * 0.52, padding=(1.0, 1.4), headings_style=heading,
+                           borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+                           cell_fill_mode=TableCellFillMode.ROWS if zebra else TableCellFillMode.NONE,
+                           cell_fill_color=FILL, repeat_headings=1) as table:
+            head = table.row()
+            for text in headings:
+                head.cell(text)
+            for row in rows:
+                out = table.row()
+                for i, cell in enumerate(row):
+                    cell = cell if isinstance(cell, Cell) else Cell("" if cell is None else str(cell))
+                    style = None
+                    if cell.color or cell.bold or cell.italic or cell.fill:
+                        emphasis = "I" if cell.italic else "B" if cell.bold else ""  # no bold oblique face shipped
+                        style = FontFace(emphasis=emphasis or None, color=cell.color, fill_color=cell.fill)
+                    out.cell(cell.text, align=cell.align or aligns[i], style=style, colspan=cell.colspan)
+        self.ln(2)
+
+    def finish(self) -> bytes:
+        """The document with its charts drawn in, as PDF bytes.
+
+        Each chart page becomes a form XObject (its content and resources as vl-convert wrote them, fonts
+        embedded) drawn by a three-operator content stream appended to the page: nothing is re-parsed, so
+        placing a chart costs milliseconds (pypdf's merge_transformed_page parses both pages' content).
+        """
+        body = bytes(self.output())
+        self.pool.shutdown(wait=True)
+        if not self.placed:
+            return body
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body)))
+        height = self.h * MM
+        for number, chart in enumerate(self.placed):
+            drawing = PdfReader(io.BytesIO(chart.pdf.result())).pages[0]
+            box = drawing.mediabox
+            form = DecodedStreamObject()
+            form.set_data(drawing.get_contents().get_data())
+            form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                         NameObject("/BBox"): ArrayObject(FloatObject(v) for v in (box.left, box.bottom, box.right,
+                                                                                    box.top)),
+                         NameObject("/Resources"): drawing["/Resources"]})
+            if "/Group" in drawing:
+                form[NameObject("/Group")] = drawing["/Group"]
+            name = NameObject(f"/EmptyChairChart{number}")
+            page = writer.pages[chart.page - 1]
+            resources = page["/Resources"].get_object()
+            if "/XObject" not in resources:
+                resources[NameObject("/XObject")] = DictionaryObject()
+            resources["/XObject"].get_object()[name] = writer._add_object(form.flate_encode().clone(writer))
+            scale = min(chart.w * MM / float(box.width), chart.h * MM / float(box.height))
+            x = chart.x * MM - float(box.left) * scale
+            y = height - (chart.y + chart.h) * MM - float(box.bottom) * scale
+            draw = DecodedStreamObject()
+            draw.set_data(f"q {scale:.5f} 0 0 {scale:.5f} {x:.3f} {y:.3f} cm {name} Do Q".encode())
+            contents = page["/Contents"]
+            existing = contents.get_object()
+            parts = ArrayObject(existing) if isinstance(existing, ArrayObject) else ArrayObject(
+                [contents if isinstance(contents, IndirectObject) else writer._add_object(existing)])
+            parts.append(writer._add_object(draw))
+            page[NameObject("/Contents")] = parts
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+
+# --- text of numbers ---------------------------------------------------------------------------------------------
+
+def fit(doc: FPDF, text: str, width: float) -> str:
+    """The text, shortened with an ellipsis if it would overflow `width` mm in the current font."""
+    if doc.get_string_width(text) <= width:
+        return text
+    while text and doc.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def value_text(s: Snapshot, key: str, compact: bool = False) -> str:
+    figure = s.figures[key]
+    if figure.suppressed:
+        return SUPPRESSED
+    return fmt.value(figure.value, REGISTRY[key].unit, s.currency, compact=compact)
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "−", 1) if text.startswith("-") else text
+
+
+def _signed(change) -> str:
+    """" (+4.1 %)" for a relative change; nothing when unknown."""
+    return "" if change is None else f" ({_minus(f'{100 * change:+.1f}')} %)"
+
+
+def delta_text(s: Snapshot, key: str, arrow: bool = True) -> str | None:
+    """The change as the dashboard writes it (ui.format.delta), with the relative change for amounts and counts."""
+    figure, unit = s.figures[key], REGISTRY[key].unit
+    if figure.delta is None:
+        return None
+    text = _minus(fmt.delta(figure.delta, unit, s.currency))
+    if not any(c in "123456789" for c in text):  # rounds to nothing: no sign, no arrow, no colour
+        return text.lstrip("+−-")
+    if unit in (Unit.CURRENCY, Unit.COUNT) and figure.relative is not None:
+        text += f" ({_minus(f'{100 * figure.relative:+.1f}')} %)"
+    if not arrow:
+        return text
+    return ("▲ " if figure.delta > 0 else "▼ " if figure.delta < 0 else "= ") + text
+
+
+def tone(s: Snapshot, key: str) -> tuple:
+    """Green when the KPI moved the way that is good for it (a fall in churn or CAC is good), red otherwise."""
+    delta, text = s.figures[key].delta, delta_text(s, key, arrow=False)
+    if not delta or not any(c in "123456789" for c in text):
+        return NEUTRAL
+    return GOOD if (delta > 0) == REGISTRY[key].higher_is_better else BAD
+
+
+def money(s: Snapshot, value, digits: int = 0) -> str:
+    return "—" if value is None or pd.isna(value) else fmt.money(float(value), s.currency, digits)
+
+
+def percent(value, digits: int = 1) -> str:
+    return "—" if value is None or pd.isna(value) else f"{100 * value:.{digits}f} %"
+
+
+def count(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def kpi_cell(s: Snapshot, key: str, value) -> str:
+    """A table cell for one KPI value (NaN and None read as undefined)."""
+    if value is not None and pd.isna(value):
+        value = None
+    return fmt.value(value, REGISTRY[key].unit, s.currency)
+
+
+def muted(text: str = SUPPRESSED) -> Cell:
+    return Cell(text, color=MUTED, italic=True)
+
+
+def too_few(s: Snapshot) -> Cell:
+    return muted(f"< {s.min_segment}")
+
+
+# --- the sections ------------------------------------------------------------------------------------------------
+
+def summary(doc: Document) -> None:
+    s = doc.snap
+    doc.section("The empty chair",
+                f"The customer's seat at the table: a few large, honest numbers for {s.period.label} — how many "
+                "customers we serve and keep, what they are worth, and what they say — beside volume and cost.")
+    for lead, text in letter(s):
+        doc.lead_paragraph(lead, text)
+    nps = s.nps or {}
+    notes = {"nps": (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps.get("value") is not None
+                     else "no answers in the period")}
+    doc.subheading("The customer")
+    doc.tiles(["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"], 3,
+              notes)
+    doc.subheading("Volume and cost")
+    doc.tiles(["revenue", "gross_margin", "orders", "marketing_spend"], 4)
+    doc.subheading("What the customer base is worth")
+    doc.tiles(["customer_equity", "predictive_clv", "clv_cac", "customers_at_risk"], 4)
+    doc.caption(f"Each tile compares {s.period.label} with {s.reference.label} ({s.comparison}). Green and red "
+                "follow each KPI's direction: a fall in churn or in acquisition cost is good. Definitions in the "
+                "appendix.")
+
+
+def _phrase(s: Snapshot, key: str, compact: bool = True) -> str:
+    figure = s.figures[key]
+    if figure.suppressed:
+        return f"[suppressed: fewer than {s.min_segment} customers]"
+    return fmt.value(figure.value, REGISTRY[key].unit, s.currency, compact=compact)
+
+
+def _change(s: Snapshot, key: str) -> str:
+    text = delta_text(s, key, arrow=False)
+    if text is None:
+        return ""
+    if REGISTRY[key].unit in (Unit.CURRENCY, Unit.COUNT) and s.figures[key].relative is not None:
+        text = f"{_minus(f'{100 * s.figures[key].relative:+.1f}')} %"
+    return f" ({text} on {s.reference.label})"
+
+
+def letter(s: Snapshot) -> list[tuple[str, str]]:
+    """The long-term customer story in four short paragraphs (Bezos' 1997 letter: growth and retention of the
+    customer base, revenue growth, brand strength), every number taken from the snapshot's figures."""
+    f = s.figures
+    out = []
+    if f["active_customers"].value is not None or f["active_customers"].suppressed:
+        text = (f"{_phrase(s, 'active_customers')} customers bought in {s.period.label}"
+                f"{_change(s, 'active_customers')}, {_phrase(s, 'new_customers')} of them for the first time.")
+        if f["retention_rate"].value is not None or f["retention_rate"].suppressed:
+            text += (f" {_phrase(s, 'retention_rate')} of the buyers of {s.period.previous().label} bought again"
+                     f"{_change(s, 'retention_rate')}, and {_phrase(s, 'repeat_purchase_rate')} of the period's "
+                     "buyers have now ordered more than once.")
+        out.append(("The customer base.", text))
+    else:
+        out.append(("The customer base.", f"No customer of this segment bought in {s.period.label}."))
+    if f["revenue"].value is not None or f["revenue"].suppressed:
+        out.append(("Revenue and margin.",
+                    f"Revenue was {_phrase(s, 'revenue')}{_change(s, 'revenue')} from {_phrase(s, 'orders')} "
+                    f"orders (average basket {_phrase(s, 'average_order_value')}); gross margin "
+                    f"{_phrase(s, 'gross_margin')}, {_phrase(s, 'gross_margin_rate')} of revenue."))
+    if f["customer_equity"].value is not None or f["customer_equity"].suppressed:
+        text = (f"Customer equity — the margin today's customers are expected to bring over the next "
+                f"{HORIZON_MONTHS} months, discounted — is {_phrase(s, 'customer_equity')}"
+                f"{_change(s, 'customer_equity')}, {_phrase(s, 'predictive_clv')} per customer.")
+        if f["clv_cac"].value is not None or f["clv_cac"].suppressed:
+            text += (f" A customer acquired this period is expected to return {_phrase(s, 'clv_cac')} times its "
+                     f"acquisition cost of {_phrase(s, 'cac')} (CLV / CAC).")
+        out.append(("What the customer base is worth.", text))
+    nps = s.nps or {}
+    if nps.get("suppressed"):
+        out.append(("Brand strength.", f"[NPS suppressed: fewer than {s.min_segment} answers.]"))
+    elif nps.get("value") is not None:
+        change = _change(s, "nps")[2:-1]
+        text = (f"Net Promoter Score {_phrase(s, 'nps')} ({change + '; ' if change else ''}"
+                f"± {nps['margin']:.0f} pts, {nps['answers']:,} answers)")
+        if f["csat"].value is not None:
+            text += f"; {_phrase(s, 'csat')} of answers satisfied (CSAT)"
+        out.append(("Brand strength.", text + "." + (f" {s.peak['text']}" if s.peak else "")))
+    return out
+
+
+def equity_vs_volume(doc: Document) -> None:
+    s = doc.snap
+    doc.section("Customer equity next to volume and cost",
+                "Sales can grow while the customer base weakens. The customer KPIs (left) stand beside volume and "
+                "cost (right), so that nobody mistakes a volume win for a customer win.")
+    rows = []
+    for i in range(max(len(EQUITY), len(VOLUME))):
+        row = []
+        for keys in (EQUITY, VOLUME):
+            if i < len(keys):
+                row += _kpi_row(s, keys[i])
+            else:
+                row += [""] * 4
+        rows.append(row)
+    ref = s.reference.label
+    doc.table([Group.EQUITY.value, s.period.label, ref, "Change", Group.VOLUME.value, s.period.label, ref, "Change"],
+              rows, [36, 19, 18, 16, 28, 21, 21, 19], ["L", "R", "R", "R"] * 2, size=7.2)
+    doc.caption("Change: percentage points for rates, relative change for amounts and counts; green when "
+                "the KPI moved the way that is good for it. A dash: not defined for this period or segment (a "
+                "cohort too young, spend unknown outside acquisition channels). CAC payback is given for "
+                f"{s.period.label} only.")
+    if s.trend is not None and len(s.trend.index) >= 2:
+        labels = {p: _short_label(p) for p in s.trend["period"]}
+        doc.subheading("Over time, on one scale", room=95)
+        doc.chart(charts.indexed_trend(s.trend, list(s.trend.columns[1:]), labels), doc.width, 82)
+        doc.caption("Each line starts at 100 at its first period: 120 means 20 % above where it started. Solid lines "
+                    "are the customer, dashed lines volume and cost — when the dashed lines climb and the solid "
+                    "ones do not, sales grew without better customers.")
+
+
+def _short_label(period: str) -> str:
+    from kpis import Period
+
+    return Period.parse(period).label
+
+
+def _kpi_row(s: Snapshot, key: str) -> list:
+    kpi, figure = REGISTRY[key], s.figures[key]
+    label = Cell(kpi.label)
+    if figure.suppressed:
+        return [label, muted(), muted() if figure.reference_suppressed else kpi_cell(s, key, figure.reference), ""]
+    ref = muted() if figure.reference_suppressed else kpi_cell(s, key, figure.reference)
+    change = delta_text(s, key, arrow=False)
+    if change and REGISTRY[key].unit in (Unit.CURRENCY, Unit.COUNT) and figure.relative is not None:
+        change = _signed(figure.relative).strip(" ()")  # a relative change reads across amounts and counts
+    return [label, Cell(kpi_cell(s, key, figure.value), bold=True), ref,
+            Cell(change or "—", color=tone(s, key) if change else MUTED)]
+
+
+def cohorts(doc: Document) -> None:
+    s = doc.snap
+    doc.section("Cohorts: do new customers stay?",
+                "Each row is the customers acquired in one month; each column, the share of them who bought n "
+                f"months later. Read down a column to see whether newer cohorts stay better than older ones. Ages "
+                f"are shown up to the end of {s.period.label}.")
+    cells = s.cohorts
+    if cells is None or cells.empty:
+        doc.paragraph("No customer of this segment was acquired in the months shown.")
+        return
+    names = sorted(cells["cohort"].unique())
+    recent = cells[cells["cohort"].isin(names[-12:]) & (cells["age"] <= 12)]
+    rows = len(names[-12:])
+    doc.chart(charts.cohort_heatmap(recent), doc.width, min(18 + 5.2 * rows, 85))
+    doc.caption("Share of each cohort active in each month after acquisition (month 0, the acquisition month, is "
+                "100 % and left out). Darker is better."
+                + (" Suppressed cohorts (see the table) are left out." if s.partner else ""))
+    ages = [1, 2, 3, 6, 12]
+    table = []
+    by = cells.set_index(["cohort", "age"])
+    for cohort in reversed(names):
+        first = by.loc[cohort].iloc[0]
+        if first["suppressed"]:
+            table.append([cohort, too_few(s)] + [muted()] * len(ages))
+            continue
+        row = [cohort, count(first["customers"])]
+        for age in ages:
+            row.append(percent(by.at[(cohort, age), "rate"]) if (cohort, age) in by.index else "")
+        table.append(row)
+    doc.subheading("Cohort retention, month by month", room=40)
+    doc.table(["Acquired", "Customers"] + [f"Month {a}" for a in ages], table, [28, 26] + [24.8] * 5,
+              ["L", "R"] + ["R"] * 5)
+    note = "Blank: the cohort had not reached that age by the period's end."
+    if s.partner:
+        note += f" Cohorts of fewer than {s.min_segment} customers are suppressed."
+    doc.caption(note)
+
+
+def concentration(doc: Document) -> None:
+    s = doc.snap
+    doc.section("Value concentration",
+                "Customers are not alike: a few bring most of the value. The curve ranks the period's buyers by "
+                "revenue, most valuable first; the table cuts them into ten equal groups.")
+    doc.tiles(["top_customer_share", "predictive_clv", "customers_at_risk"], 3)
+    if s.curve is not None:
+        doc.chart(charts.lorenz(s.curve, s.figures["top_customer_share"].value, 0.15), 120, 72)
+    elif s.partner:
+        doc.caption(f"The concentration curve is suppressed: too few buyers for every point to stand for "
+                    f"{s.min_segment} customers or more.")
+    deciles = s.deciles
+    if deciles is None or deciles.empty:
+        doc.paragraph(f"No buyer in {s.period.label}.")
+        return
+    rows = []
+    for r in deciles.to_dict("records"):
+        if r.get("suppressed"):
+            rows.append([f"Decile {r['decile']}", too_few(s)] + [muted()] * 4)
+            continue
+        rows.append([f"Decile {r['decile']}" + (" (top 10 %)" if r["decile"] == 1 else ""), count(r["customers"]),
+                     money(s, r["revenue"]), money(s, r["revenue_per_customer"], 2), percent(r["revenue_share"]),
+                     percent(r["cumulative_revenue_share"])])
+    doc.subheading("Buyers in ten equal groups by revenue", room=45)
+    doc.table(["Group", "Buyers", "Revenue", "Revenue per buyer", "Share of revenue", "Cumulative share"], rows,
+              [34, 24, 34, 30, 28, 28], ["L", "R", "R", "R", "R", "R"])
+
+
+def acquisition(doc: Document) -> None:
+    s = doc.snap
+    doc.section("Acquisition economics",
+                "What a new customer costs, and what they bring back: realized margin so far plus the predicted "
+                f"margin of the next {HORIZON_MONTHS} months, against the acquisition cost.")
+    doc.tiles(["new_customers", "cac", "new_customer_value", "clv_cac"], 4)
+    frame = s.channels
+    rows = []
+    for r in frame.to_dict("records"):
+        if r["suppressed"]:
+            rows.append([r["channel"], too_few(s), kpi_cell(s, "marketing_spend", r["marketing_spend"])]
+                        + [muted()] * 3)
+            continue
+        rows.append([r["channel"]] + [kpi_cell(s, k, r[k]) for k in CHANNEL])
+    total = [Cell("All channels" if "acquisition_channel" not in s.filters else "Selected channels", bold=True)]
+    for key in CHANNEL:
+        figure = s.figures.get(key)
+        total.append(Cell(SUPPRESSED if figure.suppressed else kpi_cell(s, key, figure.value), bold=True,
+                          italic=figure.suppressed))
+    rows.append(total)
+    heads = ["Channel"] + [REGISTRY[k].short_label for k in CHANNEL]
+    doc.subheading(f"By acquisition channel, {s.period.label}", room=40)
+    doc.table(heads, rows, [34, 30, 32, 26, 32, 24], ["L"] + ["R"] * 5)
+    spend_known = set(s.filters) <= {"acquisition_channel"}
+    notes = []
+    if not spend_known:
+        notes.append("Acquisition spend is recorded per channel only: CAC, CLV / CAC and payback cannot be shown "
+                     "for this segment.")
+    if s.partner:
+        notes.append(f"Channels that acquired fewer than {s.min_segment} customers are suppressed.")
+    payback = s.figures["cac_payback_months"]
+    if payback.value is not None:
+        notes.append(f"Together, the period's new customers pay back their acquisition cost in "
+                     f"{value_text(s, 'cac_payback_months')} (CAC payback).")
+    doc.caption(" ".join(notes))
+    ratio = charts.channel_ratio(frame)
+    if ratio is not None:
+        doc.subheading("Margin returned per unit of acquisition cost (CLV / CAC)", room=70)
+        doc.chart(ratio, 130, 58)
+        doc.caption("Below the dashed 1× line, acquiring a customer through that channel costs more than the "
+                    "customer brings back; 3× or more is usually considered healthy.")
+
+
+def voice(doc: Document) -> None:
+    s = doc.snap
+    doc.section("Voice of the customer",
+                "Whether customers would recommend us (NPS), were satisfied (CSAT) and how much effort we asked of "
+                "them (CES) — read with the margin of error and the number of answers.")
+    notes = {}
+    for key, result, unit in (("nps", s.nps, "pts"), ("csat", s.csat, "pts")):
+        if result and result.get("value") is not None:
+            margin = result["margin"] * (1 if key == "nps" else 100)
+            notes[key] = f"± {margin:.1f} {unit} · {result['answers']:,} answers"
+    f = s.figures
+    if f["ces"].value is not None and not f["ces"].suppressed:
+        notes["ces"] = f"1 = low effort, 5 = high · {f['ces_answers'].value:,.0f} answers"
+    doc.tiles(["nps", "csat", "ces"], 3, notes)
+    if s.effort is not None and not s.effort.dropna(subset=["ces"]).empty:
+        doc.subheading("Effort along the customer journey", room=60)
+        if s.peak:
+            doc.paragraph(s.peak["text"], size=9, style="B")
+        rows = s.effort.dropna(subset=["ces"])
+        doc.chart(charts.effort(s.effort, (s.peak or {}).get("touchpoint")), 130, 12 + 7 * len(rows.index))
+        doc.caption("Mean effort per step of the journey (CES answers in brackets); in red, the step where effort "
+                    "peaks among those with at least 20 answers.")
+    groups = (s.nps_groups or {}).get("table")
+    if groups is not None and groups["customers"].notna().any() or s.partner and groups is not None:
+        g = s.nps_groups
+        doc.subheading("What promoters, passives and detractors are worth", room=40)
+        rows = []
+        for r in groups.to_dict("records"):
+            name = r["group"].capitalize() + "s"
+            if s.partner and r.get("suppressed"):
+                rows.append([name, too_few(s)] + [muted()] * 4)
+                continue
+            rows.append([name, count(r["customers"]), percent(r["retention"]),
+                         f"{r['purchase_frequency']:.2f}" if pd.notna(r["purchase_frequency"]) else "—",
+                         money(s, r["average_order_value"], 2), money(s, r["revenue_per_customer"], 2)])
+        doc.table(["NPS group", "Customers", "Still buying", "Orders per customer", "Average order",
+                   "Revenue per customer"], rows, [32, 24, 28, 32, 30, 32], ["L", "R", "R", "R", "R", "R"])
+        window = f"{g['window_start']:%b %Y} – {(g['window_end'] - pd.Timedelta(days=1)):%b %Y}"
+        risk = ""
+        if g.get("revenue_at_risk") is not None:
+            risk = (f" Revenue of detractors over the window: {money(s, g['revenue_at_risk'])}"
+                    f" ({percent(g['revenue_at_risk_share'])} of the respondents' revenue).")
+        doc.caption(f"Customers who answered the NPS survey in the 12 months {window}, in the group of their latest "
+                    f"answer; still buying: ordered after answering.{risk}")
+    if s.partner:
+        doc.caption("Comments are not part of the partner edition: it carries aggregates only.")
+        return
+    doc.subheading("In their own words", room=35)
+    if not s.verbatims:
+        doc.paragraph(f"No NPS comment in {s.period.label}.", size=8.5, color=MUTED)
+    for v in s.verbatims:
+        colour = BAD if v["group"] == "detractor" else GOOD
+        doc.set_font(FONT, "B", 7.5)
+        doc.set_text_color(*colour)
+        meta = f"{v['group']} · {v['survey'].upper()} {v['score']} · {v['touchpoint']} · {v['answered_at']:%d %b %Y}"
+        doc.cell(0, 4, meta, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.paragraph(f"“{v['comment']}”", size=8.5, style="I", after=1.8)
+    doc.caption("The latest comments of detractors and promoters, with e-mail addresses, phone, card and account "
+                "numbers masked before export.")
+
+
+def model_check(doc: Document) -> None:
+    s = doc.snap
+    check = s.check
+    doc.section("Model check: can the value figures be trusted?",
+                f"Customer equity, predicted value and CLV / CAC come from BG/NBD and Gamma-Gamma models. Here they "
+                f"are refitted without the last {HOLDOUT_WEEKS} weeks of data and asked to forecast them. The check "
+                "always ends with the data, whatever the period of this report.")
+    if check is None or check.get("message"):
+        doc.paragraph(f"The models cannot be checked on this data: {(check or {}).get('message', 'no check')}.")
+        return
+    hold, spend = check["holdout"], check["spend"]
+    error = hold["relative_error"]
+    verdict = ("within ±10 %, a good fit for a customer base" if error is not None and abs(error) <= 0.10
+               else "more than 10 % off: read the predicted values with care")
+    doc.lead_paragraph("Repeat purchases.",
+                       f"Fitted on {check['calibration_start']:%d %b %Y} – {check['calibration_end']:%d %b %Y}, the "
+                       f"models predicted {hold['predicted']:,.0f} repeat purchases in the {HOLDOUT_WEEKS} weeks to "
+                       f"{check['holdout_end']:%d %b %Y}; {hold['actual']:,} happened"
+                       + (f" ({_minus(f'{100 * error:+.1f}')} %), {verdict}." if error is not None else "."))
+    if spend and spend.get("predicted_mean") is not None:
+        doc.lead_paragraph("Spend per purchase.",
+                           f"Expected {money(s, spend['predicted_mean'], 2)}, observed "
+                           f"{money(s, spend['actual_mean'], 2)}{_signed(spend['relative_error'])} over "
+                           f"{spend['customers']:,} repeat buyers who bought in the holdout.")
+    doc.chart(charts.tracking(check["curve"], check["calibration_end"]), doc.width, 62)
+    doc.caption(f"Cumulative repeat purchases of the {check['customers']:,} customers known at the split: before it "
+                "the fit, after it the forecast.")
+    rows = [[b["frequency"], count(b["customers"]), f"{b['predicted_mean']:.2f}", f"{b['actual_mean']:.2f}"]
+            for b in check["buckets"].to_dict("records")]
+    doc.subheading("By number of repeat purchases before the split", room=40)
+    doc.table(["Repeat purchases before", "Customers", "Predicted per customer", "Actual per customer"], rows,
+              [45, 35, 45, 45], ["L", "R", "R", "R"])
+    params = check["parameters"]
+    if params is not None and not params.empty:
+        doc.subheading("Fitted parameters", room=40)
+        rows = []
+        for (group, model), part in params.groupby(["group", "model"], sort=False):
+            values = ", ".join(f"{r['parameter']} = {r['value']:.3g} (± {r['standard_error']:.2g})"
+                               for r in part.to_dict("records"))
+            rows.append([group, model, values, count(part["customers"].iloc[0])])
+        doc.table(["Fit", "Model", "Parameters (standard error)", "Customers"], rows, [28, 24, 100, 26],
+                  ["L", "L", "L", "R"], size=7)
+
+
+def definitions(doc: Document) -> None:
+    s = doc.snap
+    doc.section("Appendix: definitions",
+                "Every KPI in this document, as the KPI registry declares it — the same text as the dashboard's "
+                "glossary: one definition for every team.")
+    keys = s.kpis()
+    rows = []
+    for group in Group:
+        members = [k for k in keys if REGISTRY[k].group is group]
+        if not members:
+            continue
+        rows.append([Cell(group.value, bold=True, color=NAVY, fill=HEAD, colspan=4)])
+        for key in members:
+            kpi = REGISTRY[key]
+            rows.append([Cell(kpi.label, bold=True), kpi.definition, kpi.formula,
+                         "higher" if kpi.higher_is_better else "lower"])
+    doc.table(["KPI", "Definition", "How it is computed", "Better"], rows, [32, 74, 58, 14], ["L", "L", "L", "L"],
+              size=7, zebra=False)
+    if s.partner:
+        doc.caption(f"Suppression: a figure, row or chart point computed over fewer than {s.min_segment} customers "
+                    "(or survey answers) is not shown and reads “suppressed” or “< "
+                    f"{s.min_segment}”.")
+
+
+BOARD = [summary, equity_vs_volume, cohorts, concentration, acquisition, voice, model_check, definitions]
+PARTNER = [summary, equity_vs_volume, cohorts, concentration, acquisition, voice, definitions]
+
+
+def render(snap: Snapshot) -> bytes:
+    doc = Document(snap)
+    for section in BOARD if snap.edition == "board" else PARTNER:
+        section(doc)
+    return doc.finish()
