@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo lint clean browser
+.PHONY: run test demo lint clean browser java
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The same KPIs on Spark (README, "Running on Spark"): pyspark, and the ibis compiler for Spark SQL.
+$(VENV)/.spark: $(VENV)/.runtime requirements-spark.txt
+	$(BIN)/pip install --quiet -r requirements-spark.txt
+	touch $@
+
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py
 
@@ -24,7 +29,14 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium unavailable: browser tests will be skipped"
 
-test: $(VENV)/.dev browser
+# Spark needs Java 17 (Debian's openjdk-17-jre-headless): installed when missing (as root); otherwise the Spark
+# tests skip. Slim images lack the man folder the JRE's post-install step writes to.
+java:
+	@command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && mkdir -p /usr/share/man/man1 && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
+		echo "Java unavailable: Spark tests will be skipped"
+
+test: $(VENV)/.dev $(VENV)/.spark browser java
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -82,8 +82,11 @@ def _report(args) -> int:
         print("error: --min-segment must be at least 1", file=sys.stderr)
         return 2
     try:
-        if not _engine_config(args.db):  # an engine config (Spark) is checked when kpis.connect reads it
-            open_readonly(args.db).close()  # a missing database gets the same message as `info`
+        if _engine_config(args.db):
+            print("report: the PDF's model check (kpis.clv.check) still runs DuckDB SQL, so the report needs a DuckDB "
+                  "database for now; `info` and the dashboard take the engine config", file=sys.stderr)
+            return 2
+        open_readonly(args.db).close()  # a missing database gets the same message as `info`
     except DatabaseMissing as missing:
         print(missing, file=sys.stderr)
         return 2
@@ -124,8 +127,8 @@ def _writes_duckdb(args) -> bool:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cli.py", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    db_help = ("database path (default: $EMPTYCHAIR_DB, else data/emptychair.duckdb); info and report also take "
-               "an engine config (.toml) to compute with Spark")
+    db_help = ("database path (default: $EMPTYCHAIR_DB, else data/emptychair.duckdb); info also takes an engine "
+               "config (.toml) to compute with Spark")
 
     demo = commands.add_parser("demo", help="build a demo database of a realistic customer base")
     demo.add_argument("--db", help=db_help)

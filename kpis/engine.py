@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -31,19 +32,25 @@ class KPIError(ValueError):
 
 
 class Database:
-    """A read-only view of one database build; safe to share across threads (a cursor per thread)."""
+    """A read-only view of one database build; safe to share across threads (a cursor per thread).
+
+    `con` is the engine's connection: a DuckDB connection here, `kpis.spark.SparkConnection` for Spark (a subclass
+    compiles to its dialect); anything whose cursor() executes SQL and returns rows like a DuckDB cursor.
+    `attributes` (customer columns beyond the declared ones) are read from the database when not given.
+    """
 
     dialect = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str = ""):
+    def __init__(self, con, name: str = "", attributes: tuple[str, ...] | None = None):
         self.con, self.name = con, name
         self._local = threading.local()
         self.metadata = read_metadata(self.cursor())
-        self.attributes = tuple(customer_attributes(self.cursor()))
+        self.attributes = tuple(customer_attributes(self.cursor()) if attributes is None else attributes)
         self.tables = base_tables(self.attributes)
-        first, last = self.cursor().execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()
-        self.data_start: date | None = first.date() if first else None
-        self.data_end: date | None = last.date() if last else None
+        o = self.tables["orders"]
+        span = self.row(o.aggregate(first=o.ordered_at.min(), last=o.ordered_at.max()))
+        self.data_start: date | None = span["first"].date() if span["first"] else None
+        self.data_end: date | None = span["last"].date() if span["last"] else None
         self._values: dict[str, tuple[str, ...]] = {}
         self._sql_cache: dict = {}
 
@@ -76,8 +83,20 @@ class Database:
         return self._values[name]
 
 
-def connect(path=None) -> Database:
-    """Open the current build read-only (path, else $EMPTYCHAIR_DB, else data/emptychair.duckdb)."""
+def connect(path=None, **spark_options) -> Database:
+    """Open the current build read-only (path, else $EMPTYCHAIR_DB, else data/emptychair.duckdb).
+
+    An engine config file (`.toml`, README "Running on Spark") or a SparkSession runs the same KPIs on Spark
+    instead (kpis.spark.connect; `tables=` and `currency=` go with a session).
+    """
+    from kpis import spark  # light: pyspark itself is imported only when Spark is used
+
+    if path is not None and not isinstance(path, str | os.PathLike):  # a SparkSession
+        return spark.connect(path, **spark_options)
+    if spark.is_config(db_path(path)):
+        return spark.connect(db_path(path), **spark_options)
+    if spark_options:
+        raise TypeError(f"{', '.join(spark_options)}: only for a SparkSession")
     build = current_file(db_path(path))
     return Database(duckdb.connect(str(build), read_only=True), name=str(build))
 

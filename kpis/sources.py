@@ -35,8 +35,9 @@ def customer_value(orders: ibis.Table, customers: ibis.Table) -> ibis.Table:
     """One row per customer: lifetime orders, revenue, margin, value decile (1 = top) and tier."""
     per_customer = orders.group_by("customer_id").aggregate(
         orders=orders.count(),
-        revenue=orders.revenue.cast("float64").sum(),
-        margin=(orders.revenue - orders.cost).cast("float64").sum(),
+        # exact decimal sums, then double: every engine ranks customers (deciles, tiers) on the same numbers
+        revenue=orders.revenue.sum().cast("float64"),
+        margin=(orders.revenue - orders.cost).sum().cast("float64"),
         first_order=orders.ordered_at.min(),
         last_order=orders.ordered_at.max(),
     )
@@ -58,8 +59,12 @@ def customer_value(orders: ibis.Table, customers: ibis.Table) -> ibis.Table:
     )
 
 
+def customer_value_sql(dialect: str = "duckdb") -> str:
+    """The customer_value query in an engine's SQL: a DuckDB table (materialize), a cached Spark view (kpis.spark)."""
+    tables = base_tables()
+    return ibis.to_sql(customer_value(tables["orders"], tables["customers"]), dialect=dialect)
+
+
 def materialize(con) -> None:
     """Rebuild customer_value inside a database being built (called by every demo build and import)."""
-    tables = base_tables()
-    expr = customer_value(tables["orders"], tables["customers"])
-    con.execute(f"CREATE OR REPLACE TABLE customer_value AS {ibis.to_sql(expr, dialect='duckdb')}")
+    con.execute(f"CREATE OR REPLACE TABLE customer_value AS {customer_value_sql('duckdb')}")

@@ -25,7 +25,7 @@ def configured_path():
 def ensure_database() -> None:
     """Build the demo database on first start, when no database exists."""
     path = configured_path()
-    if path.exists():
+    if path.exists() or path.suffix.lower() == ".toml":  # an engine config (Spark) is never replaced by a demo
         return
     with _building:
         if path.exists():

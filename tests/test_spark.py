@@ -1,0 +1,379 @@
+"""The same KPIs on Spark (local mode): the known-answer and CLV tests a second time, every registered KPI and table
+against DuckDB on a demo, and the errors that tell a user what to do.
+
+Each database is exported from DuckDB to Parquet and read by Spark through an engine config file, as a company's
+lake would be. One SparkSession (local[2]) serves the whole module; each database gets its own session on it.
+Skipped, saying why, when pyspark or Java 17 is missing (`make test` installs pyspark, `.ci/run` Java).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import socket
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import ibis
+import pandas as pd
+import pytest
+
+import kpis
+from kpis.clv import BetaGeo, GammaGamma, rfm_compressed, rfm_summary
+from kpis.clv.rfm import rfm_patterns
+from store.importer import import_files
+from tests import kpi_fixture
+from tests import test_clv as clv_tests
+from tests import test_kpis_known as known_tests
+
+
+def _why_not() -> str | None:
+    try:
+        import pyspark
+    except ImportError:
+        return "pyspark is not installed (pip install -r requirements-spark.txt; `make test` does it)"
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        return f"pyspark {pyspark.__version__} is older than 4.0 (pip install -r requirements-spark.txt)"
+    from kpis.spark import java_problem
+
+    problem = java_problem()
+    return None if problem is None else (f"{problem}: Spark tests need Java 17 (apt-get install -y "
+                                         "openjdk-17-jre-headless; `make test` does it as root)")
+
+
+WHY_NOT = _why_not()
+if WHY_NOT and os.environ.get("EMPTYCHAIR_REQUIRE_SPARK"):  # CI (.ci/run): a skipped engine is a failure
+    raise RuntimeError(f"EMPTYCHAIR_REQUIRE_SPARK is set but {WHY_NOT}")
+pytestmark = [pytest.mark.spark, pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")]
+TABLES = ("orders", "customers", "feedback", "marketing_spend")
+TEST_SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.ui.enabled": "false"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CONNECT_PORT = _free_port()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from kpis.spark import session
+
+    spark = session("local[2]", TEST_SETTINGS | {"spark.connect.grpc.binding.port": str(CONNECT_PORT)})
+    yield spark
+    spark.stop()  # the rest of the suite gets its memory back
+
+
+def export(duck: Path, folder: Path) -> Path:
+    """The four tables of a DuckDB file as Parquet files in `folder`, and an engine config file pointing at them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(duck.resolve()), read_only=True)
+    for table in TABLES:
+        con.execute(f"COPY {table} TO '{folder / table}.parquet' (FORMAT parquet)")
+    con.close()
+    return write_config(folder)
+
+
+def write_config(folder: Path, master: str = "local[2]", name: str = "spark.toml") -> Path:
+    config = folder / name
+    config.write_text(f'engine = "spark"\nmaster = "{master}"\ncurrency = "EUR"\n\n[tables]\n'
+                      + "".join(f'{t} = "{t}.parquet"\n' for t in TABLES))
+    return config
+
+
+def same(spark_value, duck_value, what: str = "") -> None:
+    """Equal across engines: integers exactly (and still integers), money and rates within 1e-9 relative."""
+    if duck_value is None or spark_value is None:
+        assert spark_value is None and duck_value is None, what
+    elif isinstance(duck_value, int) and not isinstance(duck_value, bool):
+        assert type(spark_value) is int and spark_value == duck_value, what
+    else:
+        assert isinstance(spark_value, float), what
+        assert math.isclose(spark_value, duck_value, rel_tol=1e-9, abs_tol=1e-12), f"{what}: {spark_value} {duck_value}"
+
+
+def same_frames(spark_frame: pd.DataFrame, duck_frame: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(spark_frame, duck_frame, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+def reruns(module, fixtures: set[str], skip: tuple[str, ...] = ()) -> list:
+    """Every test of another module that reads only these fixtures (plus its own parameters), as pytest params."""
+    cases = []
+    for name, test in vars(module).items():
+        if not (name.startswith("test_") and inspect.isfunction(test)) or name in skip:
+            continue
+        wanted = list(inspect.signature(test).parameters)
+        marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
+        names = [n.strip() for n in marks[0].args[0].split(",")] if marks else []
+        rows = marks[0].args[1] if marks else [()]
+        needs = set(wanted) - set(names)
+        if not needs or not needs <= fixtures:
+            continue
+        for i, row in enumerate(rows):
+            row = row.values if hasattr(row, "values") else (row if len(names) > 1 else (row,) if names else ())
+            cases.append(pytest.param(name, dict(zip(names, row, strict=True)), id=f"{name}[{i}]" if marks else name))
+    return cases
+
+
+# --- the known-answer fixture --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory, spark):
+    folder = tmp_path_factory.mktemp("known_spark")
+    duck = kpi_fixture.build_database(folder)
+    return kpis.connect(duck), kpis.connect(export(duck, folder / "lake"))
+
+
+def test_a_config_file_opens_spark(known):
+    duck, lake = known
+    assert lake.dialect == "pyspark" and lake.metadata["engine"] == "spark" and lake.metadata["currency"] == "EUR"
+    assert (lake.data_start, lake.data_end, lake.attributes) == (duck.data_start, duck.data_end, duck.attributes)
+    assert lake.filter_values("region") == duck.filter_values("region")
+
+
+@pytest.mark.parametrize("key, period, filters, expected", known_tests.KNOWN)
+def test_known_answer_on_spark(known, key, period, filters, expected):
+    duck, lake = known
+    known_tests.test_known_answer(lake, key, period, filters, expected)
+    same(kpis.evaluate(lake, key, period, **filters), kpis.evaluate(duck, key, period, **filters), key)
+
+
+@pytest.mark.parametrize("name, params", reruns(known_tests, {"db"}, skip=("test_known_answer",)))
+def test_known_answer_tests_on_spark(known, name, params):
+    getattr(known_tests, name)(known[1], **params)
+
+
+# --- CLV: CDNOW ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cdnow(tmp_path_factory, spark):
+    folder = tmp_path_factory.mktemp("cdnow_spark")
+    import_files(folder / "cdnow.duckdb", orders=clv_tests.CDNOW, now=datetime(2000, 1, 1))
+    return kpis.connect(folder / "cdnow.duckdb"), kpis.connect(export(folder / "cdnow.duckdb", folder / "lake"))
+
+
+@pytest.fixture(scope="module")
+def clv_fixtures(cdnow):
+    lake = cdnow[1]
+    summary = rfm_summary(lake, observation_end=clv_tests.CALIBRATION_END, time_unit="W")
+    return {"cdnow": lake, "summary": summary,
+            "bg": BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"]),
+            "gg": GammaGamma().fit(summary["frequency"], summary["monetary_value"])}
+
+
+def test_cdnow_summary_is_the_same_on_both_engines(cdnow, clv_fixtures):
+    duck, lake = cdnow
+    for end, unit, filters in ((clv_tests.CALIBRATION_END, "W", {}), ("1998-06-30", "D", {}),
+                               (clv_tests.CALIBRATION_END, "M", {"cohort": "1997-02"})):
+        spark_summary = rfm_summary(lake, end, unit, **filters)
+        same_frames(spark_summary, rfm_summary(duck, end, unit, **filters))
+        assert spark_summary.attrs == rfm_summary(duck, end, unit, **filters).attrs
+
+
+@pytest.mark.parametrize("name, params", reruns(clv_tests, {"cdnow", "summary", "bg", "gg"}))
+def test_clv_tests_on_spark(clv_fixtures, name, params):
+    test = getattr(clv_tests, name)
+    needs = [p for p in inspect.signature(test).parameters if p in clv_fixtures]
+    test(**{p: clv_fixtures[p] for p in needs}, **params)
+
+
+def test_rfm_summary_known_answer_on_spark(tmp_path, spark):
+    # The hand-built set of test_clv (same-day orders merged, an order on the end day, one after it) on Spark.
+    con = clv_tests._tiny()
+    con.execute("INSERT INTO customers SELECT customer_id, min(ordered_at)::DATE, 'web', 'FR' FROM orders GROUP BY 1")
+    con.execute(f"ATTACH '{tmp_path / 'tiny.duckdb'}' AS tiny")
+    con.execute("COPY FROM DATABASE memory TO tiny")
+    con.close()
+    lake = kpis.connect(export(tmp_path / "tiny.duckdb", tmp_path / "lake"))
+    bare = clv_tests._tiny()
+    for end, unit in (("2024-01-29", "D"), ("2024-01-29", "W"), ("2024-01-29", "M"), ("2024-01-14", "D")):
+        same_frames(rfm_summary(lake, end, unit), rfm_summary(bare, end, unit))
+    assert rfm_summary(lake, "2024-01-29", "D").loc["c1"].tolist() == [2, 14.0, 28.0, 30.0]
+
+
+def test_patterns_are_the_compressed_summary_on_both_engines(cdnow):
+    for db in cdnow:
+        summary = rfm_summary(db, clv_tests.CALIBRATION_END)
+        patterns = rfm_patterns(db, clv_tests.CALIBRATION_END)
+        same_frames(patterns, rfm_compressed(summary))
+        assert patterns.attrs == summary.attrs and len(patterns) < len(summary) / 2
+    by = [rfm_patterns(db, clv_tests.CALIBRATION_END, by="region") for db in cdnow]
+    same_frames(*by)
+    assert by[0]["weight"].sum() == len(rfm_summary(cdnow[0], clv_tests.CALIBRATION_END))
+    with pytest.raises(kpis.KPIError, match="unknown customer column"):
+        rfm_patterns(cdnow[1], clv_tests.CALIBRATION_END, by="favourite_colour")
+
+
+# --- every registered KPI on a demo --------------------------------------------------------------------------
+
+DEMO_CASES = [
+    ("2026-10", {}, None),
+    ("2026-10", {"acquisition_channel": "referral"}, None),
+    ("2025-Q3", {"region": "FR", "segment": "business"}, None),
+    ("2025", {"value_tier": "top 10%"}, None),
+    ("2025-Q3", {"cohort": "2024-Q1"}, None),
+    ("2026-10", {}, {"touchpoint": "delivery"}),
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, spark):
+    from store.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("demo_spark")
+    build_demo(folder / "demo.duckdb", customers=2_500, seed=3)
+    return kpis.connect(folder / "demo.duckdb"), kpis.connect(export(folder / "demo.duckdb", folder / "lake"))
+
+
+@pytest.mark.parametrize("period, filters, params", DEMO_CASES)
+def test_every_registered_kpi_is_the_same_on_both_engines(demo, period, filters, params):
+    duck, lake = demo
+    keys = list(kpis.REGISTRY)
+    on_duck = kpis.evaluate_many(duck, keys, period, params=params, **filters)
+    on_spark = kpis.evaluate_many(lake, keys, period, params=params, **filters)
+    assert sum(v is not None for v in on_duck.values()) > len(keys) / 2  # a real comparison, not Nones
+    for key in keys:
+        same(on_spark[key], on_duck[key], key)
+
+
+def test_tables_are_the_same_on_both_engines(demo):
+    duck, lake = demo
+    period = "2026-Q3"
+    tables = [
+        lambda db: kpis.cohort_retention(db, "2025-01", "2025-06"),
+        lambda db: kpis.cohort_retention(db, acquisition_channel="search"),
+        lambda db: kpis.value_deciles(db),
+        lambda db: kpis.value_deciles(db, period, region="FR"),
+        lambda db: kpis.concentration_curve(db, points=20),
+        lambda db: kpis.effort_by_touchpoint(db, period),
+        lambda db: kpis.value_by_nps_group(db, period)["table"],
+        lambda db: kpis.verbatims(db, period, limit=25),
+        lambda db: kpis.verbatims(db, None, search="app", limit=40),
+        lambda db: db.frame(db.tables["feedback"].order_by([ibis.desc("answered_at"), ibis.desc("feedback_id")])
+                            .select("feedback_id", "score").limit(50, offset=120)),  # a page, in order
+        lambda db: kpis.themes(db, period).drop(columns=["detractor_examples", "promoter_examples"]),
+        lambda db: kpis.compare(db, ["revenue", "retention_rate", "nps"], period).astype(float),
+        lambda db: kpis.trend(db, ["orders", "active_customers"], period, periods=4),
+        lambda db: kpis.series(db, "average_order_value", "2025-01", "2025-06"),
+    ]
+    for table in tables:
+        expected = table(duck)
+        assert len(expected) > 0
+        same_frames(table(lake), expected)
+    assert kpis.nps_with_margin(lake, period) == pytest.approx(kpis.nps_with_margin(duck, period), rel=1e-9)
+    assert kpis.effort_peak(lake, period) == kpis.effort_peak(duck, period)
+
+
+def test_dashboard_and_cli_accept_a_spark_config(demo, monkeypatch, capsys):
+    import cli
+    from tests.test_app import app, metrics
+
+    duck, lake = demo
+    assert cli.main(["info", "--db", lake.name]) == 0
+    facts = capsys.readouterr().out
+    orders = duck.cursor().execute("SELECT count(*) FROM orders").fetchone()[0]
+    assert "source: spark" in facts and f"orders: {orders}\n" in facts
+    shown = {}
+    for db in (duck, lake):
+        monkeypatch.setenv("EMPTYCHAIR_DB", db.name)
+        at = app()
+        assert not at.exception
+        shown[db.dialect] = metrics(at)
+    assert shown["pyspark"] == shown["duckdb"] and shown["duckdb"]
+
+
+def test_a_spark_connect_server_gives_the_same_answers(known, spark):
+    # A Spark Connect server in the test's own Spark (as `start-connect-server.sh` runs one on a cluster).
+    spark._jvm.org.apache.spark.sql.connect.service.SparkConnectService.start(spark._jsc.sc())
+    duck, lake = known
+    config = write_config(Path(lake.name).parent, f"sc://localhost:{CONNECT_PORT}", "connect.toml")
+    remote = kpis.connect(config)
+    assert type(remote.spark).__module__.startswith("pyspark.sql.connect")
+    for key, period, filters, _ in known_tests.KNOWN[::4]:
+        same(kpis.evaluate(remote, key, period, **filters), kpis.evaluate(duck, key, period, **filters), key)
+    same_frames(kpis.cohort_retention(remote, "2023-01", "2023-02"), kpis.cohort_retention(duck, "2023-01", "2023-02"))
+
+
+# --- helpful errors ------------------------------------------------------------------------------------------
+
+
+def _lake(tmp_path, spark, body: str) -> Path:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE o AS SELECT 'c1' AS customer_id, TIMESTAMP '2024-01-05 10:00' AS ordered_at, "
+                "12.5::DECIMAL(18,2) AS revenue")
+    con.execute(f"COPY o TO '{tmp_path / 'orders.parquet'}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT customer_id, ordered_at FROM o) TO '{tmp_path / 'no_revenue.parquet'}' (FORMAT parquet)")
+    config = tmp_path / "spark.toml"
+    config.write_text('engine = "spark"\nmaster = "local[2]"\n' + body)
+    return config
+
+
+def test_only_orders_are_needed(tmp_path, spark):
+    db = kpis.connect(_lake(tmp_path, spark, '[tables]\norders = "orders.parquet"\n'))
+    assert kpis.evaluate_many(db, ["orders", "revenue", "new_customers", "nps_answers"], "2024-01") == {
+        "orders": 1, "revenue": 12.5, "new_customers": 1, "nps_answers": 0}
+    assert db.filter_values("acquisition_channel") == ("unknown",)
+
+
+def test_an_engine_config_can_name_a_duckdb_file(known, tmp_path):
+    duck = Path(known[0].name)
+    (tmp_path / "local.toml").write_text(f'engine = "duckdb"\npath = "{duck}"\n')
+    db = kpis.connect(tmp_path / "local.toml")
+    assert db.dialect == "duckdb" and kpis.evaluate(db, "orders", "2023") == 20
+
+
+def test_a_session_and_catalog_tables(tmp_path, spark):
+    # kpis.connect(spark_session, tables=…): here a catalog table (a global temp view) and a Parquet path.
+    _lake(tmp_path, spark, "")
+    spark.read.parquet(str(tmp_path / "orders.parquet")).createOrReplaceGlobalTempView("ec_orders")
+    db = kpis.connect(spark, tables={"orders": "global_temp.ec_orders"}, currency="USD")
+    assert db.metadata["currency"] == "USD" and db.metadata["tables"] == {"orders": "table global_temp.ec_orders"}
+    assert kpis.evaluate(db, "revenue", "2024") == 12.5
+    again = kpis.connect(spark, tables={"orders": str(tmp_path / "orders.parquet")})
+    assert kpis.evaluate(again, "orders", "2024") == 1 and kpis.evaluate(db, "orders", "2024") == 1
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[tables]\ncustomers = "orders.parquet"\n', r"no orders table in .*spark\.toml: add it under \[tables\]"),
+    ('[tables]\norders = "no_revenue.parquet"\n', r"table orders .* has no column revenue: it needs order_id"),
+    ('[tables]\norders = "missing/orders.parquet"\n', r"table orders: cannot read parquet .*check the path"),
+    ('[tables]\norders = "sales.orders"\n', r"table orders: cannot read table sales\.orders .*check the name"),
+    ('[tables]\norders = "orders.parquet"\nsupplier = "x.parquet"\n', r"supplier is not a table of the data model"),
+    ('colour = "blue"\n[tables]\norders = "orders.parquet"\n', r"unknown setting colour"),
+    ('[tables\n', r"is not valid TOML"),
+])
+def test_config_mistakes_say_what_to_do(tmp_path, spark, body, message):
+    from kpis.spark import EngineError
+
+    with pytest.raises(EngineError, match=message):
+        kpis.connect(_lake(tmp_path, spark, body))
+
+
+@pytest.mark.parametrize("master, message", [
+    ("spark://127.0.0.1:9", r"cannot reach the Spark master spark://127\.0\.0\.1:9 .*set master = \"local\[\*\]\""),
+    ("sc://127.0.0.1:9", r"cannot reach the Spark Connect server sc://127\.0\.0\.1:9 .*Spark Connect on 15002"),
+])
+def test_an_unreachable_master_says_what_to_check(tmp_path, spark, master, message):
+    from kpis.spark import EngineError
+
+    config = _lake(tmp_path, spark, '[tables]\norders = "orders.parquet"\n')
+    config.write_text(config.read_text().replace('master = "local[2]"', f'master = "{master}"'))
+    with pytest.raises(EngineError, match=message):
+        kpis.connect(config)
+
+
+def test_missing_java_says_how_to_install_it(monkeypatch):
+    from kpis import spark as engine
+
+    monkeypatch.setenv("JAVA_HOME", "/nonexistent/jdk")
+    monkeypatch.setattr(engine, "_JAVA_OK", [])
+    assert engine.java_problem() == "Spark needs Java: JAVA_HOME=/nonexistent/jdk has no bin/java"
+    with pytest.raises(engine.EngineError, match=r"apt-get install -y openjdk-17-jre-headless.*sc://"):
+        engine._check_java()
