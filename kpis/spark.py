@@ -34,6 +34,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -52,7 +53,10 @@ DEFAULT_MASTER = "local[*]"
 # Applied to sessions this module starts (the [spark] section overrides them). UTC: timestamps are wall-clock times
 # (DuckDB TIMESTAMP), so the session must not shift them.
 DEFAULTS = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"}
-LOCAL_DEFAULTS = DEFAULTS | {"spark.sql.shuffle.partitions": str(max(4, 2 * (os.cpu_count() or 2)))}  # 200: clusters
+# Local mode: few shuffle partitions (200 is for clusters); the in-memory catalog's warehouse folder (which Spark
+# creates on first use) in the temp folder rather than wherever the process runs.
+LOCAL_DEFAULTS = DEFAULTS | {"spark.sql.shuffle.partitions": str(max(4, 2 * (os.cpu_count() or 2))),
+                             "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "empty-chair-warehouse")}
 REQUIRED_TABLES = ("orders",)
 _JAVA_ADVICE = ("install Java 17 (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless; macOS: brew install "
                 "openjdk@17) or point JAVA_HOME at one; or use a Spark Connect server (master = \"sc://host:15002\"), "

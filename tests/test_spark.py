@@ -61,10 +61,11 @@ CONNECT_PORT = _free_port()
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     from kpis.spark import session
 
-    spark = session("local[2]", TEST_SETTINGS | {"spark.connect.grpc.binding.port": str(CONNECT_PORT)})
+    spark = session("local[2]", TEST_SETTINGS | {"spark.connect.grpc.binding.port": str(CONNECT_PORT),
+                                                 "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("warehouse"))})
     yield spark
     spark.stop()  # the rest of the suite gets its memory back
 
