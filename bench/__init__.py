@@ -1,0 +1,1 @@
+"""Benchmarks at real size (bench/run.py); not part of the product."""

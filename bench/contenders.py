@@ -1,0 +1,172 @@
+"""The contenders, built inside their worker process (bench/workers.py): each factory does the untimed setup
+and returns the callable that is timed."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+
+def _quiet_streamlit() -> None:
+    """No "No runtime found" warnings: st.cache_data works outside `streamlit run`, in memory, as intended here."""
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")
+
+
+# --- RFM summary ------------------------------------------------------------------------------------------------
+
+
+def rfm_ours(path: str, end: date, time_unit: str):
+    import kpis
+    from kpis.clv import rfm_summary
+
+    db = kpis.connect(path)
+    return lambda: rfm_summary(db, end, time_unit)
+
+
+def rfm_peer(path: str, end: date, time_unit: str, how: str):
+    import duckdb
+
+    from bench import peers
+    from kpis.clv.rfm import TIME_UNITS
+
+    con = duckdb.connect(path, read_only=True)
+    summary = {"pandas": peers.rfm_pandas, "lifetimes": peers.rfm_lifetimes}[how]
+    if how == "lifetimes":
+        import warnings
+
+        warnings.filterwarnings("ignore", module="lifetimes")
+        import lifetimes  # noqa: F401  (imported in the setup, as the product's modules are)
+    return lambda: summary(peers.read_orders(con, end), end, TIME_UNITS[time_unit])
+
+
+def read_orders_only(path: str, end: date):
+    """Only the read of the orders into pandas, which both peers do first."""
+    import duckdb
+
+    from bench import peers
+
+    con = duckdb.connect(path, read_only=True)
+    return lambda: len(peers.read_orders(con, end))
+
+
+# --- BG/NBD + Gamma-Gamma fits ----------------------------------------------------------------------------------
+
+
+def fit_ours(summary_path: str):
+    import pandas as pd
+
+    from kpis.clv import BetaGeo, GammaGamma
+
+    s = pd.read_parquet(summary_path)
+
+    def fit():
+        bg = BetaGeo().fit(s["frequency"], s["recency"], s["T"])
+        gg = GammaGamma().fit(s["frequency"], s["monetary_value"])
+        return bg.params | gg.params
+
+    return fit
+
+
+def fit_lifetimes(summary_path: str, compressed: bool):
+    import warnings
+
+    import pandas as pd
+
+    from bench import peers
+
+    warnings.filterwarnings("ignore", module="lifetimes")
+    import lifetimes  # noqa: F401
+
+    s = pd.read_parquet(summary_path)
+    return lambda: peers.fit_lifetimes(s, compressed=compressed)
+
+
+# --- the empty chair's numbers ------------------------------------------------------------------------------------
+
+CUSTOMER = ["active_customers", "new_customers", "retention_rate", "customer_equity", "clv_cac", "nps"]
+VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend", "cac"]
+AT_RISK = ["customers_at_risk", "value_at_risk"]
+
+
+def page_ours(path: str, period: str, whole_page: bool, warm_models: bool):
+    """Through the dashboard's own cache (ui.data.call: st.cache_data over kpis, the database a cache_resource).
+
+    The callable takes (filters, forget): `forget` clears the KPI result cache first (a view not seen yet).
+    `whole_page`: every call pages/empty_chair.py makes, model-based KPIs included; else only the KPIs the
+    pandas peer computes (compare and 12-month trend). `warm_models`: keep the dashboard's background fit of
+    the default view's CLV models on first connection (off when the page's KPIs need no model).
+    """
+    sys.argv = ["app.py", "--db", path]
+    _quiet_streamlit()
+    import ui.data
+    import ui.db
+    from bench.peers import PEER_KPIS
+    from kpis.registry import Computed
+
+    if not warm_models:
+        ui.db._warm_value_model = lambda db: None
+    call = ui.data.call
+    model_based = {k for k in CUSTOMER + VOLUME if isinstance(ui.data.kpis.REGISTRY[k].compute, Computed)
+                   or k == "clv_cac"}
+
+    def numbers(filters: dict, forget: bool = False):
+        if forget:
+            ui.data._call.clear()
+        if not whole_page:
+            return {"compare": call("compare", PEER_KPIS, period, filters=filters),
+                    "trend": call("trend", PEER_KPIS, period, 12, filters=filters)}
+        out = {"compare": call("compare", CUSTOMER + VOLUME + AT_RISK, period, filters=filters),
+               "trend": call("trend", [k for k in CUSTOMER + VOLUME if k not in model_based], period, 12,
+                             filters=filters)}
+        call("nps_with_margin", period, filters=filters)
+        call("effort_by_touchpoint", period, filters=filters)
+        call("effort_peak", period, min_answers=20, filters=filters)
+        call("latest_comments", period, 3, filters=filters)
+        return out
+
+    return numbers
+
+
+def page_peer(path: str, period: str):
+    """The typical Streamlit app: the tables loaded whole into pandas with st.cache_data (each rerun gets a copy),
+    the KPIs aggregated with pandas on every rerun."""
+    _quiet_streamlit()
+    import streamlit as st
+
+    from bench import peers
+
+    load = st.cache_data(show_spinner=False)(peers.load_tables)
+
+    def numbers(filters: dict, forget: bool = False):
+        return peers.page_numbers_pandas(load(path), period, filters)
+
+    return numbers
+
+
+# --- cohort matrix, board PDF --------------------------------------------------------------------------------------
+
+
+def cohort_ours(path: str):
+    import kpis
+
+    db = kpis.connect(path)
+    return lambda: kpis.cohort_retention(db)
+
+
+def cohort_peer(path: str, data_end: date):
+    import duckdb
+
+    from bench import peers
+
+    con = duckdb.connect(path, read_only=True)
+    return lambda: peers.cohort_pandas(con, data_end)
+
+
+def board_pdf(path: str, period: str):
+    import kpis
+    from report import build_report
+
+    db = kpis.connect(path)
+    return lambda: len(build_report(db, period, compare="previous", edition="board", filters={}))
