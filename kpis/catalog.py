@@ -23,10 +23,11 @@ def _share(condition, total) -> ibis.Expr:
 
 
 def _retention(s: Scope):
-    before = s.orders_between(s.period.previous().start, s.period.start).select("customer_id").distinct()
-    now = s.orders.select("customer_id").distinct().mutate(back=ibis.literal(1))
-    j = before.left_join(now, "customer_id")
-    return j.aggregate(value=_share(j.back.count(), j.count()))
+    o = s.orders_between(s.period.previous().start, s.period.end)  # one pass over both periods
+    start = ibis.timestamp(s.period.start.isoformat())
+    per = o.group_by("customer_id").aggregate(before=(o.ordered_at < start).any(), now=(o.ordered_at >= start).any())
+    before = per.filter(per.before)
+    return before.aggregate(value=_share(before.now.cast("int64").sum(), before.count()))
 
 
 def _repeat_purchase(s: Scope):

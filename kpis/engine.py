@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from kpis.catalog import REGISTRY
 from kpis.periods import Period, period_range
@@ -44,6 +45,7 @@ class Database:
     def __init__(self, con, name: str = "", attributes: tuple[str, ...] | None = None):
         self.con, self.name = con, name
         self._local = threading.local()
+        self._frames: dict[str, pa.Table] = {}
         self.metadata = read_metadata(self.cursor())
         self.attributes = tuple(customer_attributes(self.cursor()) if attributes is None else attributes)
         self.tables = base_tables(self.attributes)
@@ -52,24 +54,39 @@ class Database:
         self.data_start: date | None = span["first"].date() if span["first"] else None
         self.data_end: date | None = span["last"].date() if span["last"] else None
         self._values: dict[str, tuple[str, ...]] = {}
-        self._sql_cache: dict = {}
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if not hasattr(self._local, "cursor"):
             self._local.cursor = self.con.cursor()
+            self._local.frames = set()
         return self._local.cursor
+
+    def register_frame(self, name: str, frame: pd.DataFrame) -> None:
+        """Make a frame computed in Python (a model's per-customer scores) queryable as table `name`."""
+        self._frames[name] = pa.Table.from_pandas(frame, preserve_index=False)
+
+    def execute(self, sql: str):
+        """Run SQL on this thread's cursor, the registered frames visible to it."""
+        cur = self.cursor()
+        frames = dict(self._frames)
+        if frames.keys() - self._local.frames:  # a fresh cursor: the old one may hold an unfinished result
+            cur = self._local.cursor = self.con.cursor()
+            for name, table in frames.items():
+                cur.register(name, table)
+            self._local.frames = set(frames)
+        return cur.execute(sql)
 
     def sql(self, expr: ibis.Expr) -> str:
         return ibis.to_sql(expr, dialect=self.dialect)
 
     def row(self, expr: ibis.Expr) -> dict:
         """Run a one-row expression; return its columns as plain Python values."""
-        cur = self.cursor().execute(self.sql(expr))
+        cur = self.execute(self.sql(expr))
         names = [d[0] for d in cur.description]
         return {n: _plain(v) for n, v in zip(names, cur.fetchone() or [None] * len(names), strict=True)}
 
     def frame(self, expr: ibis.Expr) -> pd.DataFrame:
-        return self.cursor().execute(self.sql(expr)).df()
+        return self.execute(self.sql(expr)).df()
 
     def filter_values(self, name: str) -> tuple[str, ...]:
         """Known values of a customer filter (cached)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 _PATTERNS = (
@@ -85,6 +85,13 @@ class Period:
         if self.grain == "quarter":
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
         return f"{self.start.year}"
+
+
+def last_complete(data_end: date, grain: str) -> Period:
+    """The latest period of the grain that data ending on `data_end` covers to its end (else the one in progress):
+    the dashboard's default period."""
+    current = Period.containing(data_end, grain)
+    return current.previous() if current.end > data_end + timedelta(days=1) else current
 
 
 def period_range(first: str | Period, last: str | Period, grain: str | None = None) -> list[Period]:

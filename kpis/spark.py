@@ -582,6 +582,10 @@ class SparkDatabase(Database):
     def sql(self, expr: ibis.Expr) -> str:
         return to_spark_sql(expr)
 
+    def register_frame(self, name: str, frame: pd.DataFrame) -> None:
+        """A temp view of this database's session (every cursor shares the session)."""
+        self.spark.createDataFrame(frame.reset_index(drop=True)).createOrReplaceTempView(name)
+
 
 def connect(source, tables: dict | None = None, currency: str | None = None) -> Database:
     """A KPI database on Spark, from a config file (TOML) or a SparkSession.

@@ -174,7 +174,11 @@ def customer_attributes(con) -> list[str]:
 
 
 def finish_build(con) -> None:
-    """Derived tables every build carries, rebuilt by every import and demo (customer_value)."""
-    from kpis.sources import materialize  # kpis owns the definition; imported late to avoid a cycle
+    """Derived tables every build carries, rebuilt by every import and demo: customer_value, and the CLV models
+    of the dashboard's default view (clv_fits, clv_scores), so that no reader has to fit them."""
+    from kpis.clv.model import store_default_models  # kpis owns the definitions; imported late (cycle)
+    from kpis.engine import Database
+    from kpis.sources import materialize
 
     materialize(con)
+    store_default_models(Database(con, name="build"), con)

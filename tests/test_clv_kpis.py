@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 
 import kpis
-from kpis.clv.model import POOLED, value_model
+from kpis.clv.model import POOLED, default_observation_ends, fitted_scores, value_model
 from store.demo import CHANNELS, build_demo
 from tests import kpi_fixture
 
@@ -33,7 +34,7 @@ def test_one_fit_per_channel(db, model):
     # by Oct 2025), so none is pooled.
     assert set(model.fits) == set(CHANNELS) and POOLED not in model.fits
     assert model.observation_end == date(2025, 10, 31)
-    assert set(model.customers["group"]) == set(CHANNELS)
+    assert set(model.customers["fit_group"]) == set(CHANNELS)
 
 
 def test_each_channel_fit_finds_its_generating_dropout(model):
@@ -96,3 +97,34 @@ def test_clv_kpis_are_none_when_the_base_cannot_be_modelled(tmp_path):
     # every predictive KPI is undefined (None) rather than a made-up number, and nothing crashes.
     small = kpis.connect(kpi_fixture.build_database(tmp_path))
     assert kpis.evaluate_many(small, CLV_KEYS, "2024-11") == dict.fromkeys(CLV_KEYS)
+
+
+def test_a_build_stores_the_default_views_models_and_they_equal_a_refit(db):
+    # Demo data end 2026-10-31: the default view is Oct 2026, compared with Sep 2026 and Oct 2025.
+    assert default_observation_ends(db) == [date(2025, 10, 31), date(2026, 9, 30), date(2026, 10, 31)]
+    stored = db.cursor().execute("SELECT DISTINCT observation_end FROM clv_fits ORDER BY 1").fetchall()
+    assert [r[0] for r in stored] == default_observation_ends(db)
+    end = date(2026, 9, 30)
+    model = value_model(kpis.connect(db.name), end)  # a fresh process's view: read, not fitted
+    assert "clv_scores_" not in db.sql(model.scores)  # the build's table, not a registered frame
+    fits, margin_rate, scores = fitted_scores(db, end)
+    assert margin_rate == pytest.approx(model.margin_rate, rel=1e-12)
+    for group, (bg, gg) in fits.items():
+        assert bg.params == pytest.approx(model.fits[group][0].params, rel=1e-12)
+        assert gg.params == pytest.approx(model.fits[group][1].params, rel=1e-12)
+    refit = scores.set_index("customer_id").sort_index()
+    assert refit.index.equals(model.customers.index)
+    assert np.allclose(refit["clv"], model.customers["clv"], rtol=1e-12)
+
+
+def test_a_date_not_stored_is_fitted_once_and_queried_in_the_engine(db):
+    end = date(2026, 3, 31)
+    assert end not in default_observation_ends(db)
+    total = kpis.evaluate(db, "customer_equity", "2026-03")
+    model = db._value_models[end]
+    assert "clv_scores_20260331" in db.sql(model.scores)  # the registered frame of the fit
+    assert total == pytest.approx(model.customers["clv"].sum(), rel=1e-9)
+    parts = sum(kpis.evaluate(db, "customer_equity", "2026-03", acquisition_channel=ch) for ch in CHANNELS)
+    assert parts == pytest.approx(total, rel=1e-9)
+    at_risk = kpis.evaluate(db, "customers_at_risk", "2026-03", region="FR")
+    assert 0 < at_risk < kpis.evaluate(db, "customers_at_risk", "2026-03")

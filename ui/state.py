@@ -8,13 +8,13 @@ malformed parameters fall back to defaults with a visible notice, never a traceb
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 
 import streamlit as st
 
 from kpis import Database, Period
 from kpis.engine import FIXED_FILTERS
 from kpis.periods import GRAINS, period_range
+from kpis.periods import last_complete as last_complete_period
 
 COMPARISONS = {"previous": "previous period", "year": "same period last year"}
 FILTER_LABELS = {"acquisition_channel": "Acquisition channel", "region": "Region", "cohort": "Acquisition cohort",
@@ -49,8 +49,7 @@ class View:
 
 def last_complete(db: Database, grain: str) -> Period:
     """The latest period of the grain that the data covers to its end (else the one in progress)."""
-    current = Period.containing(db.data_end, grain)
-    return current.previous() if current.end > db.data_end + timedelta(days=1) else current
+    return last_complete_period(db.data_end, grain)
 
 
 def periods(db: Database, grain: str) -> list[Period]:

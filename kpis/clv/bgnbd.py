@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from kpis.clv.common import ModelError, check_rfm, compress, maximise
+from kpis.clv.common import ModelError, check_rfm, compress, distinct, maximise
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -121,34 +121,47 @@ class BetaGeo:
 
 
 class _Data:
-    """Fitting data; `loglik` is the weighted log-likelihood and its gradient in (ln r, ln α, ln a, ln b)."""
+    """Fitting data; `loglik` is the weighted log-likelihood and its gradient in (ln r, ln α, ln a, ln b).
+
+    Per row, ln L = head(x) + ln A3 + softplus(d) with d = ln A4 − ln A3 = ln a − ln(b+x−1) − (r+x)(ln(α+t_x) −
+    ln(α+T)) (d = −∞ when x = 0). Everything that depends on x alone is computed per distinct x, everything that
+    depends on T or t_x alone per distinct time (a few thousand at most), and the sums of ln A3 come from
+    per-time totals of the weights; only d, its softplus and its logistic are computed per row.
+    """
 
     def __init__(self, x, tx, t, w):
-        self.ux, self.ix = np.unique(x, return_inverse=True)  # gamma functions are needed per distinct x only
-        self.tx, self.t, self.w = tx, t, w
-        self.wx = np.bincount(self.ix, weights=w, minlength=self.ux.size)
+        ix, self.ux = distinct(x)  # gamma functions are needed per distinct x only
+        self.wx = np.bincount(ix, weights=w, minlength=self.ux.size)
+        it, self.ut = distinct(t)
+        self.w_t = np.bincount(it, weights=w, minlength=self.ut.size)  # Σ w per distinct T
+        self.wx_t = np.bincount(it, weights=w * x, minlength=self.ut.size)  # Σ w·x per distinct T
+        repeat = x > 0  # rows with A4; for the others the likelihood's last factor is A3 alone
+        self.ix, self.it = ix[repeat], it[repeat]
+        self.itx, self.utx = distinct(tx[repeat])
+        self.x, self.w = x[repeat], w[repeat]
 
     def loglik(self, params: np.ndarray, gradient: bool = False):
         r, alpha, a, b = params
-        ux, ix, w = self.ux, self.ix, self.w
-        repeat = ux > 0
-        b1 = np.where(repeat, b + ux - 1, 1.0)
-        with np.errstate(divide="ignore"):
-            ln_c4 = np.where(repeat, np.log(a) - np.log(b1), -np.inf)  # ln a − ln(b+x−1); no A4 when x = 0
+        ux, wx = self.ux, self.wx
+        b1 = np.maximum(b + ux - 1, np.finfo(float).tiny)  # b + x − 1, used for x > 0 only
         head = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
-        rx = (r + ux)[ix]
-        log_t, log_tx = np.log(alpha + self.t), np.log(alpha + self.tx)
-        ln_a3 = -rx * log_t
-        ln_a4 = ln_c4[ix] - rx * log_tx
-        last = np.logaddexp(ln_a3, ln_a4)
-        ll = float(self.wx @ head + w @ last)
+        log_t, log_tx = np.log(alpha + self.ut), np.log(alpha + self.utx)
+        sum_ln_a3 = -log_t @ (r * self.w_t + self.wx_t)  # Σ w·(−(r+x)·ln(α+T)) over every row
+        rx = self.x + r
+        spread = log_tx[self.itx] - log_t[self.it]  # ln(α+t_x) − ln(α+T) ≤ 0
+        d = (np.log(a) - np.log(b1))[self.ix] - rx * spread
+        ll = float(wx @ head + sum_ln_a3 + self.w @ np.logaddexp(0.0, d))
         if not gradient:
             return ll
-        w3, w4 = w * np.exp(ln_a3 - last), w * np.exp(ln_a4 - last)  # weighted shares of A3 and A4 in their sum
-        w4x = np.bincount(ix, weights=w4, minlength=ux.size)
+        ws = self.w * expit(d)  # weight × share of A4 in A3 + A4
+        wsr = ws * rx
+        inv_t, inv_tx = 1 / (alpha + self.ut), 1 / (alpha + self.utx)
         psi_abx = digamma(a + b + ux)
-        d_r = self.wx @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - w3 @ log_t - w4 @ log_tx
-        d_alpha = self.wx.sum() * r / alpha - rx @ (w3 / (alpha + self.t) + w4 / (alpha + self.tx))
-        d_a = self.wx @ (digamma(a + b) - psi_abx) + w4x.sum() / a
-        d_b = self.wx @ (digamma(b + ux) - digamma(b) + digamma(a + b) - psi_abx) - w4x @ (1 / b1)
+        d_r = wx @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - log_t @ self.w_t - ws @ spread
+        d_alpha = (wx.sum() * r / alpha - inv_t @ (r * self.w_t + self.wx_t)
+                   + inv_t @ np.bincount(self.it, weights=wsr, minlength=self.ut.size)
+                   - inv_tx @ np.bincount(self.itx, weights=wsr, minlength=self.utx.size))
+        d_a = wx @ (digamma(a + b) - psi_abx) + ws.sum() / a
+        d_b = (wx @ (digamma(b + ux) - digamma(b) + digamma(a + b) - psi_abx)
+               - np.bincount(self.ix, weights=ws, minlength=ux.size) @ (1 / b1))
         return ll, np.array([d_r, d_alpha, d_a, d_b]) * params

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 
 LOG_BOUND = 20.0  # fitted log-parameters must stay inside ±LOG_BOUND (e^20 ≈ 5e8): beyond, not identified
@@ -49,22 +50,30 @@ def check_rfm(frequency, recency, T, weights=None) -> tuple[np.ndarray, ...]:
     return x, tx, t, w
 
 
+def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) with values == distinct[codes]; hash-based, in order of first appearance."""
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
 def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Unique rows of equal-length columns: (unique columns, inverse index, counts); sorted by the columns."""
+    """Unique rows of equal-length columns: (unique columns, inverse index, counts), in order of first appearance.
+
+    Hash-based (pandas factorize), no sort: each column's codes are folded into one int64 key, compacted
+    whenever the next fold could overflow.
+    """
     n = columns[0].size
-    if n == 0:
-        return [c[:0] for c in columns], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    order = np.lexsort(columns[::-1])
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
+    key, span = np.zeros(n, dtype=np.int64), 1
     for c in columns:
-        s = c[order]
-        new[1:] |= s[1:] != s[:-1]
-    group = np.cumsum(new) - 1
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = group
-    first = order[new]
-    return [c[first] for c in columns], inverse, np.bincount(group)
+        codes, values = distinct(c)
+        if span * max(values.size, 1) >= 2**62:
+            key, keys = distinct(key)
+            span = keys.size
+        key, span = key * values.size + codes, span * values.size
+    inverse, keys = distinct(key)
+    first = np.empty(keys.size, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)  # the last write for each code is its first row
+    return [c[first] for c in columns], inverse, np.bincount(inverse, minlength=keys.size)
 
 
 def compress(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import ibis
 import numpy as np
+from ibis import _
 
 from kpis.clv.common import ModelError
 from kpis.clv.model import (
@@ -33,26 +34,20 @@ def _model(db, scope: Scope) -> ValueModel | None:
         return None  # kpis.clv.check tells why a base cannot be modelled
 
 
-def _ids(db, table) -> np.ndarray:
-    return db.frame(table.select("customer_id"))["customer_id"].to_numpy()
-
-
-def _base(db, scope: Scope, model: ValueModel):
-    """The model's customers that belong to the segment."""
-    c = model.customers
-    return c if scope.segment.is_everyone else c.loc[c.index.intersection(_ids(db, scope.customers))]
+def _base(scope: Scope, model: ValueModel) -> ibis.Table:
+    """The model's scores of the segment's customers."""
+    scores = model.scores
+    return scores if scope.segment.is_everyone else scores.semi_join(scope.customers, "customer_id")
 
 
 def _mean_clv(db, scope):
     model = _model(db, scope)
-    base = None if model is None else _base(db, scope, model)
-    return None if base is None or base.empty else float(base["clv"].mean())
+    return None if model is None else db.row(_base(scope, model).aggregate(v=_.clv.mean()))["v"]
 
 
 def _equity(db, scope):
     model = _model(db, scope)
-    base = None if model is None else _base(db, scope, model)
-    return None if base is None or base.empty else float(base["clv"].sum())
+    return None if model is None else db.row(_base(scope, model).aggregate(v=_.clv.sum()))["v"]
 
 
 def _realized_margin(db, scope: Scope, cohort, until: date) -> float:
@@ -65,11 +60,11 @@ def _new_customer_value(db, scope):
     if model is None:
         return None
     cohort = scope.acquired.select("customer_id")
-    ids = _ids(db, cohort)
-    if len(ids) == 0:
+    size = db.row(cohort.aggregate(n=_.count()))["n"]
+    if not size:
         return None
-    future = model.customers["clv"].reindex(ids).fillna(0.0).sum()
-    return (_realized_margin(db, scope, cohort, model.observation_end) + future) / len(ids)
+    future = db.row(model.scores.semi_join(cohort, "customer_id").aggregate(v=_.clv.sum()))["v"] or 0.0
+    return (_realized_margin(db, scope, cohort, model.observation_end) + future) / size
 
 
 def _payback(db, scope):
@@ -79,8 +74,8 @@ def _payback(db, scope):
     model = _model(db, scope)
     cac = _evaluate_scope(db, ["cac"], scope)["cac"]
     cohort = scope.acquired.select("customer_id", "acquired_at")
-    ids = _ids(db, cohort)
-    if model is None or cac is None or len(ids) == 0:
+    size = db.row(cohort.aggregate(n=_.count()))["n"]
+    if model is None or cac is None or not size:
         return None
     o = scope.tables["orders"].join(cohort, "customer_id")
     o = o.filter(o.ordered_at < ibis.timestamp(model.observation_end + timedelta(days=1)))
@@ -91,7 +86,9 @@ def _payback(db, scope):
     realized = np.zeros(observed)
     for a, m in zip(by_age["age"], by_age["m"], strict=True):
         realized[int(a)] += m or 0.0
-    cumulative = np.cumsum(np.concatenate([realized, model.monthly_expected_margin(ids)])) / len(ids)
+    members = db.frame(model.scores.semi_join(cohort, "customer_id")
+                       .select("fit_group", "frequency", "recency", "T", "expected_spend"))
+    cumulative = np.cumsum(np.concatenate([realized, model.monthly_expected_margin(members)])) / size
     reached = np.nonzero(cumulative >= cac)[0]
     return float(reached[0] + 1) if len(reached) else None
 
@@ -102,29 +99,24 @@ def _valuable(scope: Scope):
     return scope.customers.semi_join(v.filter(v.value_tier.isin(VALUABLE_TIERS)), "customer_id")
 
 
-def _at_risk(db, scope: Scope, model: ValueModel):
-    """Valuable customers of the segment whose P(alive) fell below 50%."""
-    c = model.customers
-    c = c.loc[c.index.intersection(_ids(db, _valuable(scope)))]
-    return c[c["p_alive"] < AT_RISK_P_ALIVE]
+def _at_risk(scope: Scope, model: ValueModel) -> ibis.Table:
+    """Valuable customers of the segment whose P(alive) fell below 50% (their scores)."""
+    s = model.scores
+    return s.filter(s.p_alive < AT_RISK_P_ALIVE).semi_join(_valuable(scope), "customer_id")
 
 
 def _customers_at_risk(db, scope):
     model = _model(db, scope)
-    return None if model is None else len(_at_risk(db, scope, model))
+    return None if model is None else db.row(_at_risk(scope, model).aggregate(n=_.count()))["n"]
 
 
 def _value_at_risk(db, scope):
     model = _model(db, scope)
     if model is None:
         return None
-    risky = _at_risk(db, scope, model)
-    if risky.empty:
-        return 0.0
     end = model.observation_end + timedelta(days=1)
-    o = scope.orders_between(end - timedelta(days=365), end).semi_join(_valuable(scope), "customer_id")
-    per = db.frame(o.group_by("customer_id").aggregate(revenue=o.revenue.cast("float64").sum()))
-    return float(per.loc[per["customer_id"].isin(risky.index), "revenue"].sum())
+    o = scope.orders_between(end - timedelta(days=365), end).semi_join(_at_risk(scope, model), "customer_id")
+    return db.row(o.aggregate(v=o.revenue.cast("float64").sum()))["v"] or 0.0
 
 
 CLV_KPIS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from kpis.clv.common import ModelError, as_array, compress, maximise
+from kpis.clv.common import ModelError, as_array, compress, distinct, maximise
 
 NAMES = ("p", "q", "gamma")
 MIN_REPEAT_BUYERS = 10  # fewer repeat buyers with a positive value cannot pin down three parameters
@@ -57,7 +57,7 @@ class GammaGamma:
             raise ModelError(f"Gamma-Gamma: {w[used].sum():g} repeat buyers with a positive value; "
                              f"at least {MIN_REPEAT_BUYERS} are needed")
         (x, m), w = compress(x[used], m[used], weights=w[used])
-        if np.unique(m).size < 2:
+        if np.all(m == m[0]):
             raise ModelError("Gamma-Gamma: every repeat buyer has the same mean value: no spread to fit")
         total = w.sum()
         start = np.log([1.0, 2.0, np.dot(w, m) / total])
@@ -101,7 +101,7 @@ class _Data:
     """Fitting data; `loglik` is the weighted log-density of m̄ given x and its gradient in (ln p, ln q, ln γ)."""
 
     def __init__(self, x, m, w):
-        self.ux, self.ix = np.unique(x, return_inverse=True)  # gamma functions are needed per distinct x only
+        self.ix, self.ux = distinct(x)  # gamma functions are needed per distinct x only
         self.m, self.w = m, w
         self.wx = np.bincount(self.ix, weights=w, minlength=self.ux.size)
         self.sum_log_m = np.bincount(self.ix, weights=w * np.log(m), minlength=self.ux.size)  # Σ w ln m̄ per x

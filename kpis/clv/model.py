@@ -1,25 +1,33 @@
-"""The fitted value model of a database as of one date, cached, and the per-customer figures KPIs read.
+"""The fitted value model of a database as of one date, cached, and the per-customer scores KPIs read.
 
 One BG/NBD + Gamma-Gamma fit per acquisition channel (channels differ in customer quality, and a brand-new
 customer is only known by the population it comes from), with a pooled fit for channels too small to fit,
 per observation end (the last day of the data, or of an earlier period for comparisons). Segments are sums
 over their customers, not separate fits.
+
+Every build stores the models of the dashboard's default view (the last complete month, the month before and
+the same month a year earlier: `store_default_models`, tables clv_fits and clv_scores), so that a fresh process
+reads them instead of refitting; other dates are fitted on first use and their scores registered with the
+database (`Database.register_frame`). Either way the KPIs query the scores in the engine, as a table.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError
 from kpis.clv.gammagamma import GammaGamma
 from kpis.clv.rfm import rfm_summary
 from kpis.clv.value import customer_clv, month_ends
+from kpis.periods import last_complete
 
 HORIZON_MONTHS = 36
 ANNUAL_DISCOUNT = 0.10
@@ -28,6 +36,10 @@ AT_RISK_P_ALIVE = 0.5  # a valuable customer is "at risk" once P(alive) falls be
 VALUABLE_TIERS = ("top 10%", "next 20%")
 MIN_CUSTOMERS_PER_FIT = 200  # smaller channels use the pooled fit (unidentifiable ones too)
 POOLED = "all customers"
+SCORES = {"customer_id": "string", "fit_group": "string", "frequency": "int64", "recency": "float64",
+          "T": "float64", "monetary_value": "float64", "expected_purchases_horizon": "float64",
+          "expected_spend": "float64", "p_alive": "float64", "clv": "float64"}
+STORED_FITS, STORED_SCORES = "clv_fits", "clv_scores"  # tables of a build (store_default_models)
 _lock = threading.Lock()
 
 
@@ -38,14 +50,23 @@ class ValueModel:
     observation_end: date
     fits: dict[str, tuple[BetaGeo, GammaGamma]]  # fit group (acquisition channel, or POOLED) -> models
     margin_rate: float
-    customers: pd.DataFrame  # customer_id → group, frequency, recency, T, monetary_value, p_alive, clv, …
+    scores: ibis.Table  # one row per customer with an order by then: SCORES columns
+    db: object = field(repr=False)
+    _customers: pd.DataFrame | None = field(default=None, repr=False)
 
-    def monthly_expected_margin(self, ids, months: int = HORIZON_MONTHS) -> np.ndarray:
-        """Expected (undiscounted) margin of these customers in each of the next `months` calendar months."""
-        c = self.customers.loc[self.customers.index.intersection(ids)]
+    @property
+    def customers(self) -> pd.DataFrame:
+        """The scores as a frame indexed by customer_id (for analysis and tests; KPIs query `scores`)."""
+        if self._customers is None:
+            self._customers = self.db.frame(self.scores.order_by("customer_id")).set_index("customer_id")
+        return self._customers
+
+    def monthly_expected_margin(self, customers: pd.DataFrame, months: int = HORIZON_MONTHS) -> np.ndarray:
+        """Expected (undiscounted) margin of these customers (rows of `scores`) in each of the next `months`
+        calendar months."""
         bounds = np.concatenate([[0.0], month_ends(self.observation_end, months, TIME_UNIT)])
         total = np.zeros(months)
-        for group, members in c.groupby("group"):
+        for group, members in customers.groupby("fit_group"):
             bg = self.fits[group][0]
             cumulative = bg.expected_purchases(bounds[None, :], members["frequency"].to_numpy()[:, None],
                                                members["recency"].to_numpy()[:, None], members["T"].to_numpy()[:, None])
@@ -60,29 +81,99 @@ def observation_end_of(db, period) -> date | None:
 
 
 def value_model(db, observation_end: date) -> ValueModel:
-    """The fitted model as of `observation_end`, fitted once per database and date."""
+    """The model as of `observation_end`: stored in the build, else fitted once per database and date."""
     cache = db.__dict__.setdefault("_value_models", {})
     with _lock:  # one fit at a time: concurrent fits of the same date would double the work
         if observation_end not in cache:
-            cache[observation_end] = _fit(db, observation_end)
+            stored = _stored(db, observation_end)
+            cache[observation_end] = stored if stored is not None else _fit(db, observation_end)
     model = cache[observation_end]
     if isinstance(model, ModelError):
         raise model
     return model
 
 
+def fitted_scores(db, observation_end: date) -> tuple[dict, float, pd.DataFrame]:
+    """Fit the models as of `observation_end`: (fits per group, margin rate, scores frame with SCORES columns)."""
+    summary = rfm_summary(db, observation_end, TIME_UNIT)
+    margin_rate = _margin_rate(db, observation_end)
+    if margin_rate is None:
+        raise ModelError("orders carry no cost: margin, and so value, is unknown")
+    summary, fits = fit_groups(db, summary)
+    values = [customer_clv(*fits[g], members, margin_rate, HORIZON_MONTHS, ANNUAL_DISCOUNT)
+              for g, members in summary.groupby("group")]
+    scores = summary.join(pd.concat(values)).rename(columns={"group": "fit_group"}).rename_axis("customer_id")
+    return fits, margin_rate, scores.reset_index()[list(SCORES)]
+
+
 def _fit(db, observation_end: date) -> ValueModel | ModelError:
     try:
-        summary = rfm_summary(db, observation_end, TIME_UNIT)
-        margin_rate = _margin_rate(db, observation_end)
-        if margin_rate is None:
-            raise ModelError("orders carry no cost: margin, and so value, is unknown")
-        summary, fits = fit_groups(db, summary)
-        values = [customer_clv(*fits[g], members, margin_rate, HORIZON_MONTHS, ANNUAL_DISCOUNT)
-                  for g, members in summary.groupby("group")]
-        return ValueModel(observation_end, fits, margin_rate, summary.join(pd.concat(values)))
+        fits, margin_rate, scores = fitted_scores(db, observation_end)
     except ModelError as error:  # remembered, so an unfittable date is not refitted on every call
         return error
+    name = f"clv_scores_{observation_end:%Y%m%d}"
+    db.register_frame(name, scores)
+    return ValueModel(observation_end, fits, margin_rate, ibis.table(SCORES, name=name), db,
+                      scores.set_index("customer_id").sort_index())
+
+
+# --- models stored in the build ----------------------------------------------------------------------------------
+
+FIT_COLUMNS = ("r", "alpha", "a", "b", "p", "q", "gamma")
+
+
+def default_observation_ends(db) -> list[date]:
+    """Observation ends of the dashboard's default view: the last complete month, the one before, a year ago."""
+    if db.data_end is None:
+        return []
+    month = last_complete(db.data_end, "month")
+    ends = (observation_end_of(db, p) for p in (month, month.previous(), month.year_ago()))
+    return sorted({e for e in ends if e is not None})
+
+
+def store_default_models(db, con) -> list[date]:
+    """Fit the default view's models and write them into the build being made (`con`, read-write); the dates
+    stored. A date the models cannot fit is left out (it fails the same way, with its reason, when asked)."""
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_FITS} (observation_end DATE, fit_group VARCHAR, "
+                + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, "margin_rate")) + ")")
+    columns = ", ".join(f'"{c}" {_SQL_TYPES[t]}' for c, t in SCORES.items())
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_SCORES} (observation_end DATE, {columns})")
+    stored = []
+    for end in default_observation_ends(db):
+        try:
+            fits, margin_rate, scores = fitted_scores(db, end)
+        except ModelError:
+            continue
+        rows = [(end, g, *(bg.params[k] for k in ("r", "alpha", "a", "b")),
+                 *(gg.params[k] for k in ("p", "q", "gamma")), margin_rate) for g, (bg, gg) in fits.items()]
+        con.executemany(f"INSERT INTO {STORED_FITS} VALUES ({', '.join('?' * (3 + len(FIT_COLUMNS)))})", rows)
+        con.register("new_scores", pa.Table.from_pandas(scores, preserve_index=False))
+        con.execute(f"INSERT INTO {STORED_SCORES} SELECT ?, * FROM new_scores ORDER BY customer_id", [end])
+        con.unregister("new_scores")
+        stored.append(end)
+    return stored
+
+
+_SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE"}
+
+
+def _stored(db, observation_end: date) -> ValueModel | None:
+    """The model of that date stored in the build, if any."""
+    if getattr(db, "dialect", None) != "duckdb":
+        return None
+    found = db.cursor().execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [STORED_FITS]).fetchone()[0]
+    if not found:
+        return None
+    rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS)}, margin_rate FROM {STORED_FITS} "
+                               "WHERE observation_end = ?", [observation_end]).fetchall()
+    if not rows:
+        return None
+    fits = {g: (BetaGeo(dict(zip(("r", "alpha", "a", "b"), v[:4], strict=True))),
+                GammaGamma(dict(zip(("p", "q", "gamma"), v[4:7], strict=True)))) for g, *v in rows}
+    t = ibis.table({"observation_end": "date", **SCORES}, name=STORED_SCORES)
+    scores = t.filter(t.observation_end == ibis.literal(observation_end)).select(*SCORES)
+    return ValueModel(observation_end, fits, rows[0][-1], scores, db)
 
 
 def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[BetaGeo, GammaGamma]]]:

@@ -142,6 +142,7 @@ def rfm_compressed(summary: pd.DataFrame) -> pd.DataFrame:
     (x, tx, t), w = compress(*(summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T")),
                              weights=np.ones(len(summary)))
     out = pd.DataFrame({"frequency": x.astype(np.int64), "recency": tx, "T": t, "weight": w.astype(np.int64)})
+    out = out.sort_values(["frequency", "recency", "T"], ignore_index=True)
     out.attrs.update(summary.attrs)
     return out
 
