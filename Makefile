@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo lint clean browser java
+.PHONY: run test demo lint clean browser java bench
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ java:
 test: $(VENV)/.dev $(VENV)/.spark browser java
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Benchmarks (bench/run.py; not part of the tests): its peers (lifetimes) come from bench/requirements.txt only.
+$(VENV)/.bench: $(VENV)/.dev bench/requirements.txt
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench browser
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 demo: $(VENV)/.runtime
 	$(BIN)/python cli.py demo

@@ -582,6 +582,9 @@ class SparkDatabase(Database):
     def sql(self, expr: ibis.Expr) -> str:
         return to_spark_sql(expr)
 
+    def arrow(self, expr: ibis.Expr) -> pa.Table:
+        return self.cursor().execute(self.sql(expr))._table
+
     def register_frame(self, name: str, frame: pd.DataFrame) -> None:
         """A temp view of this database's session (every cursor shares the session)."""
         self.spark.createDataFrame(frame.reset_index(drop=True)).createOrReplaceTempView(name)

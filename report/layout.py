@@ -559,7 +559,7 @@ def concentration(doc: Document) -> None:
     doc.section("Value concentration",
                 "Customers are not alike: a few bring most of the value. The curve ranks the period's buyers by "
                 "revenue, most valuable first; the table cuts them into ten equal groups.")
-    doc.tiles(["top_customer_share", "predictive_clv", "customers_at_risk"], 3)
+    doc.tiles(["top_customer_share", "predictive_clv", "customers_at_risk", "value_at_risk"], 4)
     if s.curve is not None:
         doc.chart(charts.lorenz(s.curve, s.figures["top_customer_share"].value, 0.15), 120, 72)
     elif s.partner:

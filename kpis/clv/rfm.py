@@ -78,7 +78,7 @@ def _rfm(db, observation_end, time_unit: str, filters: dict):
         if filters:  # validated like every KPI filter; the scope's customers, whatever its period
             seg = segment(db, filters)
             customers = Scope(db.tables, None, seg, db.data_end).customers.select("customer_id")
-        return rfm_table(db.tables, end, unit, customers), db.frame, db, end
+        return rfm_table(db.tables, end, unit, customers), lambda expr: db.arrow(expr).to_pandas(), db, end
     if filters:
         raise ValueError("customer filters need a kpis Database (kpis.connect), not a bare connection")
     run = lambda expr: db.cursor().execute(ibis.to_sql(expr, dialect="duckdb")).df()  # noqa: E731
