@@ -100,8 +100,10 @@ def test_clv_kpis_are_none_when_the_base_cannot_be_modelled(tmp_path):
 
 
 def test_a_build_stores_the_default_views_models_and_they_equal_a_refit(db):
-    # Demo data end 2026-10-31: the default view is Oct 2026, compared with Sep 2026 and Oct 2025.
-    assert default_observation_ends(db) == [date(2025, 10, 31), date(2026, 9, 30), date(2026, 10, 31)]
+    # Demo data end 2026-10-31: the default view is Oct 2026, compared with Sep 2026 and Oct 2025; the default
+    # model check (26-week holdout) calibrates up to 2026-10-31 − 182 days = 2026-05-02.
+    assert default_observation_ends(db) == [date(2025, 10, 31), date(2026, 5, 2), date(2026, 9, 30),
+                                            date(2026, 10, 31)]
     stored = db.cursor().execute("SELECT DISTINCT observation_end FROM clv_fits ORDER BY 1").fetchall()
     assert [r[0] for r in stored] == default_observation_ends(db)
     end = date(2026, 9, 30)
@@ -128,3 +130,13 @@ def test_a_date_not_stored_is_fitted_once_and_queried_in_the_engine(db):
     assert parts == pytest.approx(total, rel=1e-9)
     at_risk = kpis.evaluate(db, "customers_at_risk", "2026-03", region="FR")
     assert 0 < at_risk < kpis.evaluate(db, "customers_at_risk", "2026-03")
+
+
+def test_the_model_check_reads_the_stored_calibration_fit_and_finds_what_a_refit_finds(db, monkeypatch):
+    stored = kpis.holdout_check(db, 26)
+    monkeypatch.setattr("kpis.clv.check.stored_model", lambda *args: None)
+    refit = kpis.holdout_check(kpis.connect(db.name), 26)
+    assert stored["holdout"]["predicted"] == pytest.approx(refit["holdout"]["predicted"], rel=1e-9)
+    assert stored["holdout"]["actual"] == refit["holdout"]["actual"]
+    assert np.allclose(stored["parameters"]["value"], refit["parameters"]["value"], rtol=1e-9)
+    assert np.allclose(stored["parameters"]["standard_error"], refit["parameters"]["standard_error"], rtol=1e-6)

@@ -58,7 +58,7 @@ import pandas as pd
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
-from kpis.clv.model import POOLED, fit_groups
+from kpis.clv.model import POOLED, TIME_UNIT, channel_of, fit_groups, stored_model
 from kpis.clv.rfm import _segment_sql, rfm_summary, time_unit_days
 
 TOP_BUCKET = 7  # calibration frequencies of 7 or more share the last bucket, "7+"
@@ -174,10 +174,17 @@ def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict,
 
     The same grouping as the dashboard's value model (model.fit_groups). ModelError when the pooled fit fails.
     """
-    summary = rfm_summary(db, calibration_end, time_unit)
-    if summary.empty:
-        raise ModelError(f"no customer bought on or before {calibration_end}: nothing to fit")
-    summary, fits = fit_groups(db, summary)
+    stored = stored_model(db, calibration_end) if time_unit == TIME_UNIT else None
+    if stored is not None:  # the build's fit as of that date (the default holdout's is stored): the same fit
+        summary = stored.customers.rename(columns={"fit_group": "group"})
+        summary = summary[["frequency", "recency", "T", "monetary_value", "group"]].assign(
+            channel=channel_of(db, summary.index))
+        fits = stored.fits
+    else:
+        summary = rfm_summary(db, calibration_end, time_unit)
+        if summary.empty:
+            raise ModelError(f"no customer bought on or before {calibration_end}: nothing to fit")
+        summary, fits = fit_groups(db, summary)
     repeat = summary["frequency"] > 0
     sizes = {g: (len(summary), int(repeat.sum())) if g == POOLED
              else (int((summary["group"] == g).sum()), int((repeat & (summary["group"] == g)).sum())) for g in fits}

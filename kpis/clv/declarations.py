@@ -114,9 +114,7 @@ def _value_at_risk(db, scope):
     model = _model(db, scope)
     if model is None:
         return None
-    end = model.observation_end + timedelta(days=1)
-    o = scope.orders_between(end - timedelta(days=365), end).semi_join(_at_risk(scope, model), "customer_id")
-    return db.row(o.aggregate(v=o.revenue.cast("float64").sum()))["v"] or 0.0
+    return db.row(_at_risk(scope, model).aggregate(v=_.revenue_12m.sum()))["v"] or 0.0
 
 
 CLV_KPIS = [

@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError
+from kpis.clv.gammagamma import NAMES as GG_NAMES
 from kpis.clv.gammagamma import GammaGamma
 from kpis.clv.rfm import rfm_summary
 from kpis.clv.value import customer_clv, month_ends
@@ -36,9 +38,10 @@ AT_RISK_P_ALIVE = 0.5  # a valuable customer is "at risk" once P(alive) falls be
 VALUABLE_TIERS = ("top 10%", "next 20%")
 MIN_CUSTOMERS_PER_FIT = 200  # smaller channels use the pooled fit (unidentifiable ones too)
 POOLED = "all customers"
+CHECK_HOLDOUT_WEEKS = 26  # the model check's default holdout: its calibration-end fit is stored with the build
 SCORES = {"customer_id": "string", "fit_group": "string", "frequency": "int64", "recency": "float64",
           "T": "float64", "monetary_value": "float64", "expected_purchases_horizon": "float64",
-          "expected_spend": "float64", "p_alive": "float64", "clv": "float64"}
+          "expected_spend": "float64", "p_alive": "float64", "clv": "float64", "revenue_12m": "float64"}
 STORED_FITS, STORED_SCORES = "clv_fits", "clv_scores"  # tables of a build (store_default_models)
 _lock = threading.Lock()
 
@@ -103,7 +106,17 @@ def fitted_scores(db, observation_end: date) -> tuple[dict, float, pd.DataFrame]
     values = [customer_clv(*fits[g], members, margin_rate, HORIZON_MONTHS, ANNUAL_DISCOUNT)
               for g, members in summary.groupby("group")]
     scores = summary.join(pd.concat(values)).rename(columns={"group": "fit_group"}).rename_axis("customer_id")
+    scores["revenue_12m"] = _revenue_12m(db, observation_end).reindex(scores.index).fillna(0.0)
     return fits, margin_rate, scores.reset_index()[list(SCORES)]
+
+
+def _revenue_12m(db, observation_end: date) -> pd.Series:
+    """Revenue of the 365 days to the observation end (that day included), per customer who bought then."""
+    end = observation_end + timedelta(days=1)
+    o = db.tables["orders"]
+    o = o.filter((o.ordered_at >= ibis.timestamp(end - timedelta(days=365))) & (o.ordered_at < ibis.timestamp(end)))
+    per = db.arrow(o.group_by("customer_id").aggregate(revenue=o.revenue.cast("float64").sum())).to_pandas()
+    return per.set_index("customer_id")["revenue"]
 
 
 def _fit(db, observation_end: date) -> ValueModel | ModelError:
@@ -119,23 +132,26 @@ def _fit(db, observation_end: date) -> ValueModel | ModelError:
 
 # --- models stored in the build ----------------------------------------------------------------------------------
 
-FIT_COLUMNS = ("r", "alpha", "a", "b", "p", "q", "gamma")
+FIT_COLUMNS = (*BG_NAMES, *GG_NAMES)
+_SE_COLUMNS = tuple(f"se_{c}" for c in FIT_COLUMNS)
 
 
 def default_observation_ends(db) -> list[date]:
-    """Observation ends of the dashboard's default view: the last complete month, the one before, a year ago."""
+    """Observation ends of the dashboard's default view (the last complete month, the one before, a year ago)
+    and the default model check's calibration end (CHECK_HOLDOUT_WEEKS before the data's end)."""
     if db.data_end is None:
         return []
     month = last_complete(db.data_end, "month")
-    ends = (observation_end_of(db, p) for p in (month, month.previous(), month.year_ago()))
-    return sorted({e for e in ends if e is not None})
+    ends = [observation_end_of(db, p) for p in (month, month.previous(), month.year_ago())]
+    ends.append(db.data_end - timedelta(weeks=CHECK_HOLDOUT_WEEKS))
+    return sorted({e for e in ends if e is not None and e >= db.data_start})
 
 
 def store_default_models(db, con) -> list[date]:
     """Fit the default view's models and write them into the build being made (`con`, read-write); the dates
     stored. A date the models cannot fit is left out (it fails the same way, with its reason, when asked)."""
     con.execute(f"CREATE OR REPLACE TABLE {STORED_FITS} (observation_end DATE, fit_group VARCHAR, "
-                + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, "margin_rate")) + ")")
+                + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, *_SE_COLUMNS, "margin_rate")) + ")")
     columns = ", ".join(f'"{c}" {_SQL_TYPES[t]}' for c, t in SCORES.items())
     con.execute(f"CREATE OR REPLACE TABLE {STORED_SCORES} (observation_end DATE, {columns})")
     stored = []
@@ -144,9 +160,10 @@ def store_default_models(db, con) -> list[date]:
             fits, margin_rate, scores = fitted_scores(db, end)
         except ModelError:
             continue
-        rows = [(end, g, *(bg.params[k] for k in ("r", "alpha", "a", "b")),
-                 *(gg.params[k] for k in ("p", "q", "gamma")), margin_rate) for g, (bg, gg) in fits.items()]
-        con.executemany(f"INSERT INTO {STORED_FITS} VALUES ({', '.join('?' * (3 + len(FIT_COLUMNS)))})", rows)
+        rows = [(end, g, *(bg.params[k] for k in BG_NAMES), *(gg.params[k] for k in GG_NAMES),
+                 *(bg.standard_errors[k] for k in BG_NAMES), *(gg.standard_errors[k] for k in GG_NAMES), margin_rate)
+                for g, (bg, gg) in fits.items()]
+        con.executemany(f"INSERT INTO {STORED_FITS} VALUES ({', '.join('?' * len(rows[0]))})", rows)
         con.register("new_scores", pa.Table.from_pandas(scores, preserve_index=False))
         con.execute(f"INSERT INTO {STORED_SCORES} SELECT ?, * FROM new_scores ORDER BY customer_id", [end])
         con.unregister("new_scores")
@@ -157,6 +174,13 @@ def store_default_models(db, con) -> list[date]:
 _SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE"}
 
 
+def stored_model(db, observation_end: date) -> ValueModel | None:
+    """The model of that date stored in the build, if any (nothing is fitted)."""
+    cache = db.__dict__.setdefault("_value_models", {})
+    model = cache.get(observation_end)
+    return model if isinstance(model, ValueModel) else _stored(db, observation_end)
+
+
 def _stored(db, observation_end: date) -> ValueModel | None:
     """The model of that date stored in the build, if any."""
     if getattr(db, "dialect", None) != "duckdb":
@@ -165,12 +189,16 @@ def _stored(db, observation_end: date) -> ValueModel | None:
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [STORED_FITS]).fetchone()[0]
     if not found:
         return None
-    rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS)}, margin_rate FROM {STORED_FITS} "
-                               "WHERE observation_end = ?", [observation_end]).fetchall()
+    rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate "
+                               f"FROM {STORED_FITS} WHERE observation_end = ?", [observation_end]).fetchall()
     if not rows:
         return None
-    fits = {g: (BetaGeo(dict(zip(("r", "alpha", "a", "b"), v[:4], strict=True))),
-                GammaGamma(dict(zip(("p", "q", "gamma"), v[4:7], strict=True)))) for g, *v in rows}
+    fits = {}
+    for g, *v in rows:
+        bg, gg = BetaGeo(dict(zip(BG_NAMES, v[:4], strict=True))), GammaGamma(dict(zip(GG_NAMES, v[4:7], strict=True)))
+        bg.standard_errors, gg.standard_errors = dict(zip(BG_NAMES, v[7:11], strict=True)), dict(zip(GG_NAMES, v[11:14],
+                                                                                                    strict=True))
+        fits[g] = (bg, gg)
     t = ibis.table({"observation_end": "date", **SCORES}, name=STORED_SCORES)
     scores = t.filter(t.observation_end == ibis.literal(observation_end)).select(*SCORES)
     return ValueModel(observation_end, fits, rows[0][-1], scores, db)
@@ -180,10 +208,8 @@ def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple
     """Give each customer a fit group — its acquisition channel, or POOLED for channels too small or that the
     models cannot identify — and fit each group (the pooled fit uses every customer). ModelError when even the
     pooled fit fails."""
-    channels = db.cursor().execute("SELECT customer_id, acquisition_channel FROM customers").df()
     summary = summary.copy()
-    summary["channel"] = channels.set_index("customer_id")["acquisition_channel"].reindex(summary.index)
-    summary["channel"] = summary["channel"].fillna(POOLED)
+    summary["channel"] = channel_of(db, summary.index)
     sizes = summary["channel"].value_counts()
     summary["group"] = summary["channel"].where(summary["channel"].map(sizes) >= MIN_CUSTOMERS_PER_FIT, POOLED)
     fits, parts = {}, []
@@ -198,6 +224,12 @@ def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple
     if (summary["group"] == POOLED).any():
         fits[POOLED] = _fit_group(summary)
     return summary, fits
+
+
+def channel_of(db, ids: pd.Index) -> pd.Series:
+    """Each customer's acquisition channel (POOLED when unknown)."""
+    channels = db.cursor().execute("SELECT customer_id, acquisition_channel FROM customers").df()
+    return channels.set_index("customer_id")["acquisition_channel"].reindex(ids).fillna(POOLED)
 
 
 def _fit_group(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
