@@ -410,3 +410,21 @@ def test_bgnbd_loglik_equals_the_papers_formula_customer_by_customer():
     h = 1e-6
     numeric = [(data.loglik(np.exp(theta + h * e)) - data.loglik(np.exp(theta - h * e))) / (2 * h) for e in np.eye(4)]
     assert grad == pytest.approx(numeric, rel=1e-5)
+
+
+@pytest.mark.parametrize("mix", ["real", "colliding"])
+def test_unique_rows_are_exact_even_when_hashes_collide(monkeypatch, mix):
+    # Rows are grouped by a 64-bit hash, then checked; a hash that sends every row to one key must fall back to
+    # the exact column-by-column grouping and give the same answer.
+    from kpis.clv import common
+
+    if mix == "colliding":
+        monkeypatch.setattr(common, "_mix", lambda z: np.zeros_like(z))
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 4, 5000).astype(float)
+    t = rng.integers(0, 30, 5000) / 7
+    (ux, ut), inverse, counts = common.unique_rows(x, t)
+    expected = {(a, b) for a, b in zip(x, t, strict=True)}
+    assert set(zip(ux, ut, strict=True)) == expected and len(ux) == len(expected)
+    assert np.array_equal(ux[inverse], x) and np.array_equal(ut[inverse], t)
+    assert counts.sum() == 5000 and np.array_equal(np.bincount(inverse), counts)

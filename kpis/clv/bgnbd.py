@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from kpis.clv.common import ModelError, check_rfm, compress, distinct, maximise
+from kpis.clv.common import (
+    ModelError,
+    check_rfm,
+    compress,
+    distinct,
+    maximise,
+    warm_start,
+)
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -65,12 +72,8 @@ class BetaGeo:
         start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
 
         data = _Data(x, tx, t, w)
-
-        def objective(theta):
-            ll, grad = data.loglik(np.exp(theta), gradient=True)
-            return -ll / total, -grad / total
-
-        theta, cov = maximise(objective, start, NAMES, "BG/NBD", total)
+        start = warm_start(lambda *sample: _objective(_Data(*sample)), (x, tx, t, w), start)
+        theta, cov = maximise(_objective(data), start, NAMES, "BG/NBD", total)
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
         self.params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         self.log_likelihood = data.loglik(np.exp(theta))
@@ -120,6 +123,17 @@ class BetaGeo:
         return (a + b - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z))
 
 
+def _objective(data: _Data):
+    """−log-likelihood per customer and its gradient, in log-parameters (what maximise minimises)."""
+    total = data.total
+
+    def objective(theta):
+        ll, grad = data.loglik(np.exp(theta), gradient=True)
+        return -ll / total, -grad / total
+
+    return objective
+
+
 class _Data:
     """Fitting data; `loglik` is the weighted log-likelihood and its gradient in (ln r, ln α, ln a, ln b).
 
@@ -136,32 +150,31 @@ class _Data:
         self.w_t = np.bincount(it, weights=w, minlength=self.ut.size)  # Σ w per distinct T
         self.wx_t = np.bincount(it, weights=w * x, minlength=self.ut.size)  # Σ w·x per distinct T
         repeat = x > 0  # rows with A4; for the others the likelihood's last factor is A3 alone
-        self.ix, self.it = ix[repeat], it[repeat]
-        self.itx, self.utx = distinct(tx[repeat])
-        self.x, self.w = x[repeat], w[repeat]
+        itx, self.utx = distinct(tx[repeat])
+        self.rows = (ix[repeat], it[repeat], itx, x[repeat], w[repeat])
+        self.total = float(w.sum())
 
     def loglik(self, params: np.ndarray, gradient: bool = False):
         r, alpha, a, b = params
         ux, wx = self.ux, self.wx
+        ix, it, itx, x, w = self.rows
         b1 = np.maximum(b + ux - 1, np.finfo(float).tiny)  # b + x − 1, used for x > 0 only
         head = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
         log_t, log_tx = np.log(alpha + self.ut), np.log(alpha + self.utx)
         sum_ln_a3 = -log_t @ (r * self.w_t + self.wx_t)  # Σ w·(−(r+x)·ln(α+T)) over every row
-        rx = self.x + r
-        spread = log_tx[self.itx] - log_t[self.it]  # ln(α+t_x) − ln(α+T) ≤ 0
-        d = (np.log(a) - np.log(b1))[self.ix] - rx * spread
-        ll = float(wx @ head + sum_ln_a3 + self.w @ np.logaddexp(0.0, d))
+        rx = x + r  # from here on, repeat buyers' rows only
+        spread = log_tx[itx] - log_t[it]  # ln(α+t_x) − ln(α+T) ≤ 0
+        d = (np.log(a) - np.log(b1))[ix] - rx * spread
+        e = np.exp(-np.abs(d))  # softplus(d) = ln(1 + e^d) and logistic(d) from one exponential
+        ll = float(wx @ head + sum_ln_a3 + w @ (np.maximum(d, 0.0) + np.log1p(e)))
         if not gradient:
             return ll
-        ws = self.w * expit(d)  # weight × share of A4 in A3 + A4
-        wsr = ws * rx
+        ws = w * np.where(d >= 0, 1.0, e) / (1.0 + e)  # weight × logistic(d): the share of A4 in A3 + A4
         inv_t, inv_tx = 1 / (alpha + self.ut), 1 / (alpha + self.utx)
         psi_abx = digamma(a + b + ux)
         d_r = wx @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - log_t @ self.w_t - ws @ spread
         d_alpha = (wx.sum() * r / alpha - inv_t @ (r * self.w_t + self.wx_t)
-                   + inv_t @ np.bincount(self.it, weights=wsr, minlength=self.ut.size)
-                   - inv_tx @ np.bincount(self.itx, weights=wsr, minlength=self.utx.size))
+                   + (ws * rx) @ (inv_t[it] - inv_tx[itx]))
         d_a = wx @ (digamma(a + b) - psi_abx) + ws.sum() / a
-        d_b = (wx @ (digamma(b + ux) - digamma(b) + digamma(a + b) - psi_abx)
-               - np.bincount(self.ix, weights=ws, minlength=ux.size) @ (1 / b1))
+        d_b = wx @ (digamma(b + ux) - digamma(b) + digamma(a + b) - psi_abx) - ws @ (1 / b1)[ix]
         return ll, np.array([d_r, d_alpha, d_a, d_b]) * params

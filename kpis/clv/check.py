@@ -140,7 +140,7 @@ def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) 
     value = holdout["value"].to_numpy(dtype=float)
     horizon = holdout_weeks * 7 / unit
     predicted, spend = np.zeros(len(summary)), np.zeros(len(summary))
-    for g in np.unique(group):
+    for g in pd.unique(group):
         rows = group == g
         bg, gg = fits[g]
         # E[X | x, t_x, T] = P(alive) × E[X | x, T, alive]; the second factor is shared by equal (x, T) rows.
@@ -254,7 +254,8 @@ def _parameters(fits: dict, sizes: dict, summary: pd.DataFrame) -> pd.DataFrame:
     """Fitted parameters and standard errors per fit group with checked customers (fit sizes, channels)."""
     rows = []
     used = set(summary["group"])
-    channels = summary.groupby("group")["channel"].unique()
+    pairs = summary[["group", "channel"]].drop_duplicates()
+    channels = pairs.groupby("group")["channel"].unique()
     for g, (bg, gg) in fits.items():
         if g not in used:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from kpis.clv.common import ModelError, as_array, compress, distinct, maximise
+from kpis.clv.common import ModelError, as_array, compress, distinct, maximise, warm_start
 
 NAMES = ("p", "q", "gamma")
 MIN_REPEAT_BUYERS = 10  # fewer repeat buyers with a positive value cannot pin down three parameters
@@ -63,12 +63,8 @@ class GammaGamma:
         start = np.log([1.0, 2.0, np.dot(w, m) / total])
 
         data = _Data(x, m, w)
-
-        def objective(theta):
-            ll, grad = data.loglik(np.exp(theta), gradient=True)
-            return -ll / total, -grad / total
-
-        theta, cov = maximise(objective, start, NAMES, "Gamma-Gamma", total)
+        start = warm_start(lambda *sample: _objective(_Data(*sample)), (x, m, w), start)
+        theta, cov = maximise(_objective(data), start, NAMES, "Gamma-Gamma", total)
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
         params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         if params["q"] <= 1:
@@ -97,6 +93,17 @@ class GammaGamma:
         return p * (gamma + x * m) / (p * x + q - 1)
 
 
+def _objective(data: _Data):
+    """−log-likelihood per repeat buyer and its gradient, in log-parameters (what maximise minimises)."""
+    total = data.total
+
+    def objective(theta):
+        ll, grad = data.loglik(np.exp(theta), gradient=True)
+        return -ll / total, -grad / total
+
+    return objective
+
+
 class _Data:
     """Fitting data; `loglik` is the weighted log-density of m̄ given x and its gradient in (ln p, ln q, ln γ)."""
 
@@ -106,6 +113,7 @@ class _Data:
         self.wx = np.bincount(self.ix, weights=w, minlength=self.ux.size)
         self.sum_log_m = np.bincount(self.ix, weights=w * np.log(m), minlength=self.ux.size)  # Σ w ln m̄ per x
         self.mx = m * x
+        self.total = float(w.sum())
 
     def loglik(self, params: np.ndarray, gradient: bool = False):
         p, q, gamma = params
