@@ -47,19 +47,15 @@ VOLUME = ["revenue", "orders", "gross_margin", "gross_margin_rate", "marketing_s
           "cost_of_sales"]
 TREND = ["active_customers", "new_customers", "revenue_per_customer", "revenue", "orders", "gross_margin"]
 CONCENTRATION = ["top_customer_share", "customers_at_risk", "value_at_risk", "predictive_clv"]
-# CAC payback is left to the total: per channel it costs ~1 s each on the 1,000,000-customer demo.
 CHANNEL = ["new_customers", "marketing_spend", "cac", "new_customer_value", "clv_cac"]
 VOICE = ["nps", "promoter_share", "detractor_share", "csat", "ces", "nps_answers", "csat_answers", "ces_answers"]
 FIGURES = list(dict.fromkeys(SUMMARY_CUSTOMER + SUMMARY_VOLUME + SUMMARY_VALUE + EQUITY + VOLUME + CONCENTRATION
                              + VOICE))
-# The figures in three groups evaluated side by side (DuckDB and numpy release the GIL): the KPIs computed in SQL,
-# those read from the fitted value models, and CAC payback alone. Payback is the slowest KPI by far (~2.5 s of CPU
-# on the 1M-customer demo: kpis.clv.model.ValueModel.monthly_expected_margin evaluates the BG/NBD per customer and
-# month), so it is computed for the report's period only, not for the comparison period: REFERENCE_SKIP.
+# The figures in two groups evaluated side by side (DuckDB and numpy release the GIL): the KPIs computed in SQL
+# alone, and those that read the fitted value models.
 _MODEL = [k for k in FIGURES if isinstance(kpis.REGISTRY[k].compute, Computed) or k == "clv_cac"]
-FIGURE_JOBS = [[k for k in FIGURES if k not in _MODEL], [k for k in _MODEL if k != "cac_payback_months"],
-               ["cac_payback_months"]]
-REFERENCE_SKIP = {"cac_payback_months"}
+FIGURE_JOBS = [[k for k in FIGURES if k not in _MODEL], _MODEL]
+REFERENCE_SKIP: set[str] = set()  # figures not computed for the comparison period (none since payback is cheap)
 TREND_PERIODS = {"month": 12, "quarter": 8, "year": 4}
 HOLDOUT_WEEKS = 26
 VERBATIMS = 3  # per group (detractors, promoters), board edition only

@@ -140,3 +140,18 @@ def test_the_model_check_reads_the_stored_calibration_fit_and_finds_what_a_refit
     assert stored["holdout"]["actual"] == refit["holdout"]["actual"]
     assert np.allclose(stored["parameters"]["value"], refit["parameters"]["value"], rtol=1e-9)
     assert np.allclose(stored["parameters"]["standard_error"], refit["parameters"]["standard_error"], rtol=1e-6)
+
+
+def test_monthly_expected_margin_equals_the_customer_by_customer_sum(model):
+    # Payback sums E[purchases in month m] × expected spend × margin rate over a cohort; computed on distinct
+    # (x, T) pairs, it must equal the plain per-customer evaluation of eq. 10.
+    from kpis.clv.model import HORIZON_MONTHS, TIME_UNIT, month_ends
+
+    members = model.customers.reset_index().head(3000)
+    bounds = np.concatenate([[0.0], month_ends(model.observation_end, HORIZON_MONTHS, TIME_UNIT)])
+    expected = np.zeros(HORIZON_MONTHS)
+    for _, c in members.iterrows():
+        bg = model.fits[c["fit_group"]][0]
+        cumulative = bg.expected_purchases(bounds, c["frequency"], c["recency"], c["T"])
+        expected += np.diff(cumulative) * c["expected_spend"] * model.margin_rate
+    assert np.allclose(model.monthly_expected_margin(members), expected, rtol=1e-10)

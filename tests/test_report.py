@@ -229,7 +229,7 @@ def test_numbers_equal_kpis_evaluate_for_the_same_view(db):
         unit = kpis.REGISTRY[key].unit
         for period in (PERIOD, "2025-Q3"):
             if period != PERIOD and key in REFERENCE_SKIP:
-                continue  # CAC payback is shown for the report's period only
+                continue  # figures the report leaves out for the comparison period (none at present)
             value = kpis.evaluate(db, key, period, **filters)
             if value is None:
                 continue

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
-from kpis.clv.common import ModelError
+from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
 from kpis.clv.gammagamma import GammaGamma
 from kpis.clv.rfm import rfm_summary
@@ -71,9 +71,12 @@ class ValueModel:
         total = np.zeros(months)
         for group, members in customers.groupby("fit_group"):
             bg = self.fits[group][0]
-            cumulative = bg.expected_purchases(bounds[None, :], members["frequency"].to_numpy()[:, None],
-                                               members["recency"].to_numpy()[:, None], members["T"].to_numpy()[:, None])
-            total += (np.diff(cumulative, axis=1) * members["expected_spend"].to_numpy()[:, None]).sum(axis=0)
+            x, tx, t = (members[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+            # E[Y(t)] = P(alive) × E[Y(t) | alive]; the second factor depends on (x, T) only, shared by many
+            (ux, ut), inverse, _ = unique_rows(x, t)
+            per_month = np.diff(bg.expected_purchases_if_alive(bounds[None, :], ux[:, None], ut[:, None]), axis=1)
+            weight = bg.p_alive(x, tx, t) * members["expected_spend"].to_numpy(dtype=float)
+            total += np.bincount(inverse, weights=weight, minlength=ux.size) @ per_month
         return total * self.margin_rate
 
 
