@@ -198,7 +198,25 @@ def _needed(keys) -> list[str]:
     return order
 
 
+MEMO_SIZE = 100_000  # KPI values remembered per database (a build never changes): a page's comparison and trend
+# share periods, and a KPI that needs another (payback needs CAC) finds it there
+
+
 def _evaluate_scope(db: Database, keys, scope: Scope) -> dict[str, float | int | None]:
+    """Every requested KPI for one scope, each computed once per database."""
+    memo = db.__dict__.setdefault("_memo", {})
+    tag = (scope.period, repr(scope.segment), repr(sorted(scope.params.items())))
+    missing = [k for k in dict.fromkeys(keys) if (k, tag) not in memo]
+    if missing:
+        values = _compute_scope(db, missing, scope)
+        if len(memo) > MEMO_SIZE:
+            memo.clear()
+        memo.update({(k, tag): v for k, v in values.items()})
+        return {k: values[k] if k in values else memo[(k, tag)] for k in keys}
+    return {k: memo[(k, tag)] for k in keys}
+
+
+def _compute_scope(db: Database, keys, scope: Scope) -> dict[str, float | int | None]:
     """Every requested KPI for one scope: measures of a source in one query, the rest in order."""
     order = _needed(keys)
     values: dict = {}
