@@ -93,9 +93,9 @@ AT_RISK = ["customers_at_risk", "value_at_risk"]
 def page_ours(path: str, period: str, whole_page: bool, warm_models: bool):
     """Through the dashboard's own cache (ui.data.call: st.cache_data over kpis, the database a cache_resource).
 
-    The callable takes (filters, forget): `forget` clears the KPI result cache first (a view not seen yet).
+    The callable takes (filters, forget): `forget` clears the KPI result caches first (a view not seen yet).
     `whole_page`: every call pages/empty_chair.py makes, model-based KPIs included; else only the KPIs the
-    pandas peer computes (compare and 12-month trend). `warm_models`: keep the dashboard's background fit of
+    pandas peer computes (compare and 12-month trend). `warm_models`: keep the dashboard's background load of
     the default view's CLV models on first connection (off when the page's KPIs need no model).
     """
     sys.argv = ["app.py", "--db", path]
@@ -112,8 +112,9 @@ def page_ours(path: str, period: str, whole_page: bool, warm_models: bool):
                    or k == "clv_cac"}
 
     def numbers(filters: dict, forget: bool = False):
-        if forget:
+        if forget:  # neither the dashboard's cache nor the values kpis remembers for the database
             ui.data._call.clear()
+            ui.db._database(str(ui.db.current_file(ui.db.configured_path()))).__dict__.pop("_memo", None)
         if not whole_page:
             return {"compare": call("compare", PEER_KPIS, period, filters=filters),
                     "trend": call("trend", PEER_KPIS, period, 12, filters=filters)}

@@ -7,8 +7,10 @@ its peer where one exists and their ratio, measured in the same run: contenders 
 turns (ours, peer, ours, peer…), and each figure is the median of its runs; memory is the peak RSS of the
 contender's process (bench/workers.py). Results are checked equal before any ratio is printed. The last line of
 the output is JSON: {"rows": [[step, figure, memory], …], …}. Peers (pandas, lifetimes, the typical Streamlit
-app) are in bench/peers.py; `pip install -r bench/requirements.txt` adds lifetimes. Not part of the test suite
-(tests/test_bench.py runs a small smoke run of it).
+app) are in bench/peers.py; `pip install -r bench/requirements.txt` (or `make bench`) adds lifetimes. Not part of
+the test suite (tests/test_bench.py runs a small smoke run of it). Every demo build and import fits the CLV models
+of the dashboard's default view and stores them (kpis.clv.model): their cost is in the demo and import figures, and
+a cold process reads them.
 """
 
 from __future__ import annotations
@@ -401,8 +403,12 @@ def main(argv=None) -> int:
         first = base.cursor().execute("SELECT strftime(min(ordered_at), '%Y-%m') FROM orders").fetchone()[0]
         t.note("value deciles (lifetime)", seconds(median_time(lambda: kpis.value_deciles(base), args.repeat)))
         months = len(kpis.series(base, "orders", first, period))
-        t.note(f"revenue series, {months} months",
-               seconds(median_time(lambda: kpis.series(base, "revenue", first, period), args.repeat)))
+
+        def revenue_series():
+            base.__dict__.pop("_memo", None)  # the values kpis remembers per database: computed afresh each run
+            return kpis.series(base, "revenue", first, period)
+
+        t.note(f"revenue series, {months} months", seconds(median_time(revenue_series, args.repeat)))
 
     if "pdf" not in skip:
         board_pdf(t, args, path, period)
@@ -482,7 +488,7 @@ def whole_page(t: Table, args, path: str, period: str) -> None:
                     spent, peak, _ = w.call({"region": ["FR"]}, True)
                     filtered.times.append(spent)
                     filtered.peak_mb = max(filtered.peak_mb, peak)
-    timed(t, "whole page: cold process (connect, fit the CLV models, compute)", cold, (1.5, "≤ 1.5 s"))
+    timed(t, "whole page: cold process (connect, read the build's CLV models, compute)", cold, (1.5, "≤ 1.5 s"))
     timed(t, "whole page: warm (the app's st.cache_data hit)", warm, (0.05, "≤ 50 ms"))
     timed(t, "whole page: filter change (region FR, not cached)", filtered, (1.5, "≤ 1.5 s"))
 
@@ -511,7 +517,7 @@ def board_pdf(t: Table, args, path: str, period: str) -> None:
     finally:
         w.close()
     timed(t, f"board PDF: first in a fresh process ({size / 1024:,.0f} kB)", first, (10.0, "≤ 10 s"))
-    timed(t, "board PDF: again (models fitted)", warm, (10.0, "≤ 10 s"))
+    timed(t, "board PDF: again, same process", warm, (10.0, "≤ 10 s"))
 
 
 def browser(t: Table, args, db_file: Path) -> None:

@@ -132,6 +132,21 @@ def test_compare_gives_previous_and_year_ago(db):
     assert table.loc["retention_rate", "delta_previous"] == pytest.approx(0.25 - 1.0)
 
 
+def test_values_are_computed_once_per_database_and_view(db, monkeypatch):
+    fresh = kpis.connect(db.name)
+    queries = []
+    run = fresh.execute
+    monkeypatch.setattr(fresh, "execute", lambda sql: queries.append(sql) or run(sql))
+    first = kpis.evaluate_many(fresh, ["revenue", "retention_rate"], "2024-02")
+    asked = len(queries)
+    assert asked > 0 and kpis.evaluate_many(fresh, ["revenue", "retention_rate"], "2024-02") == first
+    assert len(queries) == asked  # the second time, nothing is queried
+    # another view (a filter, a period) is computed afresh, and right: Feb 2024 revenue of channel "search"
+    assert kpis.evaluate(fresh, "revenue", "2024-02", acquisition_channel="search") == kpis.evaluate(
+        db, "revenue", "2024-02", acquisition_channel="search")
+    assert len(queries) > asked
+
+
 def test_series_by_month_and_quarter(db):
     months = kpis.series(db, "orders", "2023-01", "2023-06")
     assert list(months["period"]) == ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05", "2023-06"]
