@@ -174,11 +174,15 @@ def customer_attributes(con) -> list[str]:
 
 
 def finish_build(con) -> None:
-    """Derived tables every build carries, rebuilt by every import and demo: customer_value, and the CLV models
-    of the dashboard's default view (clv_fits, clv_scores), so that no reader has to fit them."""
-    from kpis.clv.model import store_default_models  # kpis owns the definitions; imported late (cycle)
+    """Derived tables every build carries, rebuilt by every import and demo: customer_value, the CLV models of the
+    dashboard's default view (clv_fits, clv_scores) and the default model check (clv_checks), so that no reader
+    has to fit or check them."""
+    from kpis.clv.check import store_default_check  # kpis owns the definitions; imported late (cycle)
+    from kpis.clv.model import store_default_models
     from kpis.engine import Database
     from kpis.sources import materialize
 
     materialize(con)
-    store_default_models(Database(con, name="build"), con)
+    db = Database(con, name="build")
+    store_default_models(db, con)
+    store_default_check(db, con)

@@ -133,6 +133,7 @@ def test_a_date_not_stored_is_fitted_once_and_queried_in_the_engine(db):
 
 
 def test_the_model_check_reads_the_stored_calibration_fit_and_finds_what_a_refit_finds(db, monkeypatch):
+    monkeypatch.setattr("kpis.clv.check._stored_check", lambda *args: None)  # the check itself is computed
     stored = kpis.holdout_check(db, 26)
     monkeypatch.setattr("kpis.clv.check.stored_model", lambda *args: None)
     refit = kpis.holdout_check(kpis.connect(db.name), 26)

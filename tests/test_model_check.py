@@ -285,3 +285,16 @@ def test_page_applies_the_sidebar_segment(demo, monkeypatch):
     segment = kpis.holdout_check(db, 26, acquisition_channel=["search"])
     assert segment["customers"] < kpis.holdout_check(db, 26)["customers"]  # the filter really narrows
     assert_page_shows(at, segment, 26)
+
+
+def test_the_build_stores_the_default_check_and_it_equals_a_fresh_one(demo, monkeypatch):
+    stored = kpis.holdout_check(kpis.connect(demo), 26)  # read from the build (clv_checks)
+    monkeypatch.setattr("kpis.clv.check._stored_check", lambda *args: None)
+    fresh = kpis.holdout_check(kpis.connect(demo), 26)
+    assert stored.keys() == fresh.keys()
+    for key, value in fresh.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(stored[key], value)  # values and column types
+        else:
+            assert stored[key] == value, key
+    assert kpis.holdout_check(kpis.connect(demo), 13)["holdout_weeks"] == 13  # other holdouts are computed

@@ -50,6 +50,8 @@ longer than the data, an empty segment), `message` says why (the `ModelError` te
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import date, timedelta
 
 import numpy as np
@@ -58,7 +60,7 @@ import pandas as pd
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
-from kpis.clv.model import POOLED, TIME_UNIT, channel_of, fit_groups, stored_model
+from kpis.clv.model import CHECK_HOLDOUT_WEEKS, POOLED, TIME_UNIT, channel_of, fit_groups, stored_model
 from kpis.clv.rfm import _segment_sql, rfm_summary, time_unit_days
 
 TOP_BUCKET = 7  # calibration frequencies of 7 or more share the last bucket, "7+"
@@ -107,6 +109,10 @@ def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) 
         raise ValueError(f"holdout_weeks must be a whole number of weeks ≥ 1, not {holdout_weeks!r}")
     holdout_weeks = int(holdout_weeks)
     unit = time_unit_days(time_unit)
+    if time_unit == TIME_UNIT and not any(v not in (None, [], ()) for v in filters.values()):
+        stored = _stored_check(db, holdout_weeks)
+        if stored is not None:
+            return stored
     cursor = db.cursor()
     start, end = cursor.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchone()
     calibration_end = None if end is None else end - timedelta(weeks=holdout_weeks)
@@ -161,6 +167,61 @@ def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) 
         parameters=_parameters(fits, sizes, summary),
     )
     return result
+
+
+# --- the default check, stored with the build ------------------------------------------------------------------
+
+STORED_CHECKS = "clv_checks"
+
+
+def store_default_check(db, con) -> None:
+    """Run the default model check (CHECK_HOLDOUT_WEEKS, every customer) and store it in the build being made
+    (`con`, read-write), so that the model check page and the board report read it instead of recomputing it."""
+    result = holdout_check(db, CHECK_HOLDOUT_WEEKS)
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_CHECKS} (holdout_weeks INTEGER, time_unit VARCHAR, result VARCHAR)")
+    con.execute(f"INSERT INTO {STORED_CHECKS} VALUES (?, ?, ?)", [CHECK_HOLDOUT_WEEKS, TIME_UNIT, _dumps(result)])
+
+
+def _dumps(result: dict) -> str:
+    """The check as JSON: tables with their column types (pandas' table orient), dates as ISO strings."""
+    out = {}
+    for key, value in result.items():
+        if isinstance(value, pd.DataFrame):  # columns of datetime.date travel as ISO strings, and are named
+            dates = [c for c in value.columns if value[c].dtype == object and isinstance(value[c].iloc[0], date)]
+            value = value.assign(**{c: value[c].map(date.isoformat) for c in dates}) if len(value) else value
+            out[key] = {"table": value.to_json(orient="table", index=False), "dates": dates}
+        elif isinstance(value, date):
+            out[key] = {"date": value.isoformat()}
+        else:
+            out[key] = value
+    return json.dumps(out, default=lambda v: v.item())  # numpy scalars
+
+
+def _loads(text: str) -> dict:
+    out = {}
+    for key, value in json.loads(text).items():
+        if isinstance(value, dict) and set(value) == {"table", "dates"}:
+            table = pd.read_json(io.StringIO(value["table"]), orient="table")
+            out[key] = table.assign(**{c: table[c].map(date.fromisoformat).astype(object) for c in value["dates"]})
+        elif isinstance(value, dict) and set(value) == {"date"}:
+            out[key] = date.fromisoformat(value["date"])
+        else:
+            out[key] = value
+    return out
+
+
+def _stored_check(db, holdout_weeks: int) -> dict | None:
+    """The check stored in the build for this holdout (every customer), if any."""
+    if getattr(db, "dialect", None) != "duckdb":
+        return None
+    cursor = db.cursor()
+    found = cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                           [STORED_CHECKS]).fetchone()[0]
+    if not found:
+        return None
+    row = cursor.execute(f"SELECT result FROM {STORED_CHECKS} WHERE holdout_weeks = ? AND time_unit = ?",
+                         [holdout_weeks, TIME_UNIT]).fetchone()
+    return None if row is None else _loads(row[0])
 
 
 def _numbered(where: str) -> str:
