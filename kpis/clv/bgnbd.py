@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from kpis.clv.common import (
-    ModelError,
-    check_rfm,
-    compress,
-    distinct,
-    maximise,
-    warm_start,
-)
+from kpis.clv.common import ModelError, check_rfm, compress, distinct, maximise, objective, warm_start
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -72,8 +65,8 @@ class BetaGeo:
         start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
 
         data = _Data(x, tx, t, w)
-        start = warm_start(lambda *sample: _objective(_Data(*sample)), (x, tx, t, w), start)
-        theta, cov = maximise(_objective(data), start, NAMES, "BG/NBD", total)
+        start = warm_start(_Data, (x, tx, t, w), start)
+        theta, cov = maximise(objective(data), start, NAMES, "BG/NBD", total)
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
         self.params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         self.log_likelihood = data.loglik(np.exp(theta))
@@ -121,17 +114,6 @@ class BetaGeo:
             raise ModelError("the forecast horizon t must be ≥ 0")
         z = t / (alpha + t)
         return (a + b - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z))
-
-
-def _objective(data: _Data):
-    """−log-likelihood per customer and its gradient, in log-parameters (what maximise minimises)."""
-    total = data.total
-
-    def objective(theta):
-        ll, grad = data.loglik(np.exp(theta), gradient=True)
-        return -ll / total, -grad / total
-
-    return objective
 
 
 class _Data:

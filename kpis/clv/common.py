@@ -106,18 +106,29 @@ def compress(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray
 WARM_START_ROWS = 50_000  # above this many (compressed) rows, start the fit from a fit on a sample of them
 
 
-def warm_start(make_objective, columns: tuple[np.ndarray, ...], start: np.ndarray) -> np.ndarray:
+def warm_start(fitting_data, columns: tuple[np.ndarray, ...], start: np.ndarray) -> np.ndarray:
     """A starting point for a large fit: a loose L-BFGS-B fit on WARM_START_ROWS rows drawn without replacement
     (seeded: the same data give the same start). The full fit then needs a few iterations instead of dozens;
     its result does not depend on the start (maximise polishes it to the maximum with Newton steps).
-    `make_objective(*sample_columns)` builds the objective of a sample; the last column is the weights."""
+    `fitting_data(*sample_columns)` is the model's fitting data (see objective); the last column is the weights."""
     n = columns[0].size
     if n <= WARM_START_ROWS:
         return start
     pick = np.sort(np.random.default_rng(20051).choice(n, WARM_START_ROWS, replace=False))
-    result = minimize(make_objective(*(c[pick] for c in columns)), start, jac=True, method="L-BFGS-B",
+    result = minimize(objective(fitting_data(*(c[pick] for c in columns))), start, jac=True, method="L-BFGS-B",
                       bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start), options={"maxiter": 500, "ftol": 1e-10})
     return result.x if np.all(np.isfinite(result.x)) and np.all(np.abs(result.x) < LOG_BOUND - 1) else start
+
+
+def objective(data):
+    """What maximise minimises: −log-likelihood per customer and its gradient, in log-parameters, for a model's
+    fitting data (anything with `total` weight and `loglik(params, gradient=True)`)."""
+
+    def neg_loglik(theta):
+        ll, grad = data.loglik(np.exp(theta), gradient=True)
+        return -ll / data.total, -grad / data.total
+
+    return neg_loglik
 
 
 def maximise(neg_loglik, start: np.ndarray, names: tuple[str, ...], model: str, total: float):

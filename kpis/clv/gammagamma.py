@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from kpis.clv.common import ModelError, as_array, compress, distinct, maximise, warm_start
+from kpis.clv.common import ModelError, as_array, compress, distinct, maximise, objective, warm_start
 
 NAMES = ("p", "q", "gamma")
 MIN_REPEAT_BUYERS = 10  # fewer repeat buyers with a positive value cannot pin down three parameters
@@ -63,8 +63,8 @@ class GammaGamma:
         start = np.log([1.0, 2.0, np.dot(w, m) / total])
 
         data = _Data(x, m, w)
-        start = warm_start(lambda *sample: _objective(_Data(*sample)), (x, m, w), start)
-        theta, cov = maximise(_objective(data), start, NAMES, "Gamma-Gamma", total)
+        start = warm_start(_Data, (x, m, w), start)
+        theta, cov = maximise(objective(data), start, NAMES, "Gamma-Gamma", total)
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
         params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         if params["q"] <= 1:
@@ -91,17 +91,6 @@ class GammaGamma:
         p, q, gamma = self._p()
         x, m = np.broadcast_arrays(np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float))
         return p * (gamma + x * m) / (p * x + q - 1)
-
-
-def _objective(data: _Data):
-    """−log-likelihood per repeat buyer and its gradient, in log-parameters (what maximise minimises)."""
-    total = data.total
-
-    def objective(theta):
-        ll, grad = data.loglik(np.exp(theta), gradient=True)
-        return -ll / total, -grad / total
-
-    return objective
 
 
 class _Data:
