@@ -85,37 +85,21 @@ class Scope:
         """Survey answers of the period (see feedback_between)."""
         return self.feedback_between(self.period.start, self.period.end)
 
-    def acquired_between(self, start: date, end: date) -> ibis.Table:
-        """Customers of the segment acquired in [start, end)."""
-        c = self.customers
-        return c.filter((c.acquired_at >= start) & (c.acquired_at < end))
-
     @property
     def acquired(self) -> ibis.Table:
         """Customers of the segment acquired during the period."""
-        return self.acquired_between(self.period.start, self.period.end)
-
-    def spend_between(self, start: date, end: date) -> ibis.Table | None:
-        """Acquisition spend of the months in [start, end); None when the segment cannot be matched to spend
-        channels."""
-        if not self.segment.only_channels:
-            return None
-        s = self.tables["marketing_spend"]
-        s = s.filter((s.month >= start) & (s.month < end))
-        channels = self.segment.columns.get("acquisition_channel")
-        return s.filter(s.channel.isin(channels)) if channels else s
+        c = self.customers
+        return c.filter((c.acquired_at >= self.period.start) & (c.acquired_at < self.period.end))
 
     @property
     def spend(self) -> ibis.Table | None:
-        """Acquisition spend of the period (see spend_between)."""
-        return self.spend_between(self.period.start, self.period.end)
-
-    def source_between(self, source: str, start: date, end: date) -> tuple[ibis.Table | None, str]:
-        """A measure source (orders, acquired, spend, feedback) over [start, end), and its time column."""
-        relation, column = {"orders": (self.orders_between, "ordered_at"), "acquired": (self.acquired_between,
-                            "acquired_at"), "spend": (self.spend_between, "month"),
-                            "feedback": (self.feedback_between, "answered_at")}[source]
-        return relation(start, end), column
+        """Acquisition spend of the period; None when the segment cannot be matched to spend channels."""
+        if not self.segment.only_channels:
+            return None
+        s = self.tables["marketing_spend"]
+        s = s.filter((s.month >= self.period.start) & (s.month < self.period.end))
+        channels = self.segment.columns.get("acquisition_channel")
+        return s.filter(s.channel.isin(channels)) if channels else s
 
     def observed_until(self, months: int, days: int = 0) -> bool:
         """Whether every customer acquired in the period has been observed this long (cohort old enough)."""
