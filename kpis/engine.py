@@ -65,27 +65,24 @@ class Database:
         """Make a frame computed in Python (a model's per-customer scores) queryable as table `name`."""
         self._frames[name] = pa.Table.from_pandas(frame, preserve_index=False)
 
-    def _cursor_with_frames(self):
-        """This thread's cursor, with every registered frame visible to it."""
-        cur = self.cursor()
-        frames = dict(self._frames)
-        if frames.keys() - self._local.frames:  # a fresh cursor: the old one may hold an unfinished result
-            cur = self._local.cursor = self.con.cursor()
-            for name, table in frames.items():
-                cur.register(name, table)
-            self._local.frames = set(frames)
-        return cur
+    def _new_cursor(self) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
+        """A fresh cursor with every registered frame visible to it, and the names of those frames."""
+        cur, frames = self.con.cursor(), dict(self._frames)
+        for name, table in frames.items():
+            cur.register(name, table)
+        return cur, set(frames)
 
     def execute(self, sql: str):
         """Run SQL on this thread's cursor, the registered frames visible to it."""
-        return self._cursor_with_frames().execute(sql)
+        self.cursor()
+        if self._frames.keys() - self._local.frames:  # a fresh cursor: the old one may hold an unfinished result
+            self._local.cursor, self._local.frames = self._new_cursor()
+        return self._local.cursor.execute(sql)
 
     def arrow(self, expr: ibis.Expr) -> pa.Table:
         """The result as an Arrow table (large results: no row-by-row conversion)."""
-        cur = self.con.cursor()  # its own: this thread's cursor may hold an unfinished result
+        cur, _ = self._new_cursor()  # its own: this thread's cursor may hold an unfinished result
         try:
-            for name, table in dict(self._frames).items():
-                cur.register(name, table)
             return cur.sql(self.sql(expr)).to_arrow_table()
         finally:
             cur.close()
