@@ -60,7 +60,15 @@ import pandas as pd
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
-from kpis.clv.model import CHECK_HOLDOUT_WEEKS, POOLED, TIME_UNIT, channel_of, fit_groups, stored_model
+from kpis.clv.model import (
+    CHECK_HOLDOUT_WEEKS,
+    POOLED,
+    TIME_UNIT,
+    build_has,
+    channel_of,
+    fit_groups,
+    stored_model,
+)
 from kpis.clv.rfm import _segment_sql, rfm_summary, time_unit_days
 
 TOP_BUCKET = 7  # calibration frequencies of 7 or more share the last bucket, "7+"
@@ -212,14 +220,9 @@ def _loads(text: str) -> dict:
 
 def _stored_check(db, holdout_weeks: int) -> dict | None:
     """The check stored in the build for this holdout (every customer), if any."""
-    if getattr(db, "dialect", None) != "duckdb":
+    if not build_has(db, STORED_CHECKS):
         return None
-    cursor = db.cursor()
-    found = cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                           [STORED_CHECKS]).fetchone()[0]
-    if not found:
-        return None
-    row = cursor.execute(f"SELECT result FROM {STORED_CHECKS} WHERE holdout_weeks = ? AND time_unit = ?",
+    row = db.cursor().execute(f"SELECT result FROM {STORED_CHECKS} WHERE holdout_weeks = ? AND time_unit = ?",
                          [holdout_weeks, TIME_UNIT]).fetchone()
     return None if row is None else _loads(row[0])
 

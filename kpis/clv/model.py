@@ -181,16 +181,26 @@ def stored_model(db, observation_end: date) -> ValueModel | None:
     """The model of that date stored in the build, if any (nothing is fitted)."""
     cache = db.__dict__.setdefault("_value_models", {})
     model = cache.get(observation_end)
-    return model if isinstance(model, ValueModel) else _stored(db, observation_end)
+    if isinstance(model, ValueModel):
+        return model
+    model = _stored(db, observation_end)
+    if model is not None:  # kept, as value_model keeps it: its customers frame is then read once
+        with _lock:
+            model = cache.setdefault(observation_end, model)
+    return model
+
+
+def build_has(db, table: str) -> bool:
+    """Whether the database is a DuckDB build carrying this derived table (older builds and Spark do not)."""
+    if getattr(db, "dialect", None) != "duckdb":
+        return False
+    return bool(db.cursor().execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
 
 
 def _stored(db, observation_end: date) -> ValueModel | None:
     """The model of that date stored in the build, if any."""
-    if getattr(db, "dialect", None) != "duckdb":
-        return None
-    found = db.cursor().execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [STORED_FITS]).fetchone()[0]
-    if not found:
+    if not build_has(db, STORED_FITS):
         return None
     rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate "
                                f"FROM {STORED_FITS} WHERE observation_end = ?", [observation_end]).fetchall()
