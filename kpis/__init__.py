@@ -10,9 +10,9 @@ __all__ = [
     "evaluate_many", "series", "trend",
 ]
 
-from kpis.tables import cohort_retention, concentration_curve, value_deciles  # noqa: E402
+from kpis.tables import cohort_retention, concentration_curve, rebased_trend, value_deciles  # noqa: E402
 
-__all__ += ["cohort_retention", "concentration_curve", "value_deciles"]
+__all__ += ["cohort_retention", "concentration_curve", "rebased_trend", "value_deciles"]
 
 from kpis.scrub import scrub  # noqa: E402
 from kpis.voice.journey import effort_by_touchpoint, effort_peak  # noqa: E402

@@ -1,10 +1,12 @@
-"""Table-valued indicators: the cohort retention matrix, value deciles and the concentration curve."""
+"""Table-valued indicators: the cohort retention matrix, value deciles, the concentration curve, and KPI
+trends indexed to a common base."""
 
 from __future__ import annotations
 
 import ibis
 import pandas as pd
 
+from kpis.catalog import REGISTRY
 from kpis.engine import Database, _scope
 from kpis.periods import Period
 
@@ -77,3 +79,26 @@ def concentration_curve(db: Database, period=None, points: int = 100, **filters)
     )
     return pd.concat([pd.DataFrame({"top_customer_share": [0.0], "revenue_share": [0.0]}), curve],
                      ignore_index=True)
+
+
+def rebased_trend(trend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A trend (kpis.trend) as a long table of the KPIs indexed to 100 at their first period with a positive value.
+
+    Columns: kpi (label), family (group), period, index, piece, base (the period = 100). Undefined values are
+    dropped (a gap), and each run of defined values gets its own `piece`, so that a line can break across a gap.
+    """
+    rows = []
+    for key in keys:
+        values = pd.to_numeric(trend[key], errors="coerce")
+        positive = values[values > 0]
+        if positive.empty:
+            continue
+        base_row = positive.index[0]
+        pieces = values.isna().cumsum()
+        for row, value in values.items():
+            if pd.isna(value):
+                continue
+            rows.append({"kpi": REGISTRY[key].label, "family": REGISTRY[key].group.value,
+                         "period": trend.at[row, "period"], "index": 100 * value / positive.iloc[0],
+                         "piece": f"{key}:{pieces[row]}", "base": trend.at[base_row, "period"]})
+    return pd.DataFrame(rows, columns=["kpi", "family", "period", "index", "piece", "base"])

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kpis import REGISTRY, Group
+from kpis import REGISTRY, Group, rebased_trend
 from ui import format as fmt
 from ui.data import call
 from ui.db import database
@@ -37,31 +37,8 @@ def tile_grid(keys: list[str], per_row: int, table: pd.DataFrame, trend: pd.Data
             tile(where, key, table, view, currency, list(trend[key]) if spark else None)
 
 
-def indexed(trend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Long table of the KPIs indexed to 100 at their first period with a positive value.
-
-    Undefined values are dropped (a gap), and each run of defined values gets its own `piece`, so a line
-    breaks across the gap instead of joining its two sides.
-    """
-    rows = []
-    for key in keys:
-        values = pd.to_numeric(trend[key], errors="coerce")
-        positive = values[values > 0]
-        if positive.empty:
-            continue
-        base_row = positive.index[0]
-        pieces = values.isna().cumsum()
-        for row, value in values.items():
-            if pd.isna(value):
-                continue
-            rows.append({"kpi": REGISTRY[key].label, "family": REGISTRY[key].group.value,
-                         "period": trend.at[row, "period"], "index": 100 * value / positive.iloc[0],
-                         "piece": f"{key}:{pieces[row]}", "base": trend.at[base_row, "period"]})
-    return pd.DataFrame(rows, columns=["kpi", "family", "period", "index", "piece", "base"])
-
-
 def trend_chart(trend: pd.DataFrame, keys: list[str], labels: dict[str, str], currency: str) -> alt.LayerChart:
-    lines = indexed(trend, keys)
+    lines = rebased_trend(trend, keys)
     lines["label"] = lines["period"].map(labels)
     order = [labels[p] for p in trend["period"]]
     x = alt.X("label:O", sort=order, title=None, scale=alt.Scale(paddingInner=0, paddingOuter=0),

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from kpis import REGISTRY, Group
+from kpis import REGISTRY, Group, rebased_trend
 from report.fonts import CHART_FAMILY, FONTS
 
 BLUE, TEAL, ORANGE, RED, GREEN, GREY = "#1f5fa8", "#2a9d8f", "#e07b00", "#c0392b", "#1b7a3e", "#9aa5b1"
@@ -47,19 +47,10 @@ def render(chart: alt.TopLevelMixin, width: float, height: float) -> bytes:
 
 def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str]) -> alt.LayerChart | None:
     """Each KPI indexed to 100 at its first period with a value: customer KPIs solid, volume and cost dashed."""
-    rows = []
-    for key in keys:
-        values = pd.to_numeric(trend[key], errors="coerce")
-        positive = values[values > 0]
-        if positive.empty:
-            continue
-        for row, value in values.items():
-            if pd.notna(value):
-                rows.append({"kpi": REGISTRY[key].label, "family": REGISTRY[key].group.value,
-                             "period": labels[trend.at[row, "period"]], "index": 100 * value / positive.iloc[0]})
-    if not rows:
+    lines = rebased_trend(trend, keys)
+    if lines.empty:
         return None
-    lines = pd.DataFrame(rows)
+    lines["period"] = lines["period"].map(labels)
     shown = [k for k in keys if REGISTRY[k].label in set(lines["kpi"])]
     domain, colours = [], []
     for group in (Group.EQUITY, Group.VOLUME):
