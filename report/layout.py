@@ -486,8 +486,7 @@ def equity_vs_volume(doc: Document) -> None:
               rows, [36, 19, 18, 16, 28, 21, 21, 19], ["L", "R", "R", "R"] * 2, size=7.2)
     doc.caption("Change: percentage points for rates, relative change for amounts and counts; green when "
                 "the KPI moved the way that is good for it. A dash: not defined for this period or segment (a "
-                "cohort too young, spend unknown outside acquisition channels). CAC payback is given for "
-                f"{s.period.label} only.")
+                "cohort too young, spend unknown outside acquisition channels).")
     if s.trend is not None and len(s.trend.index) >= 2:
         labels = {p: _short_label(p) for p in s.trend["period"]}
         doc.subheading("Over time, on one scale", room=95)
