@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
+import kpis
+from kpis.build import build_demo, import_files
+from kpis.periods import COMPARES
+from kpis.spark import EngineError
+from report import ReportError, build_report
 from store.files import DatabaseMissing, db_path, open_readonly
+from store.importer import ImportRejected
+from store.overview import overview
 
 
 def _demo(args) -> int:
-    from store.demo import build_demo
-
     if not _writes_duckdb(args):
         return 2
 
@@ -22,8 +29,6 @@ def _demo(args) -> int:
 
 
 def _import(args) -> int:
-    from store.importer import ImportRejected, import_files
-
     if not _writes_duckdb(args):
         return 2
 
@@ -39,16 +44,12 @@ def _import(args) -> int:
 
 
 def _info(args) -> int:
-    from store.overview import overview
-
     try:
         if _engine_config(args.db):  # the same facts, computed by the engine the config names (Spark)
-            import kpis
-
             con = kpis.connect(args.db).cursor()
         else:
             con = open_readonly(args.db)
-    except (DatabaseMissing, RuntimeError) as missing:  # kpis.spark.EngineError: says what to do
+    except (DatabaseMissing, EngineError) as missing:  # EngineError says what to do
         print(missing, file=sys.stderr)
         return 2
     facts = overview(con)
@@ -59,9 +60,6 @@ def _info(args) -> int:
 
 def _report(args) -> int:
     """Write a PDF snapshot; bad arguments (period, filter, edition, output path) exit 2 with the reason."""
-    import os
-    from pathlib import Path
-
     filters: dict[str, list[str]] = {}
     for item in args.filter:
         name, sep, value = item.partition("=")
@@ -81,23 +79,15 @@ def _report(args) -> int:
     if args.min_segment < 1:
         print("error: --min-segment must be at least 1", file=sys.stderr)
         return 2
-    try:
-        if _engine_config(args.db):
-            print("report: the PDF's model check (kpis.clv.check) still runs DuckDB SQL, so the report needs a DuckDB "
-                  "database for now; `info` and the dashboard take the engine config", file=sys.stderr)
-            return 2
-        open_readonly(args.db).close()  # a missing database gets the same message as `info`
-    except DatabaseMissing as missing:
-        print(missing, file=sys.stderr)
-        return 2
-
-    import kpis
-    from report import ReportError, build_report
-
     started = time.perf_counter()
     try:
-        pdf = build_report(kpis.connect(args.db), args.period, compare=args.compare, edition=args.edition,
-                           filters=filters, min_segment=args.min_segment)
+        db = kpis.connect(args.db)  # a DuckDB build, or an engine config (Spark)
+    except (DatabaseMissing, EngineError) as missing:  # the same message as `info`
+        print(missing, file=sys.stderr)
+        return 2
+    try:
+        pdf = build_report(db, args.period, compare=args.compare, edition=args.edition, filters=filters,
+                           min_segment=args.min_segment)
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -154,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     rep = commands.add_parser("report", help="write a PDF snapshot for the board or for partners")
     rep.add_argument("--db", help=db_help)
     rep.add_argument("--period", required=True, help="2024-Q3 (quarter), 2024-09 (month) or 2024 (year)")
-    rep.add_argument("--compare", choices=["previous", "year"], default="previous",
+    rep.add_argument("--compare", choices=COMPARES, default="previous",
                      help="compare with the previous period (default) or the same period last year")
     rep.add_argument("--edition", choices=["board", "partner"], default="board",
                      help="board (default) or partner: aggregates only, small groups suppressed")

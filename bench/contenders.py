@@ -91,7 +91,7 @@ AT_RISK = ["customers_at_risk", "value_at_risk"]
 
 
 def page_ours(path: str, period: str, whole_page: bool, warm_models: bool):
-    """Through the dashboard's own cache (ui.data.call: st.cache_data over kpis, the database a cache_resource).
+    """Through the dashboard's own cache (ui.data: st.cache_data over kpis, the database a cache_resource).
 
     The callable takes (filters, forget): `forget` clears the KPI result caches first (a view not seen yet).
     `whole_page`: every call pages/empty_chair.py makes, model-based KPIs included; else only the KPIs the
@@ -100,31 +100,28 @@ def page_ours(path: str, period: str, whole_page: bool, warm_models: bool):
     """
     sys.argv = ["app.py", "--db", path]
     _quiet_streamlit()
-    import ui.data
+    import ui.data as data
     import ui.db
     from bench.peers import PEER_KPIS
-    from kpis.registry import Computed
 
     if not warm_models:
         ui.db._warm_value_model = lambda db: None
-    call = ui.data.call
-    model_based = {k for k in CUSTOMER + VOLUME if isinstance(ui.data.kpis.REGISTRY[k].compute, Computed)
-                   or k == "clv_cac"}
+    model_based = {k for k in CUSTOMER + VOLUME if data.kpis.REGISTRY[k].model_based}
 
     def numbers(filters: dict, forget: bool = False):
         if forget:  # neither the dashboard's cache nor the values kpis remembers for the database
-            ui.data._call.clear()
+            data._run.clear()
             ui.db._database(str(ui.db.current_file(ui.db.configured_path()))).__dict__.pop("_memo", None)
         if not whole_page:
-            return {"compare": call("compare", PEER_KPIS, period, filters=filters),
-                    "trend": call("trend", PEER_KPIS, period, 12, filters=filters)}
-        out = {"compare": call("compare", CUSTOMER + VOLUME + AT_RISK, period, filters=filters),
-               "trend": call("trend", [k for k in CUSTOMER + VOLUME if k not in model_based], period, 12,
-                             filters=filters)}
-        call("nps_with_margin", period, filters=filters)
-        call("effort_by_touchpoint", period, filters=filters)
-        call("effort_peak", period, min_answers=20, filters=filters)
-        call("latest_comments", period, 3, filters=filters)
+            return {"compare": data.compare(PEER_KPIS, period, filters=filters),
+                    "trend": data.trend(PEER_KPIS, period, 12, filters=filters)}
+        out = {"compare": data.compare(CUSTOMER + VOLUME + AT_RISK, period, filters=filters),
+               "trend": data.trend([k for k in CUSTOMER + VOLUME if k not in model_based], period, 12,
+                                   filters=filters)}
+        data.nps_with_margin(period, filters=filters)
+        data.effort_by_touchpoint(period, filters=filters)
+        data.effort_peak(period, filters=filters)
+        data.latest_comments(period, 3, filters=filters)
         return out
 
     return numbers

@@ -283,7 +283,7 @@ def main(argv=None) -> int:
     print(f"Empty Chair benchmark, {started_at:%Y-%m-%d %H:%M}; {info['cpu']}, {info['cores']} cores, "
           f"{info['ram_gb']} GB; load average {load_start}", flush=True)
 
-    build = "from store.demo import build_demo; build_demo({path!r}, customers={n})"
+    build = "from kpis.build import build_demo; build_demo({path!r}, customers={n})"
     if not db_file.exists():
         spent, peak, _ = run_measured(build.format(path=str(db_file), n=args.customers))
         t.note(f"demo generation, {args.customers:,} customers", seconds(spent), mb(peak))
@@ -315,7 +315,7 @@ def main(argv=None) -> int:
                 file = scratch / f"orders.{fmt}"
                 base.cursor().execute(f"COPY orders TO '{file}' (FORMAT {fmt})")
                 spent, peak, _ = run_measured(
-                    "from datetime import datetime; from store.importer import import_files; "
+                    "from datetime import datetime; from kpis.build import import_files; "
                     f"import_files({str(scratch / f'imported_{fmt}.duckdb')!r}, orders={str(file)!r}, "
                     "now=datetime(2100, 1, 1))")
                 t.note(f"import {orders:,} orders from {fmt.upper()} (validated)", seconds(spent), mb(peak))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 
 from kpis.clv.declarations import CLV_KPIS
-from kpis.registry import KPI, Derived, Group, Measure, Query, Ratio, Unit, build_registry
+from kpis.registry import KPI, PREVIOUS_BUYERS, Derived, Group, Measure, Query, Ratio, Unit, build_registry
 from kpis.scope import Scope
 from kpis.voice.declarations import VOICE_KPIS
 
@@ -91,15 +91,15 @@ CATALOG = [
     KPI("new_customers", "New customers",
         "Customers acquired during the period (their first order, unless the customer file says otherwise).",
         "count of customers whose acquisition date falls in the period",
-        Unit.COUNT, True, EQUITY, Measure("acquired", lambda c: c.count())),
+        Unit.COUNT, True, EQUITY, Measure("acquired", lambda c: c.count()), base="new_customers"),
     KPI("retention_rate", "Retention rate",
         "Of the customers who bought in the previous period, the share who bought again in this one.",
         "customers active in both the previous and this period ÷ customers active in the previous period",
-        Unit.PERCENT, True, EQUITY, Query(_retention)),
+        Unit.PERCENT, True, EQUITY, Query(_retention), base=PREVIOUS_BUYERS),
     KPI("churn_rate", "Churn rate",
         "Of the customers who bought in the previous period, the share who did not buy in this one.",
         "1 − retention rate",
-        Unit.PERCENT, False, EQUITY, Derived(("retention_rate",), lambda r: 1 - r)),
+        Unit.PERCENT, False, EQUITY, Derived(("retention_rate",), lambda r: 1 - r), base=PREVIOUS_BUYERS),
     KPI("repeat_purchase_rate", "Repeat purchase rate",
         "Of the period's buyers, the share who have ordered at least twice in their lifetime so far.",
         "buyers of the period with ≥ 2 orders up to the period's end ÷ buyers of the period",
@@ -108,7 +108,7 @@ CATALOG = [
         "Of the customers acquired in the period, the share who ordered again within 90 days of their first "
         "order. Shown only once the whole cohort has had 90 days.",
         "cohort customers with a 2nd order < 90 days after the 1st ÷ cohort customers with an order",
-        Unit.PERCENT, True, EQUITY, Query(_repeat_90d), short="Repeat in 90 days"),
+        Unit.PERCENT, True, EQUITY, Query(_repeat_90d), short="Repeat in 90 days", base="new_customers"),
     KPI("purchase_frequency", "Purchase frequency",
         "Orders per active customer in the period: how often customers come back.",
         "orders ÷ active customers",
@@ -129,12 +129,19 @@ CATALOG = [
         "Gross margin a customer acquired in the period brought in their first twelve months, on average. "
         "Shown only once the whole cohort has had twelve months.",
         "Σ (revenue − cost) of the cohort's orders within 12 months of acquisition ÷ customers acquired",
-        Unit.CURRENCY, True, EQUITY, Query(_historical_clv), short="12-month value"),
+        Unit.CURRENCY, True, EQUITY, Query(_historical_clv), short="12-month value", base="new_customers"),
     KPI("cac", "Customer acquisition cost",
         "Acquisition spend per new customer. Spend is known per channel only, so it is not shown for "
         "other segments.",
         "marketing spend ÷ new customers",
-        Unit.CURRENCY, False, EQUITY, Ratio("marketing_spend", "new_customers"), short="CAC"),
+        Unit.CURRENCY, False, EQUITY, Ratio("marketing_spend", "new_customers"), short="CAC", base="new_customers"),
+    KPI("historical_clv_cac", "12-month value ÷ CAC",
+        "Gross margin a customer acquired in the period brought in their first twelve months, per unit of what it "
+        "cost to acquire them: above 1, the first year alone paid back acquisition. Shown once the cohort has had "
+        "twelve months, and for acquisition-channel segments only (spend is known per channel).",
+        "12-month customer value ÷ customer acquisition cost",
+        Unit.RATIO, True, EQUITY, Ratio("historical_clv_12m", "cac"), short="12-month value ÷ CAC",
+        base="new_customers"),
     KPI("top_customer_share", "Top 15% customers' share",
         "Share of the period's revenue brought by the 15% of its buyers who spent most: how concentrated "
         "value is.",
@@ -164,7 +171,7 @@ CATALOG = [
     KPI("marketing_spend", "Marketing spend",
         "Acquisition spend of the period. Known per channel only, so not shown for other segments.",
         "Σ monthly acquisition spend",
-        Unit.CURRENCY, False, VOLUME, Measure("spend", lambda s: _money(s.spend).sum())),
+        Unit.CURRENCY, False, VOLUME, Measure("spend", lambda s: _money(s.spend).sum()), base=None),
     KPI("cost_per_order", "Cost per order",
         "Cost of goods and service per order: the cost to serve.",
         "cost of sales ÷ orders",

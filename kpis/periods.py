@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
+COMPARES = ("previous", "year_ago")  # what a period is compared with: the period before, the same one a year earlier
 _PATTERNS = (
     (re.compile(r"^(\d{4})-(\d{2})$"), "month"),
     (re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE), "quarter"),
@@ -69,6 +70,12 @@ class Period:
 
     def year_ago(self) -> Period:
         return Period(add_months(self.start, -12), self.grain)
+
+    def reference(self, compare: str) -> Period:
+        """The period this one is compared with: "previous" or "year_ago" (COMPARES)."""
+        if compare not in COMPARES:
+            raise ValueError(f"unknown comparison '{compare}': use {' or '.join(COMPARES)}")
+        return self.previous() if compare == "previous" else self.year_ago()
 
     @property
     def label(self) -> str:

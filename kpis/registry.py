@@ -39,9 +39,13 @@ class Query:
 
 @dataclass(frozen=True)
 class Computed:
-    """A value computed in Python (from fitted models); returns None where undefined."""
+    """A value computed in Python (from fitted models); returns None where undefined.
 
-    fn: Callable  # (Database, Scope) -> float | None
+    `inputs` are KPIs of the same scope it needs (payback needs CAC): the evaluator computes them first and
+    passes their values after the scope."""
+
+    fn: Callable  # (Database, Scope, *input values) -> float | None
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,10 @@ class KPI:
     group: Group
     compute: Measure | Query | Ratio | Derived | Computed
     short: str = ""  # a shorter label for small tiles ("NPS", "CAC")
+    # The count the figure rests on, for small-group suppression (partner edition): a COUNT KPI of the same scope,
+    # PREVIOUS_BUYERS (the previous period's buyers: retention is a share of them), or None (not about customers).
+    base: str | None = "active_customers"
+    model_based: bool = False  # computed from the fitted CLV models (BG/NBD + Gamma-Gamma), or from such a KPI
 
     @property
     def short_label(self) -> str:
@@ -76,9 +84,12 @@ class KPI:
     def inputs(self) -> tuple[str, ...]:
         if isinstance(self.compute, Ratio):
             return (self.compute.numerator, self.compute.denominator)
-        if isinstance(self.compute, Derived):
+        if isinstance(self.compute, Derived | Computed):
             return self.compute.inputs
         return ()
+
+
+PREVIOUS_BUYERS = "active_customers@previous"  # a KPI's base: the buyers of the period before
 
 
 def build_registry(kpis: list[KPI]) -> dict[str, KPI]:
@@ -98,4 +109,13 @@ def build_registry(kpis: list[KPI]) -> dict[str, KPI]:
         missing = [k for k in kpi.inputs if k not in registry]
         if missing:
             raise ValueError(f"KPI {kpi.key} is computed from undeclared KPI(s): {', '.join(missing)}")
+        if kpi.base not in (None, PREVIOUS_BUYERS) and (kpi.base not in registry
+                                                       or registry[kpi.base].unit is not Unit.COUNT):
+            raise ValueError(f"KPI {kpi.key} rests on {kpi.base!r}, which is not a declared count")
+        model_inputs = [k for k in dict.fromkeys(kpi.inputs) if registry[k].model_based]
+        if model_inputs and not kpi.model_based:
+            raise ValueError(f"KPI {kpi.key} is computed from model-based {', '.join(model_inputs)}: "
+                             "declare it model_based")
+        if isinstance(kpi.compute, Computed) != kpi.model_based and not model_inputs:
+            raise ValueError(f"KPI {kpi.key}: model_based is for KPIs computed from the fitted models")
     return registry

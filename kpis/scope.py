@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
 
@@ -40,6 +40,10 @@ class Scope:
     segment: Segment
     data_end: date  # day of the last order in the database
     params: dict = field(default_factory=dict)
+
+    def at(self, period: Period) -> Scope:
+        """The same segment and parameters over another period."""
+        return replace(self, period=period)
 
     @cached_property
     def customers(self) -> ibis.Table:

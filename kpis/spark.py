@@ -1,6 +1,6 @@
 """The KPI catalog on Spark: a small config file, a session, the four tables as typed views, a DuckDB-like cursor.
 
-The KPI declarations are Ibis expressions over unbound tables; `kpis.engine.Database` compiles them to DuckDB SQL,
+The KPI declarations are Ibis expressions over unbound tables; `kpis.database.Database` compiles them to DuckDB SQL,
 `SparkDatabase` to Spark SQL and runs them with `spark.sql`. Only aggregates (or per-pattern summaries) come back
 to Python, as Arrow, with Spark's types normalised to what DuckDB returns (decimals → float, counts → int64,
 timestamps → naive UTC wall-clock time).
@@ -45,7 +45,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from kpis.engine import Database
+from kpis.database import Database, open_duckdb
 from kpis.sources import base_tables, customer_value
 from store.schema import SCHEMA_VERSION, TABLES, UNKNOWN
 
@@ -600,12 +600,10 @@ def connect(source, tables: dict | None = None, currency: str | None = None) -> 
     if isinstance(source, str | os.PathLike):
         raw = read_config(source)
         if raw.get("engine", "spark") == "duckdb":
-            from kpis.engine import connect as connect_duckdb
-
             if "path" not in raw:
                 raise EngineError(f"{source}: engine = \"duckdb\" needs path = \"…/emptychair.duckdb\"")
             path = Path(raw["path"])
-            return connect_duckdb(path if path.is_absolute() else Path(source).absolute().parent / path)
+            return open_duckdb(path if path.is_absolute() else Path(source).absolute().parent / path)
         config = load_config(source)
         spark = session(config.master, config.settings)
         return SparkDatabase(_isolated(spark), config, name=str(Path(source).absolute()))

@@ -7,17 +7,18 @@ import ibis
 import pandas as pd
 
 from kpis.catalog import REGISTRY
-from kpis.engine import Database, _scope
+from kpis.database import Database
+from kpis.database import scope as scope_of
 from kpis.periods import Period
 
 
-def cohort_retention(db: Database, first_cohort=None, last_cohort=None, **filters) -> pd.DataFrame:
+def cohort_retention(db: Database, first_cohort=None, last_cohort=None, filters: dict | None = None) -> pd.DataFrame:
     """Share of each acquisition-month cohort active in each month since acquisition.
 
     Columns: cohort ("2024-03"), age (0 = the acquisition month), customers (cohort size),
     active (cohort customers with an order that month), rate = active / customers.
     """
-    c = _scope(db, db.data_end.strftime("%Y-%m"), filters, None).customers  # the segment; period unused
+    c = scope_of(db, None, filters).customers  # the segment; period unused
     if first_cohort:
         c = c.filter(c.acquired_at >= Period.parse(first_cohort).start)
     if last_cohort:
@@ -45,9 +46,9 @@ def cohort_retention(db: Database, first_cohort=None, last_cohort=None, **filter
 def _ranked_buyers(db: Database, period, buckets: int, filters: dict) -> pd.DataFrame:
     """Buyers ranked by revenue (in the period, or over their lifetime) cut into equal-size buckets."""
     if period is None:  # lifetime: every order up to the end of the data's last year
-        o = _scope(db, db.data_end.strftime("%Y"), filters, None).orders_to_date
+        o = scope_of(db, db.data_end.strftime("%Y"), filters, None).orders_to_date
     else:
-        o = _scope(db, period, filters, None).orders
+        o = scope_of(db, period, filters, None).orders
     per = o.group_by("customer_id").aggregate(
         revenue=o.revenue.cast("float64").sum(), margin=(o.revenue - o.cost).cast("float64").sum()
     )
@@ -63,7 +64,7 @@ def _ranked_buyers(db: Database, period, buckets: int, filters: dict) -> pd.Data
     return frame
 
 
-def value_deciles(db: Database, period=None, **filters) -> pd.DataFrame:
+def value_deciles(db: Database, period=None, filters: dict | None = None) -> pd.DataFrame:
     """Buyers in ten equal groups by revenue, decile 1 the most valuable: size, revenue, margin, shares."""
     frame = _ranked_buyers(db, period, 10, filters).rename(columns={"bucket": "decile"})
     frame["revenue_per_customer"] = frame["revenue"] / frame["customers"]
@@ -71,7 +72,7 @@ def value_deciles(db: Database, period=None, **filters) -> pd.DataFrame:
                   "cumulative_revenue_share"]]
 
 
-def concentration_curve(db: Database, period=None, points: int = 100, **filters) -> pd.DataFrame:
+def concentration_curve(db: Database, period=None, points: int = 100, filters: dict | None = None) -> pd.DataFrame:
     """The Lorenz-style curve read as "the top x% of customers bring y% of revenue" (x, y from 0 to 1)."""
     frame = _ranked_buyers(db, period, points, filters)
     curve = frame[["customer_share", "cumulative_revenue_share"]].rename(

@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY
+from kpis import format as fmt
+from kpis.labels import FILTER_LABELS
 from kpis.periods import add_months
-from ui import format as fmt
-from ui.data import call
+from ui import data
 from ui.db import database
-from ui.state import FILTER_LABELS, current_view, drill
+from ui.state import current_view, drill
 from ui.tables import download
 from ui.tiles import kpi_help
 
@@ -39,7 +40,7 @@ def value_period():
     """The view's period if its cohort has had twelve months, else the latest earlier one that has."""
     candidate = view.period
     for _ in range(LOOKBACK + 1):
-        if call("evaluate", VALUE, str(candidate), filters=view.filters) is not None:
+        if data.evaluate(VALUE, str(candidate), filters=view.filters) is not None:
             return candidate
         candidate = candidate.previous()
     return None
@@ -70,8 +71,8 @@ predictive = PREDICTIVE in REGISTRY and spend_known
 rows = []
 for channel in channels:
     filters = view.filters | {CHANNEL: (channel,)}
-    now = call("evaluate_many", NOW + ([PREDICTIVE] if predictive else []), period, filters=filters)
-    then = call("evaluate_many", ["cac", VALUE], str(cohort), filters=filters) if cohort else {"cac": None, VALUE: None}
+    now = data.evaluate_many(NOW + ([PREDICTIVE] if predictive else []), period, filters=filters)
+    then = data.evaluate_many(["cac", VALUE], str(cohort), filters=filters) if cohort else {"cac": None, VALUE: None}
     ratio = then[VALUE] / then["cac"] if then[VALUE] is not None and then["cac"] else None
     row = {"Channel": channel, label["new_customers"]: now["new_customers"],
            label["marketing_spend"]: now["marketing_spend"], label["cac"]: now["cac"],
@@ -162,7 +163,7 @@ if spend_known:
 
     st.subheader("CAC over the last 12 periods")
     first = str(view.period.shift(-11))
-    trend = pd.concat([call("series", "cac", first, period, grain=view.grain, filters={CHANNEL: (channel,)})
+    trend = pd.concat([data.series("cac", first, period, grain=view.grain, filters={CHANNEL: (channel,)})
                        .assign(Channel=channel) for channel in channels], ignore_index=True)
     trend = trend.dropna(subset=["value"])
     if trend.empty:

@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY, Period, Unit
-from ui import format as fmt
-from ui.data import call
+from kpis import format as fmt
+from ui import data
 from ui.db import database
 from ui.state import current_view, drill, last_complete
 from ui.tables import download
@@ -119,7 +119,7 @@ st.caption(f"Customers acquired {'up to' if size is None else f'from {Period.par
            f"**{last_cohort.label}** · {view.describe_filters()} · activity counted to the end of "
            f"{complete.label} (the month in progress is left out) · amounts in {currency}")
 
-matrix = observed(call("cohort_retention", first_cohort, str(last_cohort), filters=view.filters), complete)
+matrix = observed(data.cohort_retention(first_cohort, str(last_cohort), filters=view.filters), complete)
 if matrix.empty:
     st.info(f"No customers of this segment ({view.describe_filters()}) were acquired in these months. "
             "Show more cohorts, or widen the segment in the sidebar.")
@@ -140,7 +140,7 @@ with left:
     st.subheader("The average customer's path")
     curves = average_curve(matrix, view.describe_filters() if view.filters else "All customers")
     if view.filters:
-        everyone = observed(call("cohort_retention", first_cohort, str(last_cohort)), complete)
+        everyone = observed(data.cohort_retention(first_cohort, str(last_cohort)), complete)
         curves = pd.concat([curves, average_curve(everyone, "All customers")], ignore_index=True)
     st.altair_chart(curve_chart(curves), width="stretch")
     st.caption("Share of customers still buying after each month, all these cohorts together (bigger cohorts "
@@ -149,7 +149,7 @@ with right:
     st.subheader("Early signs of value, by cohort")
     per = pd.DataFrame({"cohort": sorted(matrix["cohort"].unique())})
     for key in PER_COHORT:
-        values = call("series", key, first_shown, last_shown, "month", filters=view.filters)
+        values = data.series(key, first_shown, last_shown, "month", filters=view.filters)
         per = per.merge(values[["period", "value"]].rename(columns={"period": "cohort", "value": key}),
                         on="cohort", how="left")
         per[key] = pd.to_numeric(per[key], errors="coerce")

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY
-from ui import format as fmt
-from ui.data import call
+from kpis import format as fmt
+from kpis.labels import COMPARISONS
+from ui import data
 from ui.db import database
-from ui.state import COMPARISONS, current_view, drill
+from ui.state import current_view, drill
 from ui.tables import download
 from ui.tiles import kpi_help, tile_row
 
@@ -39,14 +40,14 @@ lifetime = st.toggle("Lifetime: rank customers by all their orders to date", key
                           "On: by their revenue over their whole history.")
 basis = None if lifetime else period
 basis_label = "over their lifetime" if lifetime else f"in {view.period.label}"
-deciles = call("value_deciles", basis, filters=view.filters)
+deciles = data.value_deciles(basis, filters=view.filters)
 
 st.subheader("How concentrated value is")
 if deciles.empty:
     st.info(f"No orders {basis_label} for {view.describe_filters()}: nothing to rank.")
 else:
     buyers = int(deciles["customers"].sum())
-    curve = call("concentration_curve", basis, filters=view.filters)
+    curve = data.concentration_curve(basis, filters=view.filters)
     left, right = st.columns([2, 3], gap="large")
     with left:
         top = st.slider("Top share of customers", 1, 100, 15, format="%d%%", key="value:top")
@@ -99,10 +100,10 @@ else:
 # --- value tiers ---------------------------------------------------------------------------------
 st.subheader("Value tiers")
 tiers = [t for t in db.filter_values("value_tier") if t != NO_ORDERS]
-everyone = call("evaluate", "revenue", period, filters={k: v for k, v in view.filters.items() if k != "value_tier"})
+everyone = data.evaluate("revenue", period, filters={k: v for k, v in view.filters.items() if k != "value_tier"})
 rows = []
 for tier in tiers:
-    values = call("evaluate_many", TIER_KPIS, period, filters=view.filters | {"value_tier": (tier,)})
+    values = data.evaluate_many(TIER_KPIS, period, filters=view.filters | {"value_tier": (tier,)})
     revenue = values["revenue"] or 0.0  # no orders in the period: the tier brought nothing
     rows.append({"Value tier": tier,
                  **{REGISTRY[k].short_label: revenue if k == "revenue" else values[k] for k in TIER_KPIS},
@@ -128,8 +129,8 @@ if picked.selection.rows:
 
 # --- the four growth levers ----------------------------------------------------------------------
 st.subheader("Four ways customer value grows")
-levers = call("compare", LEVERS, period, filters=view.filters)
-spark = call("trend", LEVERS, period, 12, filters=view.filters)
+levers = data.compare(LEVERS, period, filters=view.filters)
+spark = data.trend(LEVERS, period, 12, filters=view.filters)
 tile_row(LEVERS, levers, view, currency, spark)
 st.caption(f"Win new customers, sell them more categories, keep them longer, serve them at lower cost "
            f"(Markey). Changes are against the {COMPARISONS[view.compare]} ({view.reference.label}); green and "

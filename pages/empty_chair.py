@@ -3,10 +3,12 @@
 import altair as alt
 import streamlit as st
 
-from ui.data import call
+from kpis import REGISTRY
+from kpis.labels import COMPARISONS
+from ui import data
 from ui.db import database
-from ui.state import COMPARISONS, current_view
-from ui.tiles import is_model_based, tile_row
+from ui.state import current_view
+from ui.tiles import tile_row
 
 CUSTOMER = ["active_customers", "new_customers", "retention_rate", "customer_equity", "clv_cac", "nps"]
 VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend", "cac"]
@@ -22,9 +24,9 @@ st.title("The empty chair")
 st.caption(f"**{view.period.label}** compared with the {COMPARISONS[view.compare]} ({view.reference.label}) · "
            f"{view.describe_filters()} · data as of {db.data_end:%d %b %Y} · amounts in {currency}")
 
-table = call("compare", CUSTOMER + VOLUME + AT_RISK, period, filters=view.filters)
-trend = call("trend", [k for k in CUSTOMER + VOLUME if not is_model_based(k)], period, 12, filters=view.filters)
-nps = call("nps_with_margin", period, filters=view.filters)
+table = data.compare(CUSTOMER + VOLUME + AT_RISK, period, filters=view.filters)
+trend = data.trend([k for k in CUSTOMER + VOLUME if not REGISTRY[k].model_based], period, 12, filters=view.filters)
+nps = data.nps_with_margin(period, filters=view.filters)
 nps_note = (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps["value"] is not None
             else "no answers in the period")
 
@@ -41,8 +43,8 @@ tile_row(AT_RISK, table, view, currency)
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Where effort peaks")
-    effort = call("effort_by_touchpoint", period, filters=view.filters)
-    peak = call("effort_peak", period, min_answers=20, filters=view.filters)
+    effort = data.effort_by_touchpoint(period, filters=view.filters)
+    peak = data.effort_peak(period, filters=view.filters)
     if peak:
         st.markdown(f"#### {peak['text']}")
     if effort.empty:
@@ -58,7 +60,7 @@ with left:
         st.altair_chart(chart, width="stretch")
 with right:
     st.subheader("What customers say")
-    comments = call("latest_comments", period, 3, filters=view.filters)
+    comments = data.latest_comments(period, 3, filters=view.filters)
     for group in ("detractor", "promoter"):
         for row in comments[group].to_dict("records"):
             st.markdown(f":{BADGES[group]}-badge[{group} · {row['survey'].upper()} {row['score']}] "

@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY, Group, rebased_trend
-from ui import format as fmt
-from ui.data import call
+from kpis import format as fmt
+from kpis.labels import COMPARISONS
+from ui import data
 from ui.db import database
-from ui.state import COMPARISONS, current_view, drill_period, periods
+from ui.state import current_view, drill_period, periods
 from ui.tables import download
 from ui.tiles import tile
 
@@ -91,8 +92,8 @@ available = [p for p in covered[:-1] if p <= view.period] or [view.period]
 window = st.segmented_control("Periods shown", WINDOWS, default=WINDOWS[0], key="equity:window",
                               format_func=lambda n: f"Last {n}") or WINDOWS[0]
 n = min(window, len(available))
-table = call("compare", EQUITY + VOLUME, period, filters=view.filters)
-trend = call("trend", EQUITY + VOLUME, period, n, filters=view.filters)
+table = data.compare(EQUITY + VOLUME, period, filters=view.filters)
+trend = data.trend(EQUITY + VOLUME, period, n, filters=view.filters)
 
 left, right = st.columns([3, 2], gap="large")
 with left:

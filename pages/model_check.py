@@ -4,8 +4,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui import format as fmt
-from ui.data import call
+from kpis import format as fmt
+from kpis.labels import CHECK_HOLDOUT_WEEKS
+from ui import data
 from ui.db import database
 from ui.state import current_view
 from ui.tables import download
@@ -25,12 +26,13 @@ def percent(change: float) -> str:
 
 
 st.title("Model check")
-weeks = st.segmented_control("Holdout", HOLDOUTS, default=26, format_func=lambda w: f"{w} weeks",
+weeks = st.segmented_control("Holdout", HOLDOUTS, default=CHECK_HOLDOUT_WEEKS, format_func=lambda w: f"{w} weeks",
                              key="check:holdout",
                              help="The models are refitted without the last weeks of data, then asked to forecast "
-                                  "them. A longer holdout tests further ahead but fits on less history.") or 26
+                                  "them. A longer holdout tests further ahead but fits on less history.")
+weeks = weeks or CHECK_HOLDOUT_WEEKS
 with st.spinner(f"Refitting the models without the last {weeks} weeks…"):
-    check = call("holdout_check", holdout_weeks=weeks, filters=view.filters)
+    check = data.holdout_check(holdout_weeks=weeks, filters=view.filters)
 
 if check["message"]:
     st.warning(f"The models cannot be checked on this data with a {weeks}-week holdout: {check['message']}")

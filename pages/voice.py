@@ -12,19 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY, Unit
-from kpis.engine import touchpoints
+from kpis import format as fmt
+from kpis.labels import COMPARISONS, EFFORT_PEAK_MIN_ANSWERS
 from kpis.voice.declarations import SCORE_GROUPS, unhappy_and_happy
-from ui import format as fmt
-from ui.data import call
+from ui import data
 from ui.db import database
-from ui.state import COMPARISONS, current_view
+from ui.state import current_view
 from ui.tables import download
 from ui.tiles import kpi_help, tile
 
 ALL_STEPS = "All steps"
 SURVEYS = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
 TREND_PERIODS = {"month": 24, "quarter": 12, "year": 12}
-PEAK_MIN_ANSWERS = 20  # as on the empty chair page
 ROW_LIMITS = [25, 50, 100, 250, 500, 1000]
 RED, GREEN, GREY, BLUE = "#d62728", "#2ca02c", "#9aa5b1", "#1f77b4"
 GROUP_COLOURS = {"detractor": RED, "passive": GREY, "promoter": GREEN, "dissatisfied": RED, "neutral": GREY,
@@ -35,7 +34,6 @@ db = database()
 view = current_view(db)
 currency = db.metadata.get("currency", "EUR")
 period = str(view.period)
-against = "year_ago" if view.compare == "year" else "previous"
 filters = view.filters
 
 
@@ -49,8 +47,8 @@ st.caption(f"**{view.period.label}** compared with the {COMPARISONS[view.compare
 
 # --- the journey step that focuses the page ------------------------------------------------------------------
 
-steps = touchpoints(db)
-nps_steps = [s for s in steps if call("evaluate", "nps_answers", period, params={"touchpoint": s}, filters=filters)]
+steps = db.touchpoints()
+nps_steps = [s for s in steps if data.evaluate("nps_answers", period, params={"touchpoint": s}, filters=filters)]
 step = st.segmented_control("Journey step", [ALL_STEPS, *steps], default=ALL_STEPS, key="voice:step") or ALL_STEPS
 params = None if step == ALL_STEPS else {"touchpoint": step}
 where = "" if step == ALL_STEPS else f" at the **{step}** step"
@@ -62,10 +60,10 @@ st.caption("Focus the whole page on one step of the journey. CSAT and CES are as
 
 SCORES = ["nps", "csat", "ces"]
 ANSWERS = ["nps_answers", "csat_answers", "ces_answers"]
-table = call("compare", SCORES + ANSWERS, period, params=params, filters=filters)
+table = data.compare(SCORES + ANSWERS, period, params=params, filters=filters)
 periods_shown = TREND_PERIODS[view.grain]
-trend = call("trend", SCORES + ANSWERS, period, periods_shown, params=params, filters=filters)
-changes = {key: call("change_with_margin", key, period, against=against, params=params, filters=filters)
+trend = data.trend(SCORES + ANSWERS, period, periods_shown, params=params, filters=filters)
+changes = {key: data.change_with_margin(key, period, against=view.compare, params=params, filters=filters)
            for key in ("nps", "csat")}
 answers = {key: int(table.loc[f"{key}_answers", "value"] or 0) for key in SCORES}
 
@@ -125,7 +123,8 @@ if trend.empty:
 else:
     def with_band(key: str, bounds: tuple[float, float]) -> pd.DataFrame:
         """A score per period with its 95 % margin as a band (clipped to the scale)."""
-        rows = [call(f"{key}_with_margin", p, params=params, filters=filters) for p in trend["period"]]
+        with_margin = {"nps": data.nps_with_margin, "csat": data.csat_with_margin}[key]
+        rows = [with_margin(p, params=params, filters=filters) for p in trend["period"]]
         known = [r["value"] is not None for r in rows]
         return pd.DataFrame({
             "period": trend["period"], "value": [r["value"] for r in rows], "answers": [r["answers"] for r in rows],
@@ -175,16 +174,16 @@ st.subheader("Where effort peaks along the journey")
 st.caption("Effort (CES, lower is better) and satisfaction (CSAT) right after each step, for the whole journey: "
            "the step where customers work hardest is where to act first. NPS is not here: it is not asked "
            "after a step.")
-effort = call("effort_by_touchpoint", period, filters=filters)
-peak = call("effort_peak", period, min_answers=PEAK_MIN_ANSWERS, filters=filters)
+effort = data.effort_by_touchpoint(period, filters=filters)
+peak = data.effort_peak(period, filters=filters)
 if effort.empty:
     st.info(f"No effort (CES) or satisfaction (CSAT) answers in {view.period.label}.")
 else:
     if peak:
         st.markdown(f"#### {peak['text']}")
     else:
-        st.markdown(f"#### No step has {PEAK_MIN_ANSWERS} effort answers in {view.period.label}: too few to name "
-                    "where effort peaks — try a longer period.")
+        st.markdown(f"#### No step has {EFFORT_PEAK_MIN_ANSWERS} effort answers in {view.period.label}: too few to "
+                    "name where effort peaks — try a longer period.")
     top = effort.dropna(subset=["ces"]).head(1)
     if peak and not top.empty and top["touchpoint"].iloc[0] != peak["touchpoint"]:
         st.caption(f"{top['touchpoint'].iloc[0]} shows a higher mean effort ({top['ces'].iloc[0]:.1f}) on only "
@@ -227,7 +226,7 @@ unhappy, happy = unhappy_and_happy(survey)
 st.caption(f"Share of {unhappy} and of {happy} comments mentioning each theme ({SURVEYS[survey]}, "
            f"{view.period.label}{where.replace('**', '')}). Themes are found by keywords, in English and French; "
            "a comment can touch several themes or none.")
-found = call("themes", period, survey=survey, touchpoint=step if params else None, examples=6, filters=filters)
+found = data.themes(period, survey=survey, touchpoint=step if params else None, examples=6, filters=filters)
 u, h = unhappy.replace(" ", "_"), happy.replace(" ", "_")
 found = found[(found[f"{u}_comments"] > 0) | (found[f"{h}_comments"] > 0)]
 if found.empty:
@@ -288,7 +287,7 @@ step_choice = c3.selectbox("Journey step", [ALL_STEPS, *steps], index=([ALL_STEP
 search = c4.text_input("Search the comments", key="voice:verbatims:search", placeholder="late, remboursement, app…")
 limit = c5.selectbox("Rows", ROW_LIMITS, index=1, key="voice:verbatims:limit")
 every_period = st.toggle("Search every period, not only " + view.period.label, key="voice:verbatims:every")
-comments = call("verbatims", None if every_period else period,
+comments = data.verbatims(None if every_period else period,
                 survey=survey_choice if survey_choice in SURVEYS else None, group=groups or None,
                 touchpoint=None if step_choice == ALL_STEPS else step_choice, search=search.strip() or None,
                 limit=limit, filters=filters)
@@ -312,7 +311,7 @@ else:
 # --- the money behind the score ---------------------------------------------------------------------------------
 
 st.subheader("The money behind the score")
-value = call("value_by_nps_group", period, filters=filters)
+value = data.value_by_nps_group(period, filters=filters)
 last_day = value["window_end"] - timedelta(days=1)
 window = f"{value['window_start']:%b %Y} – {last_day:%b %Y}"
 st.caption(f"What promoters, passives and detractors are worth, over the 12 months {window}: each customer counts "

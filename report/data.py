@@ -2,15 +2,16 @@
 before anything is laid out, so that a suppressed figure cannot leak into a table, a chart or a sentence.
 
 Suppression (partner edition): a figure is computed over some customers (or survey answers); when there are fewer
-than `min_segment` of them, the figure is replaced by None and flagged. The count each KPI rests on is BASES[key]:
+than `min_segment` of them, the figure is replaced by None and flagged. The count each KPI rests on is declared
+with it in the registry (`KPI.base`):
   active_customers   the period's buyers (volume KPIs, rates over buyers; predicted value and customer equity too,
                      a conservative stand-in for the customer base, which always holds the period's buyers)
-  previous_active    the buyers of the period before (retention and churn are shares of them)
+  PREVIOUS_BUYERS    the buyers of the period before (retention and churn are shares of them)
   new_customers      the period's new customers (CAC, value of a new customer, CLV/CAC, payback…)
   nps/csat/ces_answers, customers_at_risk   what those KPIs count
-Marketing spend is the company's own spend, not a group of customers: never suppressed. Table rows (channels,
-cohorts, deciles, NPS groups, touchpoints) are suppressed on the customers (or answers) in the row; charts are drawn
-from the suppressed tables.
+Marketing spend (base None) is the company's own spend, not a group of customers: never suppressed. Table rows
+(channels, cohorts, deciles, NPS groups, touchpoints) are suppressed on the customers (or answers) in the row;
+charts are drawn from the suppressed tables.
 """
 
 from __future__ import annotations
@@ -24,16 +25,13 @@ from datetime import date, datetime
 import pandas as pd
 
 import kpis
-from kpis import KPIError, Period
-from kpis.engine import segment
-from kpis.registry import Computed
+from kpis import REGISTRY, KPIError, Period
+from kpis.database import segment
+from kpis.labels import CHECK_HOLDOUT_WEEKS, COMPARISONS, describe_filters
+from kpis.registry import PREVIOUS_BUYERS
 from kpis.scrub import scrub
 
 EDITIONS = {"board": "Board edition", "partner": "Partner edition"}
-COMPARISONS = {"previous": "the previous period", "year": "the same period last year"}
-# The dashboard's labels (ui.state.FILTER_LABELS; ui.state imports streamlit, which a scheduled job need not load).
-FILTER_LABELS = {"acquisition_channel": "Acquisition channel", "region": "Region", "cohort": "Acquisition cohort",
-                 "value_tier": "Value tier"}
 
 # --- what each section shows -------------------------------------------------------------------------------------
 SUMMARY_CUSTOMER = ["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"]
@@ -53,31 +51,13 @@ FIGURES = list(dict.fromkeys(SUMMARY_CUSTOMER + SUMMARY_VOLUME + SUMMARY_VALUE +
                              + VOICE))
 # The figures in two groups evaluated side by side (DuckDB and numpy release the GIL): the KPIs computed in SQL
 # alone, and those that read the fitted value models.
-_MODEL = [k for k in FIGURES if isinstance(kpis.REGISTRY[k].compute, Computed) or k == "clv_cac"]
+_MODEL = [k for k in FIGURES if REGISTRY[k].model_based]
 FIGURE_JOBS = [[k for k in FIGURES if k not in _MODEL], _MODEL]
 REFERENCE_SKIP: set[str] = set()  # figures not computed for the comparison period (none since payback is cheap)
 TREND_PERIODS = {"month": 12, "quarter": 8, "year": 4}
-HOLDOUT_WEEKS = 26
+HOLDOUT_WEEKS = CHECK_HOLDOUT_WEEKS
 VERBATIMS = 3  # per group (detractors, promoters), board edition only
 COHORT_ROWS = 15  # monthly cohorts in the cohort table (the heat map shows the last 12); each costs query time
-
-_ACTIVE = ["active_customers", "repeat_purchase_rate", "purchase_frequency", "average_order_value",
-           "categories_per_customer", "revenue_per_customer", "top_customer_share", "revenue", "orders",
-           "cost_of_sales", "gross_margin", "gross_margin_rate", "cost_per_order", "predictive_clv",
-           "customer_equity"]
-_NEW = ["new_customers", "repeat_rate_90d", "historical_clv_12m", "cac", "new_customer_value", "clv_cac",
-        "cac_payback_months"]
-BASES: dict[str, str | None] = {
-    **dict.fromkeys(_ACTIVE, "active_customers"),
-    **dict.fromkeys(["retention_rate", "churn_rate"], "previous_active"),
-    **dict.fromkeys(_NEW, "new_customers"),
-    **dict.fromkeys(["nps", "promoter_share", "detractor_share", "nps_answers"], "nps_answers"),
-    **dict.fromkeys(["csat", "csat_answers"], "csat_answers"),
-    **dict.fromkeys(["ces", "ces_answers"], "ces_answers"),
-    **dict.fromkeys(["customers_at_risk", "value_at_risk"], "customers_at_risk"),
-    "marketing_spend": None,
-}
-
 
 class ReportError(ValueError):
     """A request the report cannot answer: unknown edition, comparison, period, filter or value."""
@@ -141,15 +121,12 @@ class Snapshot:
         return self.partner and (count is None or count < self.min_segment)
 
     def describe_filters(self) -> str:
-        """The segment in words, as the dashboard's ui.state.View.describe_filters writes it."""
-        if not self.filters:
-            return "all customers"
-        return "; ".join(f"{FILTER_LABELS.get(n, n.replace('_', ' '))}: {', '.join(v)}"
-                         for n, v in self.filters.items())
+        """The segment in words, as the dashboard writes it."""
+        return describe_filters(self.filters)
 
     @property
     def comparison(self) -> str:
-        return COMPARISONS[self.compare]
+        return f"the {COMPARISONS[self.compare]}"
 
     def kpis(self) -> list[str]:
         """Every KPI the edition shows, in registry order (what the definitions appendix lists)."""
@@ -213,7 +190,7 @@ def model_check(db, filters: dict) -> dict:
     key = (HOLDOUT_WEEKS, tuple(sorted(filters.items())))
     with _check_lock:
         if key not in cache:
-            cache[key] = kpis.holdout_check(db, holdout_weeks=HOLDOUT_WEEKS, **filters)
+            cache[key] = kpis.holdout_check(db, holdout_weeks=HOLDOUT_WEEKS, filters=filters)
     return cache[key]
 
 
@@ -228,7 +205,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
         raise ReportError(f"min_segment must be a whole number ≥ 1, not {min_segment!r}")
     p = check_period(db, period)
     filters = normalise_filters(db, filters)
-    ref = p.previous() if compare == "previous" else p.year_ago()
+    ref = p.reference(compare)
     meta = db.metadata
     snap = Snapshot(edition, p, ref, compare, filters, min_segment, meta.get("currency", "EUR"), source_of(meta),
                     _built_at(meta), db.data_start, db.data_end)
@@ -250,7 +227,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
             if name == "reference" and (not compared or set(keys) <= REFERENCE_SKIP):
                 jobs[f"{name} {part}"] = lambda keys=keys: dict.fromkeys(keys)
                 continue
-            jobs[f"{name} {part}"] = timed(f"{name} {part}", kpis.evaluate_many, db, keys, q, **filters)
+            jobs[f"{name} {part}"] = timed(f"{name} {part}", kpis.evaluate_many, db, keys, q, filters)
     jobs |= {
         "channels": timed("channels", _channels, db, p, filters),
         "trend": timed("trend", _trend, db, p, filters),
@@ -260,7 +237,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
     }
     if snap.partner:  # retention is a share of the previous period's buyers
         for q in {p.previous(), ref.previous()}:
-            jobs[f"buyers {q}"] = timed(f"buyers {q}", kpis.evaluate, db, "active_customers", q, **filters)
+            jobs[f"buyers {q}"] = timed(f"buyers {q}", kpis.evaluate, db, "active_customers", q, filters)
     if board:
         jobs["model check"] = timed("model check", model_check, db, filters)
     # DuckDB releases the GIL while it works: independent sections overlap.
@@ -319,10 +296,10 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
 
 
 def _base(key: str, values: dict, previous_buyers) -> float | None:
-    base = BASES[key]
+    base = REGISTRY[key].base
     if base is None:
         return float("inf")
-    if base == "previous_active":
+    if base == PREVIOUS_BUYERS:
         return previous_buyers
     return values.get(base)
 
@@ -332,14 +309,14 @@ def _channels(db, p: Period, filters: dict) -> pd.DataFrame:
     names = filters.get("acquisition_channel") or db.filter_values("acquisition_channel")
     rows = []
     for name in names:
-        values = kpis.evaluate_many(db, CHANNEL, p, **(filters | {"acquisition_channel": (name,)}))
+        values = kpis.evaluate_many(db, CHANNEL, p, filters | {"acquisition_channel": (name,)})
         rows.append({"channel": name, **values})
     return pd.DataFrame(rows, columns=["channel", *CHANNEL])
 
 
 def _trend(db, p: Period, filters: dict) -> pd.DataFrame:
     n = TREND_PERIODS[p.grain]
-    frame = kpis.trend(db, TREND, p, n, **filters)
+    frame = kpis.trend(db, TREND, p, n, filters)
     first = db.data_start.replace(day=1)
     # Periods the data do not cover from their start (before the first order's month) would show as a collapse
     # or, indexed, as a leap: they are left out.
@@ -355,18 +332,18 @@ def _cohorts(db, p: Period, filters: dict) -> pd.DataFrame:
         first = Period.containing(db.data_start, "month")
     if first > last:
         return pd.DataFrame(columns=["cohort", "age", "customers", "active", "rate"])
-    frame = kpis.cohort_retention(db, str(first), str(last), **filters)
+    frame = kpis.cohort_retention(db, str(first), str(last), filters)
     last_index = last.start.year * 12 + last.start.month
     index = frame["cohort"].str[:4].astype(int) * 12 + frame["cohort"].str[5:7].astype(int)
     return frame[index + frame["age"] <= last_index].reset_index(drop=True)
 
 
 def _concentration(db, p: Period, filters: dict, snap: Snapshot):
-    deciles = kpis.value_deciles(db, p, **filters)
+    deciles = kpis.value_deciles(db, p, filters)
     buyers = int(deciles["customers"].sum()) if not deciles.empty else 0
     # Partners: each point of the curve must stand for at least min_segment buyers.
     points = 50 if not snap.partner else min(50, buyers // snap.min_segment)
-    curve = kpis.concentration_curve(db, p, points=points, **filters) if points >= 2 and buyers else None
+    curve = kpis.concentration_curve(db, p, points=points, filters=filters) if points >= 2 and buyers else None
     if snap.partner:
         deciles = deciles.copy()
         deciles["suppressed"] = [snap.hidden(n) for n in deciles["customers"]]
@@ -377,15 +354,15 @@ def _concentration(db, p: Period, filters: dict, snap: Snapshot):
 
 def _voice(db, p: Period, filters: dict, board: bool) -> dict:
     out = {
-        "nps": kpis.nps_with_margin(db, p, **filters),
-        "csat": kpis.csat_with_margin(db, p, **filters),
-        "effort": kpis.effort_by_touchpoint(db, p, **filters),
-        "peak": kpis.effort_peak(db, p, min_answers=20, **filters),
-        "nps_groups": kpis.value_by_nps_group(db, p, **filters),
+        "nps": kpis.nps_with_margin(db, p, filters),
+        "csat": kpis.csat_with_margin(db, p, filters),
+        "effort": kpis.effort_by_touchpoint(db, p, filters),
+        "peak": kpis.effort_peak(db, p, filters=filters),
+        "nps_groups": kpis.value_by_nps_group(db, p, filters=filters),
         "verbatims": [],
     }
     if board:
-        comments = kpis.latest_comments(db, p, VERBATIMS, **filters)
+        comments = kpis.latest_comments(db, p, VERBATIMS, filters)
         for group in ("detractor", "promoter"):
             for row in comments[group].to_dict("records"):
                 # latest_comments scrubs already; scrubbing twice changes nothing and guards the export.
@@ -396,7 +373,7 @@ def _voice(db, p: Period, filters: dict, board: bool) -> dict:
 def _suppress_rows(snap: Snapshot, frame: pd.DataFrame, count: str, columns: list[str]) -> pd.DataFrame:
     frame = frame.copy()
     frame["suppressed"] = [snap.hidden(n) for n in frame[count]] if snap.partner else False
-    values = [c for c in columns if c in frame and BASES.get(c) is not None]  # the count itself too
+    values = [c for c in columns if c in frame and REGISTRY[c].base is not None]  # the count itself too
     frame[values] = frame[values].astype("float64")
     frame.loc[frame["suppressed"], values] = float("nan")
     return frame
@@ -408,7 +385,7 @@ def _suppress_trend(snap: Snapshot, trend: pd.DataFrame) -> pd.DataFrame:
     trend = trend.copy()
     for row in trend.index:
         for key in TREND:
-            if snap.hidden(trend.at[row, BASES[key]]):
+            if snap.hidden(trend.at[row, REGISTRY[key].base]):
                 trend.at[row, key] = None
     return trend
 

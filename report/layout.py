@@ -27,12 +27,12 @@ from pypdf.generic import (
     NameObject,
 )
 
-from kpis import REGISTRY, Group, Unit
+from kpis import REGISTRY, Group, Period, Unit
+from kpis import format as fmt
 from kpis.clv.model import HORIZON_MONTHS
 from report import charts
-from report.data import BASES, CHANNEL, EDITIONS, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot
+from report.data import CHANNEL, EDITIONS, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot
 from report.fonts import FILES
-from ui import format as fmt
 
 FONT = "report"
 TEXT, MUTED, NAVY = (33, 37, 41), (104, 112, 122), (22, 50, 92)
@@ -213,7 +213,7 @@ class Document(FPDF):
             self.cell(inner, 7, SUPPRESSED)
             self.set_xy(x + 2.5, y + 13.5)
             self.set_font(FONT, "", 7)
-            what = "answers" if (BASES.get(key) or "").endswith("_answers") else "customers"
+            what = "answers" if (REGISTRY[key].base or "").endswith("_answers") else "customers"
             self.cell(inner, 3.5, fit(self, f"fewer than {s.min_segment} {what}", inner))
             return
         self.set_font(FONT, "B", 15)
@@ -497,8 +497,6 @@ def equity_vs_volume(doc: Document) -> None:
 
 
 def _short_label(period: str) -> str:
-    from kpis import Period
-
     return Period.parse(period).label
 
 

@@ -17,6 +17,7 @@ only on (customers, seed, end, years).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
@@ -26,7 +27,7 @@ from scipy.special import digamma, expit, polygamma
 from scipy.stats import norm
 
 from store.files import new_build
-from store.schema import create_tables, finish_build, read_metadata, write_metadata
+from store.schema import create_tables, read_metadata, write_metadata
 
 CHUNK = 100_000  # customers per random stream: never depends on memory
 YEAR = 365.25  # days
@@ -615,9 +616,11 @@ def parameters(customers: int = 20_000, seed: int = 7, end: str = "2026-10-31", 
 
 
 def build_demo(
-    path=None, *, customers: int = 20_000, seed: int = 7, end: str = "2026-10-31", years: int = 3
+    path=None, *, customers: int = 20_000, seed: int = 7, end: str = "2026-10-31", years: int = 3,
+    finish: Callable | None = None,
 ) -> dict:
-    """Build and publish the demo database at `path`; return its metadata."""
+    """Build and publish the demo database at `path`; return its metadata. `finish(con)` adds derived tables
+    before publishing (store.files.new_build; `kpis.build.build_demo` passes the KPI layer's)."""
     if customers < 1 or years < 1:
         raise ValueError("the demo needs at least one customer and one year")
     start, last = window(end, years)
@@ -635,7 +638,7 @@ def build_demo(
         "touchpoints": list(TOUCHPOINTS),
         "comments": COMMENT_TEXTS,
     }
-    with new_build(path) as con:
+    with new_build(path, finish) as con:
         con.execute("SET enable_progress_bar = false")
         create_tables(con, customer_attributes=("segment", "membership"))
         con.execute(_STAGING)
@@ -647,7 +650,6 @@ def build_demo(
         for sql in _PUBLISH:
             con.execute(sql, {name: v for name, v in labels.items() if f"${name}" in sql})
         _marketing_spend(con, spend_seed, start, last, new)
-        finish_build(con)
         write_metadata(
             con, currency="EUR", source="demo", demo=parameters(customers, seed, last.isoformat(), years),
             period={"start": start.isoformat(), "end": last.isoformat()},

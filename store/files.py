@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,10 +49,12 @@ def open_readonly(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConne
 
 
 @contextmanager
-def new_build(path: str | os.PathLike | None = None):
+def new_build(path: str | os.PathLike | None = None, finish: Callable | None = None):
     """Yield a connection to a fresh database file; publish it only if the block succeeds.
 
-    On any exception the new file is deleted and the published database is untouched.
+    `finish(con)`, when given, runs after the block and before publishing: the derived tables a reader needs (the
+    KPI layer's `kpis.build.finish_build`), which `store` does not know. On any exception the new file is deleted and
+    the published database is untouched.
     """
     path = db_path(path)
     folder = versions_dir(path)
@@ -62,6 +65,8 @@ def new_build(path: str | os.PathLike | None = None):
     con = duckdb.connect(str(building))
     try:
         yield con
+        if finish is not None:
+            finish(con)
         con.execute("CHECKPOINT")
         con.close()
         os.replace(building, target)

@@ -12,6 +12,7 @@ import csv
 import gzip
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,9 +78,10 @@ class Source:
 
 def import_files(
     db=None, *, orders, customers=None, feedback=None, spend=None, currency: str = "EUR",
-    now: datetime | None = None, max_problems: int = MAX_PROBLEMS,
+    now: datetime | None = None, max_problems: int = MAX_PROBLEMS, finish: Callable | None = None,
 ) -> dict:
-    """Validate the files and publish a new database built from them; return its metadata."""
+    """Validate the files and publish a new database built from them; return its metadata. `finish(con)` adds
+    derived tables before publishing (store.files.new_build; `kpis.build.import_files` passes the KPI layer's)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     given = {"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend}
     files = {name: Path(p) for name, p in given.items() if p is not None}
@@ -87,7 +89,7 @@ def import_files(
     if problems:
         raise ImportRejected(problems[:max_problems], len(problems))
 
-    with new_build(db) as con:
+    with new_build(db, finish) as con:
         con.execute("SET TimeZone = 'UTC'")
         sources = {}
         for name, path in files.items():
@@ -104,7 +106,6 @@ def import_files(
         attributes = tuple(sources["customers"].attributes) if "customers" in sources else ()
         schema.create_tables(con, customer_attributes=attributes)
         _load(con, sources)
-        schema.finish_build(con)
         for source in sources.values():
             con.execute(f"DROP TABLE {source.raw}")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}

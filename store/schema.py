@@ -171,18 +171,3 @@ def customer_attributes(con) -> list[str]:
     """Customer columns beyond the declared ones: segment, plan…"""
     cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE customers)").fetchall()]
     return [c for c in cols if c not in CUSTOMERS.names]
-
-
-def finish_build(con) -> None:
-    """Derived tables every build carries, rebuilt by every import and demo: customer_value, the CLV models of the
-    dashboard's default view (clv_fits, clv_scores) and the default model check (clv_checks), so that no reader
-    has to fit or check them."""
-    from kpis.clv.check import store_default_check  # kpis owns the definitions; imported late (cycle)
-    from kpis.clv.model import store_default_models
-    from kpis.engine import Database
-    from kpis.sources import materialize
-
-    materialize(con)
-    db = Database(con, name="build")
-    store_default_models(db, con)
-    store_default_check(db, con)

@@ -95,7 +95,7 @@ def build_database(folder):
     from datetime import datetime
     from pathlib import Path
 
-    from store.importer import import_files
+    from kpis.build import import_files
 
     folder = Path(folder)
     files = {}

@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import kpis
+from kpis.build import import_files
 from store.files import open_readonly
-from store.importer import import_files
 from tests import kpi_fixture
 
 ROOT = Path(__file__).resolve().parent.parent

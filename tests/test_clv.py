@@ -14,8 +14,8 @@ from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
 import kpis
+from kpis.build import import_files
 from kpis.clv import BetaGeo, GammaGamma, ModelError, customer_clv, month_ends, rfm_compressed, rfm_summary
-from store.importer import import_files
 from store.schema import create_tables
 
 CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv"

@@ -9,7 +9,8 @@ import pytest
 
 import kpis
 from kpis.clv.model import POOLED, default_observation_ends, fitted_scores, value_model
-from store.demo import CHANNELS, build_demo
+from kpis.build import build_demo
+from store.demo import CHANNELS
 from tests import kpi_fixture
 
 CLV_KEYS = ["predictive_clv", "customer_equity", "new_customer_value", "clv_cac", "cac_payback_months",
@@ -54,19 +55,19 @@ def test_equity_is_the_sum_of_customer_values(db, model):
 
 def test_channels_partition_customer_equity(db):
     total = kpis.evaluate(db, "customer_equity", PERIOD)
-    parts = sum(kpis.evaluate(db, "customer_equity", PERIOD, acquisition_channel=ch) for ch in CHANNELS)
+    parts = sum(kpis.evaluate(db, "customer_equity", PERIOD, filters={"acquisition_channel": ch}) for ch in CHANNELS)
     assert parts == pytest.approx(total, rel=1e-9)
 
 
 def test_clv_cac_is_value_of_a_new_customer_over_cac(db):
-    v = kpis.evaluate_many(db, ["new_customer_value", "cac", "clv_cac"], PERIOD, acquisition_channel="search")
+    v = kpis.evaluate_many(db, ["new_customer_value", "cac", "clv_cac"], PERIOD, filters={"acquisition_channel": "search"})
     assert v["clv_cac"] == pytest.approx(v["new_customer_value"] / v["cac"], rel=1e-12)
 
 
 def test_referral_is_worth_more_per_euro_than_social(db):
     # Referral: loyal (E[p] ≈ 0.04) and cheap (18 €); social: churny (E[p] ≈ 0.26) for 30 €.
-    referral = kpis.evaluate(db, "clv_cac", "2025-Q3", acquisition_channel="referral")
-    social = kpis.evaluate(db, "clv_cac", "2025-Q3", acquisition_channel="social")
+    referral = kpis.evaluate(db, "clv_cac", "2025-Q3", filters={"acquisition_channel": "referral"})
+    social = kpis.evaluate(db, "clv_cac", "2025-Q3", filters={"acquisition_channel": "social"})
     assert referral > 3 * social > 0
 
 
@@ -81,8 +82,8 @@ def test_at_risk_customers_are_valuable_and_fading(db, model):
 
 
 def test_payback_is_undefined_without_a_cac(db):
-    assert kpis.evaluate(db, "cac_payback_months", PERIOD, region="FR") is None  # spend is per channel only
-    months = kpis.evaluate(db, "cac_payback_months", PERIOD, acquisition_channel="search")
+    assert kpis.evaluate(db, "cac_payback_months", PERIOD, filters={"region": "FR"}) is None  # spend is per channel only
+    months = kpis.evaluate(db, "cac_payback_months", PERIOD, filters={"acquisition_channel": "search"})
     assert months is not None and 1 <= months <= 36
 
 
@@ -126,9 +127,9 @@ def test_a_date_not_stored_is_fitted_once_and_queried_in_the_engine(db):
     model = db._value_models[end]
     assert "clv_scores_20260331" in db.sql(model.scores)  # the registered frame of the fit
     assert total == pytest.approx(model.customers["clv"].sum(), rel=1e-9)
-    parts = sum(kpis.evaluate(db, "customer_equity", "2026-03", acquisition_channel=ch) for ch in CHANNELS)
+    parts = sum(kpis.evaluate(db, "customer_equity", "2026-03", filters={"acquisition_channel": ch}) for ch in CHANNELS)
     assert parts == pytest.approx(total, rel=1e-9)
-    at_risk = kpis.evaluate(db, "customers_at_risk", "2026-03", region="FR")
+    at_risk = kpis.evaluate(db, "customers_at_risk", "2026-03", filters={"region": "FR"})
     assert 0 < at_risk < kpis.evaluate(db, "customers_at_risk", "2026-03")
 
 

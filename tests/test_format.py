@@ -2,8 +2,8 @@
 
 import pytest
 
+from kpis import format as fmt
 from kpis.registry import Unit
-from ui import format as fmt
 
 
 @pytest.mark.parametrize(

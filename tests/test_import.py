@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kpis.build import import_files
 from store.files import current_file, open_readonly, versions_dir
-from store.importer import ImportRejected, import_files
+from store.importer import ImportRejected
 
 NOW = datetime(2025, 1, 1)  # the import's clock: anything later is "in the future"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import kpis
+from kpis.build import build_demo
 from kpis.registry import Unit
-from store.demo import build_demo
 
 PERIODS = ["2024-01", "2024-02", "2025-06", "2026-10", "2024-Q4", "2025-Q1", "2025", "2026"]
 FILTERS = [{}, {"acquisition_channel": "referral"}, {"region": "FR", "segment": "business"},
@@ -24,7 +24,7 @@ def db(tmp_path_factory):
 def values(db):
     """Every KPI for every period × filter of the table above."""
     keys = list(kpis.REGISTRY)
-    return {(period, i): kpis.evaluate_many(db, keys, period, **f) for period in PERIODS
+    return {(period, i): kpis.evaluate_many(db, keys, period, filters=f) for period in PERIODS
             for i, f in enumerate(FILTERS)}
 
 
@@ -104,8 +104,8 @@ def test_value_concentration_is_real(db):
 
 def test_referral_beats_social_on_twelve_month_value_per_acquisition_cost(db):
     def ratio(channel):
-        clv = kpis.evaluate(db, "historical_clv_12m", "2024-Q1", acquisition_channel=channel)
-        return clv / kpis.evaluate(db, "cac", "2024-Q1", acquisition_channel=channel)
+        clv = kpis.evaluate(db, "historical_clv_12m", "2024-Q1", filters={"acquisition_channel": channel})
+        return clv / kpis.evaluate(db, "cac", "2024-Q1", filters={"acquisition_channel": channel})
 
     assert ratio("referral") > 1.5 * ratio("social")
 

@@ -12,9 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import kpis
+from kpis.build import import_files
 from kpis.clv import BetaGeo
 from kpis.clv.model import POOLED, value_model
-from store.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
 CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv"
@@ -167,7 +167,7 @@ def test_spend_compares_expected_and_actual_value_per_holdout_purchase(check, ra
 
 
 def test_a_segment_chooses_the_customers_not_the_fit(cdnow, check, raw):
-    january = kpis.holdout_check(cdnow, HOLDOUT, cohort=["1997-01"])
+    january = kpis.holdout_check(cdnow, HOLDOUT, filters={"cohort": ["1997-01"]})
     firsts = raw.groupby("customer_id")["first"].min()
     assert january["customers"] == (firsts < "1997-02-01").sum()  # 781 of the 2,357
     assert january["customers"] < check["customers"]
@@ -224,7 +224,7 @@ def test_unfittable_data_give_a_message(tmp_path):
 
 def test_an_empty_segment_gives_a_message(cdnow):
     # Cohort 1998-01: nobody's first purchase (all 1997-Q1), so nobody is checked.
-    result = kpis.holdout_check(cdnow, HOLDOUT, cohort=["1998-01"])
+    result = kpis.holdout_check(cdnow, HOLDOUT, filters={"cohort": ["1998-01"]})
     assert "no customer of this segment" in result["message"]
 
 
@@ -233,7 +233,7 @@ def test_an_empty_segment_gives_a_message(cdnow):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from store.demo import build_demo
+    from kpis.build import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(path, customers=3000)
@@ -282,7 +282,7 @@ def test_page_applies_the_sidebar_segment(demo, monkeypatch):
     at.switch_page("pages/model_check.py").run()
     assert not at.exception
     db = kpis.connect(demo)
-    segment = kpis.holdout_check(db, 26, acquisition_channel=["search"])
+    segment = kpis.holdout_check(db, 26, filters={"acquisition_channel": ["search"]})
     assert segment["customers"] < kpis.holdout_check(db, 26)["customers"]  # the filter really narrows
     assert_page_shows(at, segment, 26)
 

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 import kpis
 from kpis import Unit
-from store.importer import import_files
+from kpis import format as fmt
+from kpis.build import import_files
 from tests import voice_fixture
-from ui import format as fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/voice.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kpis
-from kpis.registry import KPI, Group, Measure, Ratio, Unit, build_registry
+from kpis.registry import KPI, PREVIOUS_BUYERS, Computed, Group, Measure, Ratio, Unit, build_registry
 
 REQUIRED_KEYS = [
     "active_customers", "new_customers", "retention_rate", "churn_rate", "repeat_purchase_rate", "repeat_rate_90d",
@@ -27,9 +27,14 @@ def test_every_kpi_is_fully_declared(kpi):
     assert kpi.definition.endswith(".")
 
 
-def _kpi(key, label, compute=None):
-    return KPI(key, label, "A definition.", "a formula", Unit.COUNT, True, Group.VOLUME,
-               compute or Measure("orders", lambda o: o.count()))
+def _kpi(key, label, compute=None, unit=Unit.COUNT, **options):
+    options.setdefault("base", None)  # the default, active_customers, is not in these small registries
+    return KPI(key, label, "A definition.", "a formula", unit, True, Group.VOLUME,
+               compute or Measure("orders", lambda o: o.count()), **options)
+
+
+def _model(db, scope):
+    return 1.0
 
 
 @pytest.mark.parametrize(
@@ -38,11 +43,33 @@ def _kpi(key, label, compute=None):
         ([_kpi("a", "A"), _kpi("a", "B")], "key declared twice: a"),
         ([_kpi("a", "A"), _kpi("b", "A")], "label declared twice: A"),
         ([_kpi("a", "A", Ratio("a", "missing"))], "undeclared KPI.*missing"),
+        ([_kpi("a", "A", base="b"), _kpi("b", "B", unit=Unit.CURRENCY)], "KPI a rests on 'b', which is not a declared"),
+        ([_kpi("a", "A", base="nobody")], "KPI a rests on 'nobody'"),
+        ([_kpi("a", "A", Computed(_model))], "model_based is for KPIs computed from the fitted models"),
+        ([_kpi("a", "A", model_based=True)], "model_based is for KPIs computed from the fitted models"),
+        ([_kpi("a", "A", Computed(_model), model_based=True), _kpi("b", "B", Ratio("a", "a"))],
+         "KPI b is computed from model-based a: declare it model_based"),
+        ([_kpi("a", "A", Computed(_model, inputs=("c",)), model_based=True)], "undeclared KPI.*c"),
     ],
 )
 def test_registry_refuses_bad_declarations(declarations, message):
     with pytest.raises(ValueError, match=message):
         build_registry(declarations)
+
+
+@pytest.mark.parametrize("kpi", kpis.REGISTRY.values(), ids=lambda k: k.key)
+def test_every_kpi_says_what_it_rests_on(kpi):
+    """Suppression reads the count each KPI rests on: a declared count, the previous period's buyers, or nothing
+    (only spend, which is the company's own money, not a group of customers)."""
+    assert kpi.base in kpis.REGISTRY or kpi.base == PREVIOUS_BUYERS or kpi.key == "marketing_spend"
+
+
+@pytest.mark.parametrize("key, model_based", [
+    ("customer_equity", True), ("clv_cac", True), ("cac_payback_months", True), ("value_at_risk", True),
+    ("revenue", False), ("historical_clv_cac", False), ("cac", False), ("nps", False),
+])
+def test_model_based_kpis_are_declared_so(key, model_based):
+    assert kpis.REGISTRY[key].model_based is model_based
 
 
 def test_kpis_never_import_streamlit():

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 
 import kpis
+from kpis.build import import_files
 from kpis.clv import BetaGeo, GammaGamma, rfm_compressed, rfm_summary
 from kpis.clv.rfm import rfm_patterns
-from store.importer import import_files
 from tests import kpi_fixture
 from tests import test_clv as clv_tests
 from tests import test_kpis_known as known_tests
@@ -142,7 +142,7 @@ def test_a_config_file_opens_spark(known):
 def test_known_answer_on_spark(known, key, period, filters, expected):
     duck, lake = known
     known_tests.test_known_answer(lake, key, period, filters, expected)
-    same(kpis.evaluate(lake, key, period, **filters), kpis.evaluate(duck, key, period, **filters), key)
+    same(kpis.evaluate(lake, key, period, filters=filters), kpis.evaluate(duck, key, period, filters=filters), key)
 
 
 @pytest.mark.parametrize("name, params", reruns(known_tests, {"db"}, skip=("test_known_answer",)))
@@ -173,9 +173,9 @@ def test_cdnow_summary_is_the_same_on_both_engines(cdnow, clv_fixtures):
     duck, lake = cdnow
     for end, unit, filters in ((clv_tests.CALIBRATION_END, "W", {}), ("1998-06-30", "D", {}),
                                (clv_tests.CALIBRATION_END, "M", {"cohort": "1997-02"})):
-        spark_summary = rfm_summary(lake, end, unit, **filters)
-        same_frames(spark_summary, rfm_summary(duck, end, unit, **filters))
-        assert spark_summary.attrs == rfm_summary(duck, end, unit, **filters).attrs
+        spark_summary = rfm_summary(lake, end, unit, filters=filters)
+        same_frames(spark_summary, rfm_summary(duck, end, unit, filters=filters))
+        assert spark_summary.attrs == rfm_summary(duck, end, unit, filters=filters).attrs
 
 
 @pytest.mark.parametrize("name, params", reruns(clv_tests, {"cdnow", "summary", "bg", "gg"}))
@@ -226,7 +226,7 @@ DEMO_CASES = [
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, spark):
-    from store.demo import build_demo
+    from kpis.build import build_demo
 
     folder = tmp_path_factory.mktemp("demo_spark")
     build_demo(folder / "demo.duckdb", customers=2_500, seed=3)
@@ -237,8 +237,8 @@ def demo(tmp_path_factory, spark):
 def test_every_registered_kpi_is_the_same_on_both_engines(demo, period, filters, params):
     duck, lake = demo
     keys = list(kpis.REGISTRY)
-    on_duck = kpis.evaluate_many(duck, keys, period, params=params, **filters)
-    on_spark = kpis.evaluate_many(lake, keys, period, params=params, **filters)
+    on_duck = kpis.evaluate_many(duck, keys, period, params=params, filters=filters)
+    on_spark = kpis.evaluate_many(lake, keys, period, params=params, filters=filters)
     assert sum(v is not None for v in on_duck.values()) > len(keys) / 2  # a real comparison, not Nones
     for key in keys:
         same(on_spark[key], on_duck[key], key)
@@ -249,9 +249,9 @@ def test_tables_are_the_same_on_both_engines(demo):
     period = "2026-Q3"
     tables = [
         lambda db: kpis.cohort_retention(db, "2025-01", "2025-06"),
-        lambda db: kpis.cohort_retention(db, acquisition_channel="search"),
+        lambda db: kpis.cohort_retention(db, filters={"acquisition_channel": "search"}),
         lambda db: kpis.value_deciles(db),
-        lambda db: kpis.value_deciles(db, period, region="FR"),
+        lambda db: kpis.value_deciles(db, period, filters={"region": "FR"}),
         lambda db: kpis.concentration_curve(db, points=20),
         lambda db: kpis.effort_by_touchpoint(db, period),
         lambda db: kpis.value_by_nps_group(db, period)["table"],
@@ -298,7 +298,7 @@ def test_a_spark_connect_server_gives_the_same_answers(known, spark):
     remote = kpis.connect(config)
     assert type(remote.spark).__module__.startswith("pyspark.sql.connect")
     for key, period, filters, _ in known_tests.KNOWN[::4]:
-        same(kpis.evaluate(remote, key, period, **filters), kpis.evaluate(duck, key, period, **filters), key)
+        same(kpis.evaluate(remote, key, period, filters=filters), kpis.evaluate(duck, key, period, filters=filters), key)
     same_frames(kpis.cohort_retention(remote, "2023-01", "2023-02"), kpis.cohort_retention(duck, "2023-01", "2023-02"))
 
 

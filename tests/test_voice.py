@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import kpis
+from kpis.build import import_files
 from kpis.voice.verbatims import COLUMNS, THEMES, themes_of
-from store.importer import import_files
 from tests import voice_fixture
 
 NO_FILTER: dict = {}
@@ -89,7 +89,7 @@ KNOWN = [
 @pytest.mark.parametrize("key, period, filters, touchpoint, expected", KNOWN)
 def test_known_answer(db, key, period, filters, touchpoint, expected):
     params = {"touchpoint": touchpoint} if touchpoint else None
-    value = kpis.evaluate(db, key, period, params=params, **filters)
+    value = kpis.evaluate(db, key, period, params=params, filters=filters)
     if expected is None:
         assert value is None
     else:
@@ -131,7 +131,7 @@ MARGINS = [
 
 @pytest.mark.parametrize("period, filters, counts, margin", MARGINS)
 def test_nps_margin(db, period, filters, counts, margin):
-    result = kpis.nps_with_margin(db, period, **filters)
+    result = kpis.nps_with_margin(db, period, filters=filters)
     assert {k: result[k] for k in counts} == pytest.approx(counts)
     assert result["margin"] == pytest.approx(margin, abs=1e-4)
     n = counts["answers"]
@@ -153,7 +153,7 @@ CSAT_MARGINS = [
 
 @pytest.mark.parametrize("period, filters, value, answers, satisfied, margin", CSAT_MARGINS)
 def test_csat_margin(db, period, filters, value, answers, satisfied, margin):
-    result = kpis.csat_with_margin(db, period, **filters)
+    result = kpis.csat_with_margin(db, period, filters=filters)
     assert (result["answers"], result["satisfied"]) == (answers, satisfied)
     if value is None:
         assert result["value"] is None and result["margin"] is None
@@ -218,7 +218,7 @@ def test_effort_by_touchpoint(db):
     ],
 )
 def test_effort_peak(db, period, min_answers, filters, expected):
-    peak = kpis.effort_peak(db, period, min_answers=min_answers, **filters)
+    peak = kpis.effort_peak(db, period, min_answers=min_answers, filters=filters)
     if expected is None:
         assert peak is None
     else:
@@ -286,7 +286,7 @@ VERBATIMS = [
 
 @pytest.mark.parametrize("period, options, filters, expected", VERBATIMS)
 def test_verbatims(db, period, options, filters, expected):
-    table = kpis.verbatims(db, period, **options, **filters)
+    table = kpis.verbatims(db, period, **options, filters=filters)
     assert list(table.columns) == COLUMNS
     assert list(table["comment"]) == expected
 
@@ -317,7 +317,7 @@ def test_sql_in_a_search_is_only_text(db):
         (dict(group="happy"), "unknown group 'happy'"),
         (dict(touchpoint="teleport"), "unknown touchpoint"),
         (dict(limit=0), "limit"),
-        (dict(region="Mars"), "unknown value 'Mars'"),
+        (dict(filters={"region": "Mars"}), "unknown value 'Mars'"),
     ],
 )
 def test_bad_verbatim_requests(db, options, message):
@@ -379,7 +379,7 @@ VALUE_COLUMNS = ["customers", "retention", "orders", "revenue", "purchase_freque
     ],
 )
 def test_value_by_nps_group(db, period, filters, expected, at_risk, anonymous):
-    result = kpis.value_by_nps_group(db, period, **filters)
+    result = kpis.value_by_nps_group(db, period, filters=filters)
     table = result["table"].set_index("group")
     assert list(table.index) == ["promoter", "passive", "detractor"]
     for group, row in expected.items():

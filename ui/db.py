@@ -9,6 +9,10 @@ import threading
 import streamlit as st
 
 import kpis
+from kpis.build import build_demo
+from kpis.clv.common import ModelError
+from kpis.clv.model import observation_end_of, value_model
+from kpis.periods import last_complete
 from store.files import current_file, db_path
 
 _building = threading.Lock()
@@ -30,8 +34,6 @@ def ensure_database() -> None:
     with _building:
         if path.exists():
             return
-        from store.demo import build_demo
-
         with st.spinner(f"No database at {path}: building the demo customer base (a few seconds)…"):
             build_demo(path)
 
@@ -45,11 +47,7 @@ def _database(build: str) -> kpis.Database:
 
 def _warm_value_model(db: kpis.Database) -> None:
     """Fit the CLV models of the default view in the background: the first page then finds them ready."""
-    from kpis.clv.common import ModelError
-    from kpis.clv.model import observation_end_of, value_model
-    from ui.state import last_complete
-
-    end = None if db.data_end is None else observation_end_of(db, last_complete(db, "month"))
+    end = None if db.data_end is None else observation_end_of(db, last_complete(db.data_end, "month"))
     if end is not None:
         try:
             value_model(db, end)

@@ -12,19 +12,17 @@ from dataclasses import dataclass, field, replace
 import streamlit as st
 
 from kpis import Database, Period
-from kpis.engine import FIXED_FILTERS
+from kpis.labels import COMPARISONS, FIXED_FILTERS, URL_COMPARES, describe_filters, filter_label
 from kpis.periods import GRAINS, period_range
 from kpis.periods import last_complete as last_complete_period
 
-COMPARISONS = {"previous": "previous period", "year": "same period last year"}
-FILTER_LABELS = {"acquisition_channel": "Acquisition channel", "region": "Region", "cohort": "Acquisition cohort",
-                 "value_tier": "Value tier"}
+_URL_WORD = {compare: word for word, compare in URL_COMPARES.items()}
 
 
 @dataclass(frozen=True)
 class View:
     period: Period
-    compare: str = "previous"
+    compare: str = "previous"  # kpis.periods.COMPARES: "previous" or "year_ago" (compare=year in the URL)
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -33,18 +31,15 @@ class View:
 
     @property
     def reference(self) -> Period:
-        return self.period.previous() if self.compare == "previous" else self.period.year_ago()
+        return self.period.reference(self.compare)
 
     def to_params(self) -> dict[str, str | list[str]]:
-        params: dict[str, str | list[str]] = {"period": str(self.period), "compare": self.compare}
+        params: dict[str, str | list[str]] = {"period": str(self.period), "compare": _URL_WORD[self.compare]}
         params |= {name: list(values) for name, values in self.filters.items() if values}
         return params
 
     def describe_filters(self) -> str:
-        if not self.filters:
-            return "all customers"
-        return "; ".join(f"{FILTER_LABELS.get(n, n.replace('_', ' '))}: {', '.join(v)}"
-                         for n, v in self.filters.items())
+        return describe_filters(self.filters)
 
 
 def last_complete(db: Database, grain: str) -> Period:
@@ -54,8 +49,7 @@ def last_complete(db: Database, grain: str) -> Period:
 
 def periods(db: Database, grain: str) -> list[Period]:
     """Periods of the grain covered by the data, newest first."""
-    first = db.cursor().execute("SELECT min(ordered_at) FROM orders").fetchone()[0].date()
-    return list(reversed(period_range(Period.containing(first, grain), last_complete(db, grain))))
+    return list(reversed(period_range(Period.containing(db.data_start, grain), last_complete(db, grain))))
 
 
 def filter_names(db: Database) -> tuple[str, ...]:
@@ -73,10 +67,10 @@ def filter_options(db: Database, name: str) -> tuple[str, ...]:
 def parse(params: dict[str, list[str]], db: Database) -> tuple[View, list[str]]:
     """A view from query parameters, with a notice for everything that had to fall back."""
     notices: list[str] = []
-    compare = (params.pop("compare", None) or ["previous"])[-1]
-    if compare not in COMPARISONS:
-        notices.append(f"Unknown comparison '{compare}' in the link: comparing with the previous period.")
-        compare = "previous"
+    word = (params.pop("compare", None) or ["previous"])[-1]
+    compare = URL_COMPARES.get(word, "previous")
+    if word not in URL_COMPARES:
+        notices.append(f"Unknown comparison '{word}' in the link: comparing with the previous period.")
     grain_text = (params.pop("grain", None) or [None])[-1]
     period_text = (params.pop("period", None) or [None])[-1]
     grain = grain_text if grain_text in GRAINS else "month"
@@ -143,8 +137,7 @@ def _sidebar(db: Database, view: View) -> View:
     filters = {}
     for name in filter_names(db):
         options = filter_options(db, name)
-        label = FILTER_LABELS.get(name, name.replace("_", " ").capitalize())
-        chosen = side.multiselect(label, options, default=list(view.filters.get(name, ())),
+        chosen = side.multiselect(filter_label(name), options, default=list(view.filters.get(name, ())),
                                   key=f"filter:{name}:{','.join(view.filters.get(name, ()))}",
                                   placeholder="All")
         if chosen:

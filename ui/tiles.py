@@ -6,14 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from kpis import REGISTRY
-from kpis.registry import Computed
-from ui import format as fmt
+from kpis import format as fmt
 from ui.state import View
-
-
-def is_model_based(key: str) -> bool:
-    """KPIs read from fitted models: each period is a refit, so no sparkline."""
-    return isinstance(REGISTRY[key].compute, Computed) or any(is_model_based(k) for k in REGISTRY[key].inputs)
 
 
 def kpi_help(key: str) -> str:
@@ -26,8 +20,7 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
          note: str | None = None) -> None:
     """One st.metric for a KPI from a kpis.compare table."""
     kpi = REGISTRY[key]
-    column = "previous" if view.compare == "previous" else "year_ago"
-    value, change = table.loc[key, "value"], table.loc[key, f"delta_{column}"]
+    value, change = table.loc[key, "value"], table.loc[key, f"delta_{view.compare}"]
     change = None if pd.isna(change) else change
     where.metric(
         kpi.short_label,

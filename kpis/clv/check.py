@@ -52,8 +52,9 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -69,44 +70,42 @@ from kpis.clv.model import (
     fit_groups,
     stored_model,
 )
-from kpis.clv.rfm import _segment_sql, rfm_summary, time_unit_days
+from kpis.clv.rfm import rfm_summary, time_unit_days
+from kpis.database import segment
+from kpis.scope import Scope
 
 TOP_BUCKET = 7  # calibration frequencies of 7 or more share the last bucket, "7+"
 
-# Purchase days (same-day orders merged, values summed) of the segment's customers up to the end of the data;
-# {where} restricts orders to the segment (kpis.clv.rfm's bound-parameter SQL).
-_DAYS = """
-WITH days AS (
-    SELECT o.customer_id, CAST(o.ordered_at AS DATE) AS day, sum(o.revenue) AS value
-    FROM orders o
-    WHERE o.ordered_at < CAST($holdout_end AS DATE) + INTERVAL 1 DAY {where}
-    GROUP BY ALL
-)
-"""
 
-# Every checked customer (first purchase on or before the calibration end): holdout purchase days and revenue.
-_HOLDOUT = _DAYS + """
-SELECT customer_id,
-       count(*) FILTER (WHERE day > CAST($calibration_end AS DATE)) AS purchases,
-       coalesce(sum(value) FILTER (WHERE day > CAST($calibration_end AS DATE)), 0)::DOUBLE AS value
-FROM days
-GROUP BY ALL
-HAVING min(day) <= CAST($calibration_end AS DATE)
-ORDER BY customer_id
-"""
-
-# Repeat purchase days per week k, the week ending on calibration_end + 7k days (days in (end − 7, end]).
-_WEEKLY = _DAYS + """
-SELECT CAST(ceil(date_diff('day', CAST($calibration_end AS DATE), d.day) / 7) AS BIGINT) AS week,
-       count(*) AS purchases
-FROM days d JOIN (SELECT customer_id, min(day) AS first_day FROM days GROUP BY ALL) c USING (customer_id)
-WHERE d.day > c.first_day AND c.first_day <= CAST($calibration_end AS DATE)
-GROUP BY ALL
-ORDER BY week
-"""
+def _days(db, holdout_end: date, customers: ibis.Table | None) -> ibis.Table:
+    """Purchase days (same-day orders merged, values summed) of the segment's customers up to the holdout's end."""
+    o = db.tables["orders"]
+    o = o.filter(o.ordered_at < ibis.timestamp(datetime.combine(holdout_end + timedelta(days=1), time())))
+    if customers is not None:
+        o = o.semi_join(customers, "customer_id")
+    return o.group_by(["customer_id", o.ordered_at.date().name("day")]).aggregate(value=o.revenue.sum())
 
 
-def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) -> dict:
+def _holdout(days: ibis.Table, calibration_end: date) -> ibis.Table:
+    """Every checked customer (first purchase on or before the calibration end): holdout purchase days, revenue."""
+    later = days.day > ibis.literal(calibration_end)
+    per = days.group_by("customer_id").aggregate(
+        purchases=days.count(where=later), value=days.value.sum(where=later).cast("float64").fill_null(0.0),
+        first=days.day.min())
+    return per.filter(per["first"] <= ibis.literal(calibration_end)).select("customer_id", "purchases", "value")
+
+
+def _weekly(days: ibis.Table, calibration_end: date) -> ibis.Table:
+    """Repeat purchase days of checked customers per week k, the week ending on calibration_end + 7k days."""
+    first = days.group_by("customer_id").aggregate(first_day=days.day.min())
+    j = days.join(first, "customer_id")
+    j = j.filter((j.day > j.first_day) & (j.first_day <= ibis.literal(calibration_end)))
+    week = (j.day.delta(ibis.literal(calibration_end), unit="day").cast("float64") / 7).ceil().cast("int64")
+    return j.group_by(week=week).aggregate(purchases=j.count()).order_by("week")
+
+
+def holdout_check(db, holdout_weeks: int = CHECK_HOLDOUT_WEEKS, time_unit: str = "W",
+                  filters: dict | None = None) -> dict:
     """Fit BG/NBD + Gamma-Gamma up to data_end − holdout_weeks and compare their forecasts with the holdout.
 
     See the module docstring for what each table shows and how to read it. `filters` are the KPI catalog's
@@ -117,18 +116,18 @@ def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) 
         raise ValueError(f"holdout_weeks must be a whole number of weeks ≥ 1, not {holdout_weeks!r}")
     holdout_weeks = int(holdout_weeks)
     unit = time_unit_days(time_unit)
-    if time_unit == TIME_UNIT and not any(v not in (None, [], ()) for v in filters.values()):
+    chosen = segment(db, filters)  # validates the filters (KPIError) before any fitting
+    if time_unit == TIME_UNIT and chosen.is_everyone:
         stored = _stored_check(db, holdout_weeks)
         if stored is not None:
             return stored
-    cursor = db.cursor()
-    start, end = cursor.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchone()
+    start, end = db.data_start, db.data_end
     calibration_end = None if end is None else end - timedelta(weeks=holdout_weeks)
     result = {"message": None, "calibration_start": start, "calibration_end": calibration_end, "holdout_end": end,
               "holdout_weeks": holdout_weeks, "time_unit": time_unit, "customers": 0, "repeat_buyers": 0,
               "holdout": None, "buckets": None, "curve": None, "spend": None,
               "parameters": None}
-    where, params = _segment_sql(db, filters)  # validates the filters (KPIError) before any fitting
+    customers = None if chosen.is_everyone else Scope(db.tables, None, chosen, end).customers.select("customer_id")
     try:
         if end is None:
             raise ModelError("no orders: nothing to check")
@@ -136,10 +135,9 @@ def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) 
             raise ModelError(f"the data cover {(end - start).days // 7} weeks: a {holdout_weeks}-week holdout "
                              "leaves no calibration period; choose a shorter holdout")
         summary, fits, sizes = _fit(db, calibration_end, time_unit)
-        sql_params = {"holdout_end": end, "calibration_end": calibration_end}
-        sql_params |= {f"p{i}": v for i, v in enumerate(params)}
-        where = _numbered(where)
-        holdout = cursor.execute(_HOLDOUT.format(where=where), sql_params).df().set_index("customer_id")
+        days = _days(db, end, customers)
+        holdout = db.arrow(_holdout(days, calibration_end).order_by("customer_id")).to_pandas()
+        holdout = holdout.set_index("customer_id")
         if holdout.empty:
             raise ModelError(f"no customer of this segment bought on or before {calibration_end}: nothing to check")
     except ModelError as error:
@@ -147,7 +145,7 @@ def holdout_check(db, holdout_weeks: int = 26, time_unit: str = "W", **filters) 
         return result
 
     summary = summary.loc[holdout.index]  # the checked customers: the segment's, known at the split
-    weekly = cursor.execute(_WEEKLY.format(where=where), sql_params).df()
+    weekly = db.frame(_weekly(days, calibration_end))
     x, tx, t, m = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary_value"))
     group = summary["group"].to_numpy()
     actual = holdout["purchases"].to_numpy(dtype=float)
@@ -225,12 +223,6 @@ def _stored_check(db, holdout_weeks: int) -> dict | None:
     row = db.cursor().execute(f"SELECT result FROM {STORED_CHECKS} WHERE holdout_weeks = ? AND time_unit = ?",
                          [holdout_weeks, TIME_UNIT]).fetchone()
     return None if row is None else _loads(row[0])
-
-
-def _numbered(where: str) -> str:
-    """The segment SQL's positional `?` as named $p0, $p1, … (the queries bind their dates by name)."""
-    parts = where.split("?")
-    return "".join(f"{part}$p{i}" for i, part in enumerate(parts[:-1])) + parts[-1]
 
 
 def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict, dict]:

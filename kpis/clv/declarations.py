@@ -67,12 +67,9 @@ def _new_customer_value(db, scope):
     return (_realized_margin(db, scope, cohort, model.observation_end) + future) / size
 
 
-def _payback(db, scope):
+def _payback(db, scope, cac):
     """Months from acquisition until the cohort's cumulative margin per customer covers its CAC."""
-    from kpis.engine import _evaluate_scope  # late: the engine imports the catalog
-
     model = _model(db, scope)
-    cac = _evaluate_scope(db, ["cac"], scope)["cac"]
     cohort = scope.acquired.select("customer_id", "acquired_at")
     size = db.row(cohort.aggregate(n=_.count()))["n"]
     if model is None or cac is None or not size:
@@ -123,35 +120,37 @@ CLV_KPIS = [
         "average: how many more purchases they will make if still active, times what they spend, times the "
         "margin rate.",
         f"mean over customers acquired by the period's end of: {_HOW}",
-        Unit.CURRENCY, True, EQUITY, Computed(_mean_clv), short="Predicted CLV"),
+        Unit.CURRENCY, True, EQUITY, Computed(_mean_clv), short="Predicted CLV", model_based=True),
     KPI("customer_equity", "Customer equity",
         f"What the current customer base is worth: the sum of every customer's predicted margin over the next "
         f"{HORIZON_MONTHS} months, discounted.",
         f"Σ over customers acquired by the period's end of: {_HOW}",
-        Unit.CURRENCY, True, EQUITY, Computed(_equity)),
+        Unit.CURRENCY, True, EQUITY, Computed(_equity), model_based=True),
     KPI("new_customer_value", "Value of a new customer",
         "Margin a customer acquired in the period has brought so far plus the margin they are predicted to bring "
         f"over the next {HORIZON_MONTHS} months, on average.",
         "(realized margin of the period's new customers + their predicted value) ÷ new customers",
-        Unit.CURRENCY, True, EQUITY, Computed(_new_customer_value), short="New-customer value"),
+        Unit.CURRENCY, True, EQUITY, Computed(_new_customer_value), short="New-customer value", model_based=True,
+        base="new_customers"),
     KPI("clv_cac", "CLV / CAC",
         "How many euros of margin each euro of acquisition spend brings back over a customer's life (realized plus "
         "predicted). Below 1, acquisition destroys value; 3 or more is usually considered healthy.",
         "value of a new customer ÷ customer acquisition cost",
-        Unit.RATIO, True, EQUITY, Ratio("new_customer_value", "cac")),
+        Unit.RATIO, True, EQUITY, Ratio("new_customer_value", "cac"), model_based=True, base="new_customers"),
     KPI("cac_payback_months", "CAC payback",
         "Months after acquisition until the margin of the period's new customers covers what it cost to acquire "
         "them (realized margin first, then the predicted one).",
         "first month m where cumulative margin per new customer (realized, then predicted) ≥ CAC",
-        Unit.MONTHS, False, EQUITY, Computed(_payback)),
+        Unit.MONTHS, False, EQUITY, Computed(_payback, inputs=("cac",)), model_based=True, base="new_customers"),
     KPI("customers_at_risk", "Valuable customers at risk",
         f"Customers among the 30% most valuable (lifetime revenue) whose probability of still being active has "
         f"fallen below {AT_RISK_P_ALIVE:.0%}: the ones to win back first.",
         f"count of top-30% customers with P(alive) < {AT_RISK_P_ALIVE} (BG/NBD) at the period's end",
-        Unit.COUNT, False, EQUITY, Computed(_customers_at_risk), short="Customers at risk"),
+        Unit.COUNT, False, EQUITY, Computed(_customers_at_risk), short="Customers at risk", model_based=True,
+        base="customers_at_risk"),
     KPI("value_at_risk", "Revenue of customers at risk",
         "Revenue of the last twelve months brought by the valuable customers at risk: what leaves if they are "
         "gone.",
         "Σ revenue of the 12 months to the period's end of the valuable customers at risk",
-        Unit.CURRENCY, False, EQUITY, Computed(_value_at_risk)),
+        Unit.CURRENCY, False, EQUITY, Computed(_value_at_risk), model_based=True, base="customers_at_risk"),
 ]

@@ -241,7 +241,8 @@ def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple
 
 def channel_of(db, ids: pd.Index) -> pd.Series:
     """Each customer's acquisition channel (POOLED when unknown)."""
-    channels = db.cursor().execute("SELECT customer_id, acquisition_channel FROM customers").df()
+    c = db.tables["customers"]
+    channels = db.arrow(c.select("customer_id", "acquisition_channel")).to_pandas()
     return channels.set_index("customer_id")["acquisition_channel"].reindex(ids).fillna(POOLED)
 
 
@@ -253,7 +254,8 @@ def _fit_group(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
 
 def _margin_rate(db, observation_end: date) -> float | None:
     """Gross margin ÷ revenue of every order of known cost up to the observation end."""
-    margin, revenue = db.cursor().execute(
-        "SELECT sum(revenue - cost)::DOUBLE, sum(revenue)::DOUBLE FROM orders "
-        "WHERE cost IS NOT NULL AND ordered_at < ?", [observation_end + timedelta(days=1)]).fetchone()
-    return None if not revenue else min(max(margin / revenue, 0.0), 1.0)
+    o = db.tables["orders"]
+    o = o.filter(o.cost.notnull() & (o.ordered_at < ibis.timestamp(observation_end + timedelta(days=1))))
+    row = db.row(o.aggregate(margin=(o.revenue - o.cost).sum().cast("float64"),
+                             revenue=o.revenue.sum().cast("float64")))
+    return None if not row["revenue"] else min(max(row["margin"] / row["revenue"], 0.0), 1.0)

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from kpis.clv.common import compress
+from kpis.database import FIXED_FILTERS, Database, KPIError, segment
+from kpis.scope import Scope
 from kpis.sources import base_tables
 
 # Length of one time unit in days. "M" is the mean Gregorian month (365.25 / 12 days), a fixed length, so that
@@ -65,33 +67,28 @@ def rfm_table(tables: dict[str, ibis.Table], observation_end: date, unit_days: f
     )
 
 
-def _rfm(db, observation_end, time_unit: str, filters: dict):
+def _rfm(db, observation_end, time_unit: str, filters: dict | None):
     """(rfm_table expression, run(expr) -> DataFrame, database or None, end date) for a Database or a connection."""
     end = as_date(observation_end)
     unit = time_unit_days(time_unit)
-    filters = {k: v for k, v in filters.items() if v is not None and v != [] and v != ()}
-    from kpis.engine import Database, segment  # late: kpis.engine imports the whole catalog
-    from kpis.scope import Scope
-
     if isinstance(db, Database):
-        customers = None
-        if filters:  # validated like every KPI filter; the scope's customers, whatever its period
-            seg = segment(db, filters)
-            customers = Scope(db.tables, None, seg, db.data_end).customers.select("customer_id")
+        chosen = segment(db, filters)  # validated like every KPI filter; the segment's customers, whatever the period
+        customers = None if chosen.is_everyone else Scope(db.tables, None, chosen, db.data_end).customers
+        customers = None if customers is None else customers.select("customer_id")
         return rfm_table(db.tables, end, unit, customers), lambda expr: db.arrow(expr).to_pandas(), db, end
-    if filters:
+    if any(v not in (None, [], ()) for v in (filters or {}).values()):
         raise ValueError("customer filters need a kpis Database (kpis.connect), not a bare connection")
     run = lambda expr: db.cursor().execute(ibis.to_sql(expr, dialect="duckdb")).df()  # noqa: E731
     return rfm_table(base_tables(), end, unit), run, None, end
 
 
-def rfm_summary(db, observation_end, time_unit: str = "W", **filters) -> pd.DataFrame:
+def rfm_summary(db, observation_end, time_unit: str = "W", filters: dict | None = None) -> pd.DataFrame:
     """Frequency, recency, T and monetary_value per customer as of `observation_end` (orders that day included).
 
     Purchases are counted on distinct days (same-day orders merge, values summed); frequency = repeat purchase
     days; recency = days from first to last purchase day, T = days from first purchase day to observation_end,
     both in `time_unit`; monetary_value = mean value of the repeat purchase days (0 without one), as lifetimes.
-    `db` is a `kpis.engine.Database` (DuckDB or Spark) or a DuckDB connection; `filters` (Database only) are the
+    `db` is a `kpis.database.Database` (DuckDB or Spark) or a DuckDB connection; `filters` (Database only) are the
     KPI catalog's customer filters (acquisition_channel, region, cohort, value_tier, attributes), validated the
     same way. One row per customer comes back: for a large base on a cluster, prefer `rfm_patterns`.
     """
@@ -104,7 +101,8 @@ def rfm_summary(db, observation_end, time_unit: str = "W", **filters) -> pd.Data
     return frame
 
 
-def rfm_patterns(db, observation_end, time_unit: str = "W", by: str | None = None, **filters) -> pd.DataFrame:
+def rfm_patterns(db, observation_end, time_unit: str = "W", by: str | None = None,
+                 filters: dict | None = None) -> pd.DataFrame:
     """The RFM summary compressed in the engine: distinct (frequency, recency, T) with `weight` = customers.
 
     What BG/NBD fits read (`BetaGeo().fit(..., weights=weight)`), as `rfm_compressed(rfm_summary(...))` gives it,
@@ -119,8 +117,6 @@ def rfm_patterns(db, observation_end, time_unit: str = "W", by: str | None = Non
     if by is not None:
         if database is None:
             raise ValueError("by= needs a kpis Database (kpis.connect), not a bare connection")
-        from kpis.engine import FIXED_FILTERS, KPIError
-
         allowed = [f for f in FIXED_FILTERS if f not in ("cohort", "value_tier")] + list(database.attributes)
         if by not in allowed:
             raise KPIError(f"unknown customer column '{by}' for by=: use one of {', '.join(allowed)}")
@@ -145,31 +141,3 @@ def rfm_compressed(summary: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values(["frequency", "recency", "T"], ignore_index=True)
     out.attrs.update(summary.attrs)
     return out
-
-
-def _segment_sql(db, filters: dict) -> tuple[str, list]:
-    """SQL restricting orders to a validated customer segment, and its bound parameters (DuckDB SQL, read by
-    kpis.clv.check; the summaries above use the catalog's Ibis segment instead)."""
-    filters = {k: v for k, v in filters.items() if v is not None and v != [] and v != ()}
-    if not filters:
-        return "", []
-    from kpis.engine import Database, segment  # late: kpis.engine imports the whole catalog
-
-    if not isinstance(db, Database):
-        raise ValueError("customer filters need a kpis Database (kpis.connect), not a bare connection")
-    seg = segment(db, filters)
-    conditions, params = [], []
-    for column, values in seg.columns.items():  # names validated by segment(): declared columns or attributes
-        conditions.append(f'c."{column}" IN ({", ".join("?" * len(values))})')
-        params += list(values)
-    if seg.cohorts:
-        conditions.append("(" + " OR ".join("(c.acquired_at >= ? AND c.acquired_at < ?)" for _ in seg.cohorts) + ")")
-        params += [d for p in seg.cohorts for d in (p.start, p.end)]
-    if seg.tiers:
-        conditions.append(
-            f"c.customer_id IN (SELECT customer_id FROM customer_value WHERE value_tier IN "
-            f"({', '.join('?' * len(seg.tiers))}))"
-        )
-        params += list(seg.tiers)
-    where = " AND o.customer_id IN (SELECT c.customer_id FROM customers c WHERE " + " AND ".join(conditions) + ")"
-    return where, params

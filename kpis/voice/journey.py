@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpis.engine import _scope
+from kpis.database import scope as scope_of
 
-MIN_ANSWERS = 30  # fewest CES answers a touchpoint needs before it can be named the effort peak
+MIN_ANSWERS = 20  # fewest CES answers a touchpoint needs before it can be named the effort peak
 
 
-def effort_by_touchpoint(db, period, **filters) -> pd.DataFrame:
+def effort_by_touchpoint(db, period, filters: dict | None = None) -> pd.DataFrame:
     """CES and CSAT per touchpoint for the period and segment, the highest effort first.
 
     Columns: touchpoint, ces_answers, ces (mean effort 1–5, lower is better; NaN without CES answers),
     high_effort_share (CES answers scoring 4–5 ÷ CES answers), csat_answers, csat (answers scoring 4–5 ÷
     CSAT answers; NaN without CSAT answers). Only touchpoints with a CES or CSAT answer in the period.
     """
-    f = _scope(db, period, filters, None).feedback
+    f = scope_of(db, period, filters, None).feedback
     f = f.filter(f.survey.isin(["ces", "csat"]))
     ces, csat = f.survey == "ces", f.survey == "csat"
     table = f.group_by("touchpoint").aggregate(
@@ -34,13 +34,13 @@ def effort_by_touchpoint(db, period, **filters) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
-def effort_peak(db, period, min_answers: int = MIN_ANSWERS, **filters) -> dict | None:
+def effort_peak(db, period, min_answers: int = MIN_ANSWERS, filters: dict | None = None) -> dict | None:
     """The touchpoint where effort peaks: the highest mean CES among those with ≥ min_answers CES answers.
 
     Returns dict(touchpoint, ces, answers, text) — text says it plainly, e.g. "Effort peaks at returns:
     mean effort 3.6 out of 5 (90 answers)." — or None when no touchpoint has enough answers.
     """
-    table = effort_by_touchpoint(db, period, **filters)
+    table = effort_by_touchpoint(db, period, filters)
     enough = table[(table["ces_answers"] >= min_answers) & table["ces"].notna()]
     if enough.empty:
         return None

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from kpis.engine import KPIError, _scope
+from kpis.database import KPIError
+from kpis.database import scope as scope_of
 
 Z95 = 1.96
 
@@ -25,13 +26,13 @@ def _nps_margin(promoters: int, detractors: int, n: int) -> float:
     return Z95 * 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
 
 
-def nps_with_margin(db, period, params: dict | None = None, **filters) -> dict:
+def nps_with_margin(db, period, filters: dict | None = None, params: dict | None = None) -> dict:
     """NPS of the period and segment with its 95% margin of error (NPS points) and its counts.
 
     Returns dict(value, margin, answers, promoters, passives, detractors); value and margin are None
     when there is no answer. params={"touchpoint": …} restricts to one journey step, as for every KPI.
     """
-    f = _scope(db, period, filters, params).feedback
+    f = scope_of(db, period, filters, params).feedback
     f = f.filter(f.survey == "nps")
     row = db.row(f.aggregate(answers=f.count(), promoters=f.count(where=f.score >= 9),
                              detractors=f.count(where=f.score <= 6)))
@@ -41,12 +42,12 @@ def nps_with_margin(db, period, params: dict | None = None, **filters) -> dict:
             "promoters": pro, "passives": n - pro - det, "detractors": det}
 
 
-def csat_with_margin(db, period, params: dict | None = None, **filters) -> dict:
+def csat_with_margin(db, period, filters: dict | None = None, params: dict | None = None) -> dict:
     """CSAT of the period and segment (a fraction) with its 95% margin of error (a fraction too).
 
     Returns dict(value, margin, answers, satisfied); value and margin are None when there is no answer.
     """
-    f = _scope(db, period, filters, params).feedback
+    f = scope_of(db, period, filters, params).feedback
     f = f.filter(f.survey == "csat")
     row = db.row(f.aggregate(answers=f.count(), satisfied=f.count(where=f.score >= 4)))
     n, sat = row["answers"], row["satisfied"]
@@ -69,8 +70,8 @@ def within_noise(now: dict, before: dict) -> bool | None:
 _WITH_MARGIN = {"nps": nps_with_margin, "csat": csat_with_margin}
 
 
-def change_with_margin(db, key: str, period, against: str = "previous", params: dict | None = None,
-                       **filters) -> dict:
+def change_with_margin(db, key: str, period, against: str = "previous", filters: dict | None = None,
+                       params: dict | None = None) -> dict:
     """NPS or CSAT now and in a reference period, the change, its noise and whether it is within it.
 
     against: "previous" (the period before) or "year_ago" (the same period a year earlier).
@@ -81,10 +82,10 @@ def change_with_margin(db, key: str, period, against: str = "previous", params: 
         raise KPIError(f"no margin of error for '{key}': use one of {', '.join(_WITH_MARGIN)}")
     if against not in ("previous", "year_ago"):
         raise KPIError(f"unknown reference '{against}': use previous or year_ago")
-    now_period = _scope(db, period, filters, params).period
+    now_period = scope_of(db, period, filters, params).period
     ref_period = now_period.previous() if against == "previous" else now_period.year_ago()
-    now = _WITH_MARGIN[key](db, now_period, params, **filters)
-    ref = _WITH_MARGIN[key](db, ref_period, params, **filters)
+    now = _WITH_MARGIN[key](db, now_period, filters, params)
+    ref = _WITH_MARGIN[key](db, ref_period, filters, params)
     known = now["value"] is not None and ref["value"] is not None
     return {
         "value": now["value"], "margin": now["margin"], "answers": now["answers"],

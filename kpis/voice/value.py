@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import ibis
 
-from kpis.engine import _scope
+from kpis.database import scope as scope_of
 from kpis.periods import add_months
 from kpis.scope import _ts
 from kpis.voice.declarations import SCORE_GROUPS, group_expr
@@ -46,7 +46,7 @@ def _respondents(scope, start, end) -> tuple[ibis.Table, ibis.Table]:
 
 
 def value_by_nps_group(db, period, months: int = 12, clv: Mapping[str, float] | None = None,
-                       **filters) -> dict:
+                       filters: dict | None = None) -> dict:
     """Retention and spend of promoters, passives and detractors, and the revenue at risk.
 
     Returns dict(table, revenue_at_risk, revenue_at_risk_share, respondents, anonymous_answers,
@@ -54,7 +54,7 @@ def value_by_nps_group(db, period, months: int = 12, clv: Mapping[str, float] | 
     retention, orders, revenue, purchase_frequency, average_order_value, revenue_per_customer (and
     clv_per_customer, clv_customers when clv is given); window_end is exclusive. See the module docstring.
     """
-    scope = _scope(db, period, filters, None)
+    scope = scope_of(db, period, filters, None)
     end = scope.period.end
     start = add_months(end, -months)
     latest, answers = _respondents(scope, start, end)

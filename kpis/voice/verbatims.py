@@ -16,7 +16,8 @@ from datetime import date
 import ibis
 import pandas as pd
 
-from kpis.engine import KPIError, _scope
+from kpis.database import KPIError
+from kpis.database import scope as scope_of
 from kpis.scrub import scrub
 from kpis.voice.declarations import SCORE_GROUPS, group_expr, unhappy_and_happy
 
@@ -35,10 +36,10 @@ def _commented(db, period, touchpoint, filters: dict) -> ibis.Table:
     """Answers with a comment in the scope, with their group; period None means every answer."""
     params = None if touchpoint is None else {"touchpoint": touchpoint}
     if period is None:
-        scope = _scope(db, db.data_end.strftime("%Y") if db.data_end else "2000", filters, params)
+        scope = scope_of(db, db.data_end.strftime("%Y") if db.data_end else "2000", filters, params)
         f = scope.feedback_between(_EVER, _NEVER)
     else:
-        f = _scope(db, period, filters, params).feedback
+        f = scope_of(db, period, filters, params).feedback
     f = f.filter(f.comment.notnull() & (f.comment.strip() != ""))
     return f.mutate(group=group_expr(f))
 
@@ -56,7 +57,7 @@ def _check(surveys: tuple, groups: tuple) -> None:
 
 
 def verbatims(db, period=None, *, survey=None, group=None, touchpoint: str | None = None,
-              search: str | None = None, limit: int = 50, **filters) -> pd.DataFrame:
+              search: str | None = None, limit: int = 50, filters: dict | None = None) -> pd.DataFrame:
     """Scrubbed comments, newest first: columns answered_at, survey, score, group, touchpoint, comment.
 
     survey: "nps", "csat", "ces" (or a list); group: "promoter", "passive", "detractor" (NPS),
@@ -102,9 +103,10 @@ def _mask(flags: list[bool], frame: pd.DataFrame) -> pd.Series:
     return pd.Series(flags, index=frame.index, dtype=bool)
 
 
-def latest_comments(db, period=None, n: int = 3, **filters) -> dict[str, pd.DataFrame]:
+def latest_comments(db, period=None, n: int = 3, filters: dict | None = None) -> dict[str, pd.DataFrame]:
     """For the executive view: the n most recent detractor and promoter comments (scrubbed)."""
-    return {g: verbatims(db, period, survey="nps", group=g, limit=n, **filters) for g in ("detractor", "promoter")}
+    return {g: verbatims(db, period, survey="nps", group=g, limit=n, filters=filters)
+            for g in ("detractor", "promoter")}
 
 
 # --- themes --------------------------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def themes_of(comment: str) -> list[str]:
 
 
 def themes(db, period=None, *, survey: str = "nps", by_touchpoint: bool = False, touchpoint: str | None = None,
-           examples: int = 2, **filters) -> pd.DataFrame:
+           examples: int = 2, filters: dict | None = None) -> pd.DataFrame:
     """How often each theme comes up in unhappy versus happy comments (detractors vs promoters for NPS).
 
     Method (transparent on purpose): each scrubbed comment is folded to lower case without accents,

@@ -1,0 +1,33 @@
+"""What every build carries beyond the raw tables, written by the KPI layer before `store` publishes it.
+
+`store` makes the four tables and publishes a build atomically; the derived tables are definitions of this layer
+(customer value tiers, the fitted CLV models of the dashboard's default view, the default model check), so they are
+added here and handed to store as its `finish` step. `build_demo` and `import_files` are store's with that step.
+"""
+
+from __future__ import annotations
+
+from kpis.clv.check import store_default_check
+from kpis.clv.model import store_default_models
+from kpis.database import Database
+from kpis.sources import materialize
+from store import demo, importer
+
+
+def finish_build(con) -> None:
+    """Derived tables of a build being made (`con`, read-write): customer_value, the CLV models of the dashboard's
+    default view (clv_fits, clv_scores) and the default model check (clv_checks), so that no reader fits them."""
+    materialize(con)
+    db = Database(con, name="build")
+    store_default_models(db, con)
+    store_default_check(db, con)
+
+
+def build_demo(path=None, **options) -> dict:
+    """store.demo.build_demo with the derived tables (options: customers, seed, end, years)."""
+    return demo.build_demo(path, finish=finish_build, **options)
+
+
+def import_files(db=None, **options) -> dict:
+    """store.importer.import_files with the derived tables (options: orders, customers, feedback, spend, …)."""
+    return importer.import_files(db, finish=finish_build, **options)
