@@ -14,7 +14,7 @@ from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
 import kpis
-from kpis.build import import_files
+from kpis.build import build_demo, import_files
 from kpis.clv import BetaGeo, GammaGamma, ModelError, customer_clv, month_ends, rfm_compressed, rfm_summary
 from store.schema import create_tables
 
@@ -362,8 +362,7 @@ def test_fits_recover_simulated_parameters():
 
 
 def test_fits_recover_a_demo_channel(tmp_path):
-    demo = pytest.importorskip("store.demo")
-    meta = demo.build_demo(tmp_path / "demo.duckdb", customers=20_000, seed=7)
+    meta = build_demo(tmp_path / "demo.duckdb", customers=20_000, seed=7)
     truth = meta["demo"]["channels"]["search"]
     assert meta["demo"]["time_unit"] == "day"
     summary = rfm_summary(kpis.connect(tmp_path / "demo.duckdb"), meta["period"]["end"], time_unit="D",
