@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import kpis
-from kpis.clv.model import POOLED, default_observation_ends, fitted_scores, value_model
 from kpis.build import build_demo
+from kpis.clv.model import POOLED, default_observation_ends, fitted_scores, value_model
 from store.demo import CHANNELS
 from tests import kpi_fixture
 
@@ -60,7 +60,8 @@ def test_channels_partition_customer_equity(db):
 
 
 def test_clv_cac_is_value_of_a_new_customer_over_cac(db):
-    v = kpis.evaluate_many(db, ["new_customer_value", "cac", "clv_cac"], PERIOD, filters={"acquisition_channel": "search"})
+    v = kpis.evaluate_many(db, ["new_customer_value", "cac", "clv_cac"], PERIOD,
+                           filters={"acquisition_channel": "search"})
     assert v["clv_cac"] == pytest.approx(v["new_customer_value"] / v["cac"], rel=1e-12)
 
 
@@ -82,7 +83,8 @@ def test_at_risk_customers_are_valuable_and_fading(db, model):
 
 
 def test_payback_is_undefined_without_a_cac(db):
-    assert kpis.evaluate(db, "cac_payback_months", PERIOD, filters={"region": "FR"}) is None  # spend is per channel only
+    # spend is per channel only
+    assert kpis.evaluate(db, "cac_payback_months", PERIOD, filters={"region": "FR"}) is None
     months = kpis.evaluate(db, "cac_payback_months", PERIOD, filters={"acquisition_channel": "search"})
     assert months is not None and 1 <= months <= 36
 

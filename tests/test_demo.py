@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1
 
-from store import demo
 from kpis.build import build_demo
+from store import demo
 from store.demo import CHANNELS, COMMENTS, operational_time, parameters
 from store.files import open_readonly
 from store.schema import SURVEYS, TABLES, read_metadata

@@ -84,12 +84,13 @@ def test_nps_tile_is_the_registry_nps(voice_db, period, shown):
 def test_nps_tile_carries_its_margin_answers_and_noise_verdict(voice_db):
     at = page(period="2024-04")
     nps = next(m for m in at.metric if m.label == "NPS")
-    # April: 4 answers, margin 81.26 (test_voice.MARGINS); March: 20 ± 54.03 → change −45, noise √(54.03² +
-    # 81.26²) = 97.6: within the noise.
-    assert nps.proto.delta_description == "± 81 pts · 4 answers"
+    # April: 4 answers, adjusted-Wald margin 58.45 (test_voice.MARGINS); against March the change is −45 and the
+    # difference's noise 196 √(30.5/343 + 119.5/2197) = 74.20, its interval [−103.87, 44.53] covers 0: within the
+    # noise (test_voice.test_april_drop_is_within_the_noise).
+    assert nps.proto.delta_description == "± 58 pts · 4 answers"
     assert nps.delta == "-45.0"
     assert "Within the margin of error: not a real change" in texts(at)
-    assert "± 98 pts" in texts(at)
+    assert "± 74 pts" in texts(at)
 
 
 def test_a_change_beyond_the_noise_is_called_real(voice_db):

@@ -18,7 +18,7 @@ from kpis import format as fmt
 from kpis.build import build_demo, import_files
 from kpis.registry import Unit
 from report import ReportError, build_report, collect, render
-from report.data import CHANNEL, EQUITY, REFERENCE_SKIP, VOLUME
+from report.data import EQUITY, REFERENCE_SKIP, VOLUME
 from tests import voice_fixture
 
 ROOT = Path(__file__).resolve().parent.parent

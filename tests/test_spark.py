@@ -298,7 +298,8 @@ def test_a_spark_connect_server_gives_the_same_answers(known, spark):
     remote = kpis.connect(config)
     assert type(remote.spark).__module__.startswith("pyspark.sql.connect")
     for key, period, filters, _ in known_tests.KNOWN[::4]:
-        same(kpis.evaluate(remote, key, period, filters=filters), kpis.evaluate(duck, key, period, filters=filters), key)
+        same(kpis.evaluate(remote, key, period, filters=filters), kpis.evaluate(duck, key, period, filters=filters),
+             key)
     same_frames(kpis.cohort_retention(remote, "2023-01", "2023-02"), kpis.cohort_retention(duck, "2023-01", "2023-02"))
 
 

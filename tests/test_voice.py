@@ -11,6 +11,7 @@ import pytest
 
 import kpis
 from kpis.build import import_files
+from kpis.voice.noise import nps_difference, nps_interval
 from kpis.voice.verbatims import COLUMNS, THEMES, themes_of
 from tests import voice_fixture
 
@@ -29,9 +30,12 @@ def db(tmp_path_factory):
     return kpis.connect(folder / "voice.duckdb")
 
 
-def nps_margin(p: float, d: float, n: int) -> float:
-    """The margin formula, written out once more: 1.96 × 100 × √((p + d − (p − d)²) / n)."""
-    return Z * 100 * math.sqrt((p + d - (p - d) ** 2) / n)
+def nps_margin(promoters: int, detractors: int, n: int) -> float:
+    """The adjusted-Wald margin, written out once more: n' = n + 3, p' = (P + ¾)/n', d' = (D + ¾)/n',
+    1.96 × 100 × √((p' + d' − (p' − d')²) / n')."""
+    m = n + 3
+    p, d = (promoters + 0.75) / m, (detractors + 0.75) / m
+    return Z * 100 * math.sqrt((p + d - (p - d) ** 2) / m)
 
 
 # NPS March: 10 answers, promoters f01 f02 f03 f04 f05 (5), passives f06 f07 (2), detractors f08 f09 f10 (3).
@@ -117,15 +121,18 @@ def test_unknown_touchpoint_is_an_error(db):
 
 # --- margins of error ------------------------------------------------------------------------------
 
+# Adjusted-Wald: n' = n + 3, p' = (P + ¾)/n', d' = (D + ¾)/n', Var = (p' + d' − (p' − d')²)/n', margin 196 √Var.
 MARGINS = [
-    # March: p 0.5, d 0.3, n 10: (0.8 − 0.04) / 10 = 0.076; √0.076 = 0.27568 → 1.96 × 100 × 0.27568 = 54.03
-    ("2024-03", NO_FILTER, dict(value=20.0, answers=10, promoters=5, passives=2, detractors=3), 54.0335),
-    # April: p 0.25, d 0.5, n 4: (0.75 − 0.0625) / 4 = 0.171875; √ = 0.41458 → 81.26
-    ("2024-04", NO_FILTER, dict(value=-25.0, answers=4, promoters=1, passives=1, detractors=2), 81.2573),
-    # March, FR: p 0.5, d 0.25, n 4 → the same variance as April → 81.26
-    ("2024-03", FR, dict(value=25.0, answers=4, promoters=2, passives=1, detractors=1), 81.2573),
-    # March, business: p 0.5, d 0.5, n 2: (1 − 0) / 2 = 0.5; √0.5 = 0.7071 → 138.59 (two answers say little)
-    ("2024-03", BUSINESS, dict(value=0.0, answers=2, promoters=1, passives=0, detractors=1), 138.5929),
+    # March: P 5, D 3, n 10 → n' 13, p' 5.75/13, d' 3.75/13; p' + d' = 9.5/13, (p' − d')² = (2/13)² = 4/169;
+    # Var = (123.5/169 − 4/169) / 13 = 119.5/2197 = 0.054392; √ = 0.233222 → 45.71 (plain Wald said 54.03)
+    ("2024-03", NO_FILTER, dict(value=20.0, answers=10, promoters=5, passives=2, detractors=3), 45.7114),
+    # April: P 1, D 2, n 4 → n' 7, p' 1.75/7 = 0.25, d' 2.75/7; p' + d' = 4.5/7, (p' − d')² = 1/49;
+    # Var = (31.5/49 − 1/49) / 7 = 30.5/343 = 0.088921; √ = 0.298197 → 58.45 (Wald: 81.26)
+    ("2024-04", NO_FILTER, dict(value=-25.0, answers=4, promoters=1, passives=1, detractors=2), 58.4466),
+    # March, FR: P 2, D 1, n 4 → p' and d' swapped from April: the same variance → 58.45
+    ("2024-03", FR, dict(value=25.0, answers=4, promoters=2, passives=1, detractors=1), 58.4466),
+    # March, business: P 1, D 1, n 2 → n' 5, p' = d' = 1.75/5 = 0.35; Var = 0.7/5 = 0.14; √ = 0.374166 → 73.34
+    ("2024-03", BUSINESS, dict(value=0.0, answers=2, promoters=1, passives=0, detractors=1), 73.3365),
 ]
 
 
@@ -134,13 +141,75 @@ def test_nps_margin(db, period, filters, counts, margin):
     result = kpis.nps_with_margin(db, period, filters=filters)
     assert {k: result[k] for k in counts} == pytest.approx(counts)
     assert result["margin"] == pytest.approx(margin, abs=1e-4)
-    n = counts["answers"]
-    assert result["margin"] == pytest.approx(nps_margin(counts["promoters"] / n, counts["detractors"] / n, n))
+    assert result["margin"] == pytest.approx(nps_margin(counts["promoters"], counts["detractors"], counts["answers"]))
+    assert result["low"] < result["high"] and result["high"] - result["low"] == pytest.approx(2 * margin, abs=2e-4)
 
 
 def test_nps_margin_without_answers(db):
-    assert kpis.nps_with_margin(db, "2024-01") == {"value": None, "margin": None, "answers": 0, "promoters": 0,
-                                                   "passives": 0, "detractors": 0}
+    assert kpis.nps_with_margin(db, "2024-01") == {"value": None, "margin": None, "low": None, "high": None,
+                                                   "answers": 0, "promoters": 0, "passives": 0, "detractors": 0}
+
+
+NPS_INTERVALS = [
+    # P 30, passives 10, D 10, n 50 → n' 53, p' 30.75/53 = 0.580189, d' 10.75/53 = 0.202830, NPS' 20/53 = 0.377358;
+    # Var = (41.5/53 − 400/2809) / 53 = (2199.5 − 400) / 148877 = 0.0120872; √ = 0.109942 → margin 21.5486;
+    # interval 37.7358 ± 21.5486 = [16.1873, 59.2844]; value the observed 100 × 20/50 = 40
+    ((30, 10, 50), dict(value=40.0, adjusted=37.7358, margin=21.5486, low=16.1873, high=59.2844)),
+    # Every answer a promoter: P 10, n 10 → n' 13, p' 10.75/13, d' 0.75/13, NPS' 10/13 = 0.769231;
+    # Var = (11.5/13 − 100/169) / 13 = (149.5 − 100) / 2197 = 0.022531; √ = 0.150102 → margin 29.4201 (Wald: 0);
+    # 76.9231 ± 29.4201 = [47.5030, 106.3431] → high clipped to 100
+    ((10, 0, 10), dict(value=100.0, adjusted=76.9231, margin=29.4201, low=47.5030, high=100.0)),
+    ((0, 10, 10), dict(value=-100.0, adjusted=-76.9231, margin=29.4201, low=-100.0, high=-47.5030)),  # mirrored
+    # Every answer a passive: P 0, D 0, n 5 → n' 8, p' = d' = 0.75/8; Var = (1.5/8) / 8 = 3/128; √ = 0.153093 → 30.0062
+    ((0, 0, 5), dict(value=0.0, adjusted=0.0, margin=30.0062, low=-30.0062, high=30.0062)),
+    ((0, 0, 0), dict(value=None, adjusted=None, margin=None, low=None, high=None)),  # no answer, no interval
+]
+
+
+@pytest.mark.parametrize("counts, expected", NPS_INTERVALS)
+def test_nps_interval(counts, expected):
+    assert nps_interval(*counts) == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("promoters, detractors, n", [(0, 0, 1), (1, 0, 1), (0, 1, 1), (3, 0, 3), (0, 0, 1000)])
+def test_nps_margin_is_never_zero(promoters, detractors, n):
+    # Plain Wald gives 0 whenever every answer is alike; the pseudo-answers keep the margin honest.
+    assert nps_interval(promoters, detractors, n)["margin"] > 0
+
+
+@pytest.mark.parametrize("counts", [(-1, 0, 5), (3, 3, 5), (0, -1, 5)])
+def test_nps_interval_rejects_counts_that_do_not_fit(counts):
+    with pytest.raises(ValueError, match="do not fit"):
+        nps_interval(*counts)
+
+
+def _counts(promoters, detractors, answers):
+    return {"promoters": promoters, "detractors": detractors, "answers": answers}
+
+
+NPS_DIFFERENCES = [
+    # Now P 30 D 10 n 50 (NPS' 20/53, Var 3599/297754), before P 10 D 30 n 50 (NPS' −20/53, the same Var):
+    # centre 100 × 40/53 = 75.4717; noise 196 √(2 × 0.0120872) = 196 × 0.155481 = 30.4743;
+    # [44.9974, 105.9460] misses 0 → a real change. Observed delta 40 − (−40) = 80.
+    (_counts(30, 10, 50), _counts(10, 30, 50), dict(delta=80.0, adjusted_delta=75.4717, noise=30.4743,
+                                                  low=44.9974, high=105.9460, within_noise=False)),
+    # Now the same, before P 25 D 15 n 50: p' + d' = 41.5/53, NPS' 10/53, Var = (2199.5 − 100)/148877 = 0.0141022;
+    # centre 100 × 10/53 = 18.8679; noise 196 √(0.0120872 + 0.0141022) = 196 × 0.161832 = 31.7190;
+    # [−12.8510, 50.5869] covers 0 → within the noise, though the observed NPS went 20 → 40.
+    (_counts(30, 10, 50), _counts(25, 15, 50), dict(delta=20.0, adjusted_delta=18.8679, noise=31.7190,
+                                                  low=-12.8510, high=50.5869, within_noise=True)),
+    # All promoters (P 10 n 10, Var 99/4394) against all passives (n 5, Var 3/128): plain Wald sees no noise at all;
+    # centre 76.9231; noise 196 √(0.0225307 + 0.0234375) = 196 × 0.214402 = 42.0228; [34.9003, 118.9459] → real.
+    (_counts(10, 0, 10), _counts(0, 0, 5), dict(delta=100.0, adjusted_delta=76.9231, noise=42.0228,
+                                                low=34.9003, high=118.9459, within_noise=False)),
+    (_counts(10, 0, 10), _counts(0, 0, 0), dict.fromkeys(["delta", "adjusted_delta", "noise", "low", "high",
+                                                          "within_noise"])),
+]
+
+
+@pytest.mark.parametrize("now, before, expected", NPS_DIFFERENCES)
+def test_nps_difference(now, before, expected):
+    assert nps_difference(now, before) == pytest.approx(expected, abs=1e-4)
 
 
 CSAT_MARGINS = [
@@ -165,11 +234,20 @@ def test_csat_margin(db, period, filters, value, answers, satisfied, margin):
 @pytest.mark.parametrize(
     "now, before, expected",
     [
+        # Dicts with value and margin only (CSAT): the Wald interval Δ ± √(m₁² + m₂²) covers 0?
         ({"value": 40, "margin": 5}, {"value": 20, "margin": 5}, False),  # |20| > √50 = 7.07
         ({"value": 24, "margin": 5}, {"value": 20, "margin": 5}, True),  # |4| ≤ 7.07
         ({"value": 25, "margin": 3}, {"value": 20, "margin": 4}, True),  # |5| ≤ √(9 + 16) = 5: on the edge
         ({"value": 25.1, "margin": 3}, {"value": 20, "margin": 4}, False),
         ({"value": None, "margin": None}, {"value": 20, "margin": 4}, None),
+        # NPS dicts with their counts: the adjusted-Wald difference interval (NPS_DIFFERENCES rows)
+        ({"value": 40.0, **_counts(30, 10, 50)}, {"value": -40.0, **_counts(10, 30, 50)}, False),  # [45.00, 105.95]
+        ({"value": 40.0, **_counts(30, 10, 50)}, {"value": 20.0, **_counts(25, 15, 50)}, True),  # [−12.85, 50.59]
+        # One answer each, a promoter then a detractor: +200 observed and plain Wald margins of 0 and 0 would call it
+        # real. Adjusted: n' 4, p' 1.75/4, d' 0.75/4 → NPS' ±0.25, Var (0.625 − 0.0625)/4 = 0.140625 each;
+        # centre 50, noise 196 √0.28125 = 196 × 0.530330 = 103.94 → [−53.94, 153.94] covers 0: within the noise.
+        ({"value": 100.0, "margin": 0.0, **_counts(1, 0, 1)}, {"value": -100.0, "margin": 0.0, **_counts(0, 1, 1)},
+         True),
     ],
 )
 def test_within_noise(now, before, expected):
@@ -178,14 +256,28 @@ def test_within_noise(now, before, expected):
 
 def test_april_drop_is_within_the_noise(db):
     change = kpis.change_with_margin(db, "nps", "2024-04")
-    # −25 − 20 = −45; noise √(54.03² + 81.26²) = √(2919.6 + 6602.8) = 97.58 → within the noise.
+    # Observed −25 − 20 = −45. Adjusted: NPS' April −1/7, March 2/13 → centre 100 (−1/7 − 2/13) = −2700/91 = −29.67;
+    # noise 196 √(30.5/343 + 119.5/2197) = 196 √(0.088921 + 0.054392) = 196 × 0.378568 = 74.20;
+    # interval [−103.87, 44.53] covers 0 → within the noise.
     assert change["reference_period"] == "2024-03"
     assert change["delta"] == pytest.approx(-45.0)
-    assert change["noise"] == pytest.approx(97.5826, abs=1e-3)
+    assert change["noise"] == pytest.approx(74.1993, abs=1e-3)
+    assert (change["delta_low"], change["delta_high"]) == pytest.approx((-103.8696, 44.5290), abs=1e-3)
     assert change["within_noise"] is True
     assert change["answers"] == 4 and change["reference_answers"] == 10
+    assert (change["margin"], change["reference_margin"]) == pytest.approx((58.4466, 45.7114), abs=1e-4)
     # A year earlier there were no answers at all: nothing to compare.
     assert kpis.change_with_margin(db, "csat", "2024-04", against="year_ago")["within_noise"] is None
+
+
+def test_csat_change_keeps_the_wald_noise(db):
+    change = kpis.change_with_margin(db, "csat", "2024-04")
+    # April 1 of 2 satisfied, March 3 of 6: Δ = 0.5 − 0.5 = 0; noise √(0.692965² + 0.400083²) = √(0.480200 + 0.160067)
+    # = 0.800167; interval [−0.800167, 0.800167] covers 0.
+    assert change["delta"] == pytest.approx(0.0)
+    assert change["noise"] == pytest.approx(0.800167, abs=1e-6)
+    assert (change["delta_low"], change["delta_high"]) == pytest.approx((-0.800167, 0.800167), abs=1e-6)
+    assert change["within_noise"] is True
 
 
 # --- effort by journey step ------------------------------------------------------------------------
