@@ -14,7 +14,7 @@ from kpis.periods import Period
 from kpis.registry import KPI, Group, Unit
 from kpis.scrub import scrub
 from kpis.tables import cohort_retention, concentration_curve, rebased_trend, value_deciles
-from kpis.voice.journey import effort_by_touchpoint, effort_peak
+from kpis.voice.journey import effort_by_touchpoint, effort_peak, touchpoints_asked
 from kpis.voice.noise import change_with_margin, csat_with_margin, nps_with_margin, within_noise
 from kpis.voice.value import value_by_nps_group
 from kpis.voice.verbatims import latest_comments, themes, verbatims
@@ -23,5 +23,6 @@ __all__ = [
     "KPI", "REGISTRY", "Database", "Group", "KPIError", "Period", "Unit", "change_with_margin", "cohort_retention",
     "compare", "concentration_curve", "connect", "csat_with_margin", "effort_by_touchpoint", "effort_peak",
     "evaluate", "evaluate_many", "holdout_check", "latest_comments", "nps_with_margin", "rebased_trend", "scrub",
-    "series", "themes", "trend", "value_by_nps_group", "value_deciles", "verbatims", "within_noise",
+    "series", "themes", "touchpoints_asked",
+    "trend", "value_by_nps_group", "value_deciles", "verbatims", "within_noise",
 ]

@@ -43,6 +43,25 @@ def cohort_retention(db: Database, first_cohort=None, last_cohort=None, filters:
     return full
 
 
+def _month_number(text: str) -> int:
+    return int(text[:4]) * 12 + int(text[5:7])
+
+
+def observed_cohorts(matrix: pd.DataFrame, last_month) -> pd.DataFrame:
+    """A cohort_retention matrix without the cells of months after `last_month` (a month in progress is not a
+    fair count)."""
+    return matrix[matrix["cohort"].map(_month_number) + matrix["age"] <= _month_number(str(last_month))]
+
+
+def retention_curve(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Retention by age over all the matrix's cohorts, each weighted by its size: Σ active ÷ Σ customers at each
+    age. Columns: age, active, customers, cohorts (how many are that old), rate."""
+    curve = matrix.groupby("age").agg(active=("active", "sum"), customers=("customers", "sum"),
+                                      cohorts=("cohort", "nunique")).reset_index()
+    curve["rate"] = curve["active"] / curve["customers"]
+    return curve
+
+
 def _ranked_buyers(db: Database, period, buckets: int, filters: dict) -> pd.DataFrame:
     """Buyers ranked by revenue (in the period, or over their lifetime) cut into equal-size buckets."""
     if period is None:  # lifetime: every order up to the end of the data's last year

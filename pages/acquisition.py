@@ -18,7 +18,8 @@ from ui.tiles import kpi_help
 
 NOW = ["new_customers", "marketing_spend", "cac"]
 VALUE = "historical_clv_12m"
-PREDICTIVE = "clv_cac"  # declared by the CLV module (kpis.clv) once it lands
+PREDICTIVE = "clv_cac"
+RATIO_KEY = "historical_clv_cac"
 LOOKBACK = 24  # periods stepped back to find a cohort old enough for the 12-month value
 CHANNEL = "acquisition_channel"
 
@@ -28,7 +29,7 @@ currency = db.metadata.get("currency", "EUR")
 symbol = fmt.SYMBOLS.get(currency, currency)
 period = str(view.period)
 label = {k: REGISTRY[k].short_label for k in [*NOW, VALUE]}
-RATIO = f"{label[VALUE]} ÷ CAC"
+RATIO = REGISTRY[RATIO_KEY].short_label
 
 
 def money_format(digits: int) -> str:
@@ -72,8 +73,9 @@ rows = []
 for channel in channels:
     filters = view.filters | {CHANNEL: (channel,)}
     now = data.evaluate_many(NOW + ([PREDICTIVE] if predictive else []), period, filters=filters)
-    then = data.evaluate_many(["cac", VALUE], str(cohort), filters=filters) if cohort else {"cac": None, VALUE: None}
-    ratio = then[VALUE] / then["cac"] if then[VALUE] is not None and then["cac"] else None
+    then = (data.evaluate_many(["cac", VALUE, RATIO_KEY], str(cohort), filters=filters) if cohort
+            else dict.fromkeys(["cac", VALUE, RATIO_KEY]))
+    ratio = then[RATIO_KEY]
     row = {"Channel": channel, label["new_customers"]: now["new_customers"],
            label["marketing_spend"]: now["marketing_spend"], label["cac"]: now["cac"],
            "Cohort": str(cohort) if cohort else None, label[VALUE]: then[VALUE], "CAC of that cohort": then["cac"],
@@ -106,8 +108,7 @@ if predictive:
 columns = {label[k]: st.column_config.NumberColumn(format="%,d" if k == "new_customers" else money_format(2),
                                                    help=kpi_help(k)) for k in [*NOW, VALUE]}
 columns |= {"CAC of that cohort": st.column_config.NumberColumn(format=money_format(2), help=kpi_help("cac")),
-            RATIO: st.column_config.NumberColumn(format="%.2f×", help="Margin a new customer brought within a year "
-                                                 "per unit of acquisition cost: above 1× the spend has paid back.")}
+            RATIO: st.column_config.NumberColumn(format="%.2f×", help=kpi_help(RATIO_KEY))}
 if predictive:
     columns[REGISTRY[PREDICTIVE].short_label] = st.column_config.NumberColumn(format="%.2f×",
                                                                                 help=kpi_help(PREDICTIVE))

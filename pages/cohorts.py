@@ -1,6 +1,6 @@
 """Cohorts & retention: how each month's new customers keep buying, what they are worth after a year.
 
-Aggregates only, everything from kpis through ui.data.call: the cohort retention matrix, and the registry's
+Aggregates only, everything from kpis through ui.data: the cohort retention matrix, and the registry's
 repeat_rate_90d and historical_clv_12m by acquisition month.
 """
 
@@ -12,6 +12,7 @@ import streamlit as st
 
 from kpis import REGISTRY, Period, Unit
 from kpis import format as fmt
+from kpis.tables import observed_cohorts, retention_curve
 from ui import data
 from ui.db import database
 from ui.state import current_view, drill, last_complete
@@ -22,24 +23,6 @@ PER_COHORT = ["repeat_rate_90d", "historical_clv_12m"]
 FEW_COHORTS = 8
 LABELLED_CELLS = 24  # above this many months (columns) or cohorts (rows), cell labels would not be readable
 ROW_HEIGHT = 22
-
-
-def month_number(text: str) -> int:
-    return int(text[:4]) * 12 + int(text[5:7])
-
-
-def observed(matrix: pd.DataFrame, last_month: Period) -> pd.DataFrame:
-    """The matrix without cells in months after `last_month` (the month in progress is not a fair count)."""
-    return matrix[matrix["cohort"].map(month_number) + matrix["age"] <= month_number(str(last_month))]
-
-
-def average_curve(matrix: pd.DataFrame, who: str) -> pd.DataFrame:
-    """Retention by age over all cohorts, each weighted by its size: Σ active ÷ Σ customers at each age."""
-    curve = matrix.groupby("age").agg(active=("active", "sum"), customers=("customers", "sum"),
-                                      cohorts=("cohort", "nunique")).reset_index()
-    curve["rate"] = curve["active"] / curve["customers"]
-    curve["who"] = who
-    return curve
 
 
 def heat_map(matrix: pd.DataFrame) -> alt.LayerChart:
@@ -119,7 +102,7 @@ st.caption(f"Customers acquired {'up to' if size is None else f'from {Period.par
            f"**{last_cohort.label}** · {view.describe_filters()} · activity counted to the end of "
            f"{complete.label} (the month in progress is left out) · amounts in {currency}")
 
-matrix = observed(data.cohort_retention(first_cohort, str(last_cohort), filters=view.filters), complete)
+matrix = observed_cohorts(data.cohort_retention(first_cohort, str(last_cohort), filters=view.filters), complete)
 if matrix.empty:
     st.info(f"No customers of this segment ({view.describe_filters()}) were acquired in these months. "
             "Show more cohorts, or widen the segment in the sidebar.")
@@ -138,10 +121,10 @@ first_shown, last_shown = matrix["cohort"].min(), matrix["cohort"].max()
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("The average customer's path")
-    curves = average_curve(matrix, view.describe_filters() if view.filters else "All customers")
+    curves = retention_curve(matrix).assign(who=view.describe_filters() if view.filters else "All customers")
     if view.filters:
-        everyone = observed(data.cohort_retention(first_cohort, str(last_cohort)), complete)
-        curves = pd.concat([curves, average_curve(everyone, "All customers")], ignore_index=True)
+        everyone = observed_cohorts(data.cohort_retention(first_cohort, str(last_cohort)), complete)
+        curves = pd.concat([curves, retention_curve(everyone).assign(who="All customers")], ignore_index=True)
     st.altair_chart(curve_chart(curves), width="stretch")
     st.caption("Share of customers still buying after each month, all these cohorts together (bigger cohorts "
                "count more)" + (", against all customers (grey)." if view.filters else "."))

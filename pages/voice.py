@@ -48,7 +48,7 @@ st.caption(f"**{view.period.label}** compared with the {COMPARISONS[view.compare
 # --- the journey step that focuses the page ------------------------------------------------------------------
 
 steps = db.touchpoints()
-nps_steps = [s for s in steps if data.evaluate("nps_answers", period, params={"touchpoint": s}, filters=filters)]
+nps_steps = data.touchpoints_asked(period, "nps", filters=filters)
 step = st.segmented_control("Journey step", [ALL_STEPS, *steps], default=ALL_STEPS, key="voice:step") or ALL_STEPS
 params = None if step == ALL_STEPS else {"touchpoint": step}
 where = "" if step == ALL_STEPS else f" at the **{step}** step"
@@ -236,14 +236,12 @@ else:
     pairs = ((unhappy, u), (happy, h))
 
     def counted(group: str, name: str) -> str:
-        """How many comments the group's shares are out of (NaN shares: the group has no comment)."""
-        shares = found[f"{name}_share"]
-        if shares.isna().all():
+        """How many comments the group's shares are out of."""
+        n = int(found[f"{name}_total"].iloc[0])
+        if not n:
             return f"no {group} comment"
-        hit = found[shares > 0]
-        if hit.empty:
+        if not (found[f"{name}_comments"] > 0).any():
             return f"{group} comments mention none of these themes"
-        n = round(hit[f"{name}_comments"].iloc[0] / hit[f"{name}_share"].iloc[0])
         return f"{n:,} {group} comment{'s' if n > 1 else ''}"
 
     def share_of(row: dict, group: str, name: str) -> str:

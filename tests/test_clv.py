@@ -22,11 +22,17 @@ CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv"
 CALIBRATION_END = "1997-09-30"  # 39 weeks after 1997-01-01; the holdout runs 1997-10-01 .. 1998-06-30 (39 weeks)
 
 
-@pytest.fixture(scope="module")
-def cdnow(tmp_path_factory):
+@pytest.fixture(scope="session")
+def cdnow_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("cdnow") / "cdnow.duckdb"
     import_files(path, orders=CDNOW, now=datetime(2000, 1, 1))
-    return kpis.connect(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cdnow(cdnow_path, engine, on_engine):
+    """CDNOW on each engine (tests/conftest.py): every test below reading it runs on DuckDB and on Spark."""
+    return on_engine(cdnow_path, engine)
 
 
 @pytest.fixture(scope="module")
@@ -128,19 +134,19 @@ def test_rfm_summary_known_answer_on_a_hand_built_set():
     before = rfm_summary(con, "2024-01-14", time_unit="D")  # c1's Jan 15 purchase is not seen yet
     assert before.loc["c1"].tolist() == [1, 7.0, 13.0, 20.0] and list(before.index) == ["c1", "c2"]
     with pytest.raises(ValueError, match="kpis Database"):
-        rfm_summary(con, "2024-01-29", region="FR")
+        rfm_summary(con, "2024-01-29", filters={"region": "FR"})
     with pytest.raises(ValueError, match="time unit"):
         rfm_summary(con, "2024-01-29", time_unit="Y")
 
 
 def test_rfm_summary_filters_by_segment_like_the_kpi_catalog(cdnow, summary):
-    january = rfm_summary(cdnow, CALIBRATION_END, cohort="1997-01")
+    january = rfm_summary(cdnow, CALIBRATION_END, filters={"cohort": "1997-01"})
     first_day = cdnow.cursor().execute(
         "SELECT customer_id FROM orders GROUP BY 1 HAVING min(ordered_at) < DATE '1997-02-01'").df()
     assert len(january) == len(first_day) > 0
     pd.testing.assert_frame_equal(january, summary.loc[january.index])
     with pytest.raises(kpis.KPIError, match="unknown filter"):
-        rfm_summary(cdnow, CALIBRATION_END, favourite_colour="blue")
+        rfm_summary(cdnow, CALIBRATION_END, filters={"favourite_colour": "blue"})
 
 
 def test_compressed_summary_counts_customers_per_pattern(summary):
@@ -366,7 +372,7 @@ def test_fits_recover_a_demo_channel(tmp_path):
     truth = meta["demo"]["channels"]["search"]
     assert meta["demo"]["time_unit"] == "day"
     summary = rfm_summary(kpis.connect(tmp_path / "demo.duckdb"), meta["period"]["end"], time_unit="D",
-                          acquisition_channel="search")
+                          filters={"acquisition_channel": "search"})
     bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
     gg = GammaGamma().fit(summary["frequency"], summary["monetary_value"])
     # ~6,000 customers. Over 20 demo seeds (search channel) the estimates had these means and sds:

@@ -75,7 +75,7 @@ def test_segments_partition_the_whole(db):
     # Channels partition the customers: their revenues and active customers add up to the total.
     total = kpis.evaluate_many(db, ["revenue", "active_customers", "new_customers"], "2025-Q2")
     parts = [kpis.evaluate_many(db, ["revenue", "active_customers", "new_customers"], "2025-Q2",
-                                acquisition_channel=ch) for ch in db.filter_values("acquisition_channel")]
+                                filters={"acquisition_channel": ch}) for ch in db.filter_values("acquisition_channel")]
     assert sum(p["revenue"] for p in parts) == pytest.approx(total["revenue"], rel=1e-9)
     assert sum(p["active_customers"] for p in parts) == total["active_customers"]
     assert sum(p["new_customers"] for p in parts) == total["new_customers"]

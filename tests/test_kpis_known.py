@@ -1,4 +1,8 @@
-"""Known answers: every KPI on the hand-built fixture of tests/kpi_fixture.py, worked out in comments."""
+"""Known answers: every KPI on the hand-built fixture of tests/kpi_fixture.py, worked out in comments.
+
+Every test reading `db` runs on both engines (tests/conftest.py `engine`): DuckDB, and Spark reading the same
+tables from Parquet.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,14 @@ from tests import kpi_fixture
 NO_FILTER: dict = {}
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    return kpis.connect(kpi_fixture.build_database(tmp_path_factory.mktemp("kpi_fixture")))
+@pytest.fixture(scope="session")
+def fixture_path(tmp_path_factory):
+    return kpi_fixture.build_database(tmp_path_factory.mktemp("kpi_fixture"))
+
+
+@pytest.fixture
+def db(fixture_path, engine, on_engine):
+    return on_engine(fixture_path, engine)
 
 
 # 2023-01 orders: o01 c01 100/60 books · o02 c02 40/25 home · o03 c03 200/150 electronics · o04 c02 60/35 books
@@ -132,8 +141,8 @@ def test_compare_gives_previous_and_year_ago(db):
     assert table.loc["retention_rate", "delta_previous"] == pytest.approx(0.25 - 1.0)
 
 
-def test_values_are_computed_once_per_database_and_view(db, monkeypatch):
-    fresh = kpis.connect(db.name)
+def test_values_are_computed_once_per_database_and_view(fixture_path, monkeypatch):
+    db = fresh = kpis.connect(fixture_path)
     queries = []
     run = fresh.execute
     monkeypatch.setattr(fresh, "execute", lambda sql: queries.append(sql) or run(sql))
@@ -220,3 +229,28 @@ def test_concentration_curve(db):
     assert curve["revenue_share"].iloc[2] == pytest.approx(1810 / 3385)
     assert (curve.iloc[0] == 0).all() and curve["revenue_share"].iloc[-1] == pytest.approx(1.0)
     assert curve["revenue_share"].is_monotonic_increasing
+
+
+def test_an_attribute_named_like_a_parameter_is_a_filter(tmp_path):
+    """Filters travel as one mapping: customer columns called `period` or `limit` filter like any other."""
+    folder = tmp_path
+    (folder / "customers.csv").write_text("customer_id,acquired_at,period,limit\n"
+                                          "c1,2024-01-02,spring,low\nc2,2024-01-03,autumn,high\n")
+    (folder / "orders.csv").write_text("order_id,customer_id,ordered_at,revenue,cost\n"
+                                       "o1,c1,2024-01-05,100,60\no2,c2,2024-01-06,40,10\no3,c1,2024-01-20,10,5\n")
+    from datetime import datetime
+
+    from kpis.build import import_files
+
+    import_files(folder / "db.duckdb", orders=folder / "orders.csv", customers=folder / "customers.csv",
+                 now=datetime(2025, 1, 1))
+    db = kpis.connect(folder / "db.duckdb")
+    assert db.attributes == ("period", "limit")
+    # c1 (spring, low): o1 100 + o3 10 = 110; c2 (autumn, high): o2 40
+    assert kpis.evaluate(db, "revenue", "2024-01", filters={"period": "spring"}) == 110.0
+    assert kpis.evaluate(db, "revenue", "2024-01", filters={"limit": ["high"]}) == 40.0
+    assert kpis.compare(db, ["orders"], "2024-01", filters={"period": "autumn", "limit": "high"}).loc[
+        "orders", "value"] == 1
+    assert len(kpis.verbatims(db, "2024-01", limit=5, filters={"limit": "low"})) == 0  # no feedback at all
+    with pytest.raises(kpis.KPIError, match="filters must be a mapping"):
+        kpis.evaluate(db, "revenue", "2024-01", filters=["period"])

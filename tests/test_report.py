@@ -114,7 +114,7 @@ def test_pages_are_a4_portrait_with_every_font_embedded(board):
 
 
 def test_filters_and_comparison_are_printed_on_every_page(db):
-    pdf = build_report(db, PERIOD, compare="year", filters={"acquisition_channel": ["search", "social"],
+    pdf = build_report(db, PERIOD, compare="year_ago", filters={"acquisition_channel": ["search", "social"],
                                                              "region": "FR"})
     for page in pages(pdf):
         assert "Q3 2026 · compared with the same period last year (Q3 2025)" in page
@@ -214,7 +214,7 @@ def test_numbers_equal_kpis_evaluate_for_the_same_view(db):
     """Every KPI of the equity-vs-volume table, now and a year earlier, and the summary tiles (compact), read
     exactly what kpis.evaluate gives for the same period and segment, formatted as the dashboard does."""
     filters = {"acquisition_channel": "search"}
-    pdf = build_report(db, PERIOD, compare="year", filters=filters)
+    pdf = build_report(db, PERIOD, compare="year_ago", filters=filters)
     all_text = text(pdf)
     currency = db.metadata["currency"]
     checked = 0
@@ -263,7 +263,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_cli_writes_the_report(demo_path, tmp_path):
     out = tmp_path / "partner.pdf"
-    done = cli("report", "--db", str(demo_path), "--period", PERIOD, "--compare", "year", "--edition", "partner",
+    done = cli("report", "--db", str(demo_path), "--period", PERIOD, "--compare", "year_ago", "--edition", "partner",
                "--filter", "acquisition_channel=search", "--filter", "region=FR", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert f"written to {out}" in done.stdout

@@ -1,17 +1,16 @@
-"""The same KPIs on Spark (local mode): the known-answer and CLV tests a second time, every registered KPI and table
-against DuckDB on a demo, and the errors that tell a user what to do.
+"""The same KPIs on Spark (local mode): every registered KPI, table and PDF against DuckDB on a demo, and the
+errors that tell a user what to do. (The known-answer and CDNOW tests run on both engines through the `engine`
+fixture of tests/conftest.py.)
 
 Each database is exported from DuckDB to Parquet and read by Spark through an engine config file, as a company's
-lake would be. One SparkSession (local[2]) serves the whole module; each database gets its own session on it.
-Skipped, saying why, when pyspark or Java 17 is missing (`make test` installs pyspark, `.ci/run` Java).
+lake would be. One SparkSession (local[2], tests/conftest.py) serves the suite; each database gets its own session
+on it. Skipped, saying why, when pyspark or Java 17 is missing (`make test` installs pyspark, `.ci/run` Java).
 """
 
 from __future__ import annotations
 
-import inspect
+import io
 import math
-import os
-import socket
 from datetime import datetime
 from pathlib import Path
 
@@ -19,72 +18,26 @@ import duckdb
 import ibis
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
 import kpis
 from kpis.build import import_files
-from kpis.clv import BetaGeo, GammaGamma, rfm_compressed, rfm_summary
+from kpis.clv import rfm_compressed, rfm_summary
 from kpis.clv.rfm import rfm_patterns
+from report import render
+from report.data import collect
+from report.layout import value_text
 from tests import kpi_fixture
 from tests import test_clv as clv_tests
 from tests import test_kpis_known as known_tests
+from tests.conftest import CONNECT_PORT, SPARK, export, write_config
 
-
-def _why_not() -> str | None:
-    try:
-        import pyspark
-    except ImportError:
-        return "pyspark is not installed (pip install -r requirements-spark.txt; `make test` does it)"
-    if int(pyspark.__version__.split(".")[0]) < 4:
-        return f"pyspark {pyspark.__version__} is older than 4.0 (pip install -r requirements-spark.txt)"
-    from kpis.spark import java_problem
-
-    problem = java_problem()
-    return None if problem is None else (f"{problem}: Spark tests need Java 17 (apt-get install -y "
-                                         "openjdk-17-jre-headless; `make test` does it as root)")
-
-
-WHY_NOT = _why_not()
-if WHY_NOT and os.environ.get("EMPTYCHAIR_REQUIRE_SPARK"):  # CI (.ci/run): a skipped engine is a failure
-    raise RuntimeError(f"EMPTYCHAIR_REQUIRE_SPARK is set but {WHY_NOT}")
-pytestmark = [pytest.mark.spark, pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")]
-TABLES = ("orders", "customers", "feedback", "marketing_spend")
-TEST_SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.ui.enabled": "false"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-CONNECT_PORT = _free_port()
+pytestmark = SPARK
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    from kpis.spark import session
-
-    spark = session("local[2]", TEST_SETTINGS | {"spark.connect.grpc.binding.port": str(CONNECT_PORT),
-                                                 "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("warehouse"))})
-    yield spark
-    spark.stop()  # the rest of the suite gets its memory back
-
-
-def export(duck: Path, folder: Path) -> Path:
-    """The four tables of a DuckDB file as Parquet files in `folder`, and an engine config file pointing at them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(duck.resolve()), read_only=True)
-    for table in TABLES:
-        con.execute(f"COPY {table} TO '{folder / table}.parquet' (FORMAT parquet)")
-    con.close()
-    return write_config(folder)
-
-
-def write_config(folder: Path, master: str = "local[2]", name: str = "spark.toml") -> Path:
-    config = folder / name
-    config.write_text(f'engine = "spark"\nmaster = "{master}"\ncurrency = "EUR"\n\n[tables]\n'
-                      + "".join(f'{t} = "{t}.parquet"\n' for t in TABLES))
-    return config
+def spark(spark_session):
+    return spark_session
 
 
 def same(spark_value, duck_value, what: str = "") -> None:
@@ -100,25 +53,6 @@ def same(spark_value, duck_value, what: str = "") -> None:
 
 def same_frames(spark_frame: pd.DataFrame, duck_frame: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(spark_frame, duck_frame, check_exact=False, rtol=1e-9, atol=1e-12)
-
-
-def reruns(module, fixtures: set[str], skip: tuple[str, ...] = ()) -> list:
-    """Every test of another module that reads only these fixtures (plus its own parameters), as pytest params."""
-    cases = []
-    for name, test in vars(module).items():
-        if not (name.startswith("test_") and inspect.isfunction(test)) or name in skip:
-            continue
-        wanted = list(inspect.signature(test).parameters)
-        marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
-        names = [n.strip() for n in marks[0].args[0].split(",")] if marks else []
-        rows = marks[0].args[1] if marks else [()]
-        needs = set(wanted) - set(names)
-        if not needs or not needs <= fixtures:
-            continue
-        for i, row in enumerate(rows):
-            row = row.values if hasattr(row, "values") else (row if len(names) > 1 else (row,) if names else ())
-            cases.append(pytest.param(name, dict(zip(names, row, strict=True)), id=f"{name}[{i}]" if marks else name))
-    return cases
 
 
 # --- the known-answer fixture --------------------------------------------------------------------------------
@@ -139,15 +73,10 @@ def test_a_config_file_opens_spark(known):
 
 
 @pytest.mark.parametrize("key, period, filters, expected", known_tests.KNOWN)
-def test_known_answer_on_spark(known, key, period, filters, expected):
+def test_known_answers_are_the_same_values_and_types(known, key, period, filters, expected):
+    """tests/test_kpis_known.py runs every known answer on Spark too; here each value also has DuckDB's type."""
     duck, lake = known
-    known_tests.test_known_answer(lake, key, period, filters, expected)
     same(kpis.evaluate(lake, key, period, filters=filters), kpis.evaluate(duck, key, period, filters=filters), key)
-
-
-@pytest.mark.parametrize("name, params", reruns(known_tests, {"db"}, skip=("test_known_answer",)))
-def test_known_answer_tests_on_spark(known, name, params):
-    getattr(known_tests, name)(known[1], **params)
 
 
 # --- CLV: CDNOW ----------------------------------------------------------------------------------------------
@@ -160,29 +89,13 @@ def cdnow(tmp_path_factory, spark):
     return kpis.connect(folder / "cdnow.duckdb"), kpis.connect(export(folder / "cdnow.duckdb", folder / "lake"))
 
 
-@pytest.fixture(scope="module")
-def clv_fixtures(cdnow):
-    lake = cdnow[1]
-    summary = rfm_summary(lake, observation_end=clv_tests.CALIBRATION_END, time_unit="W")
-    return {"cdnow": lake, "summary": summary,
-            "bg": BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"]),
-            "gg": GammaGamma().fit(summary["frequency"], summary["monetary_value"])}
-
-
-def test_cdnow_summary_is_the_same_on_both_engines(cdnow, clv_fixtures):
+def test_cdnow_summary_is_the_same_on_both_engines(cdnow):
     duck, lake = cdnow
     for end, unit, filters in ((clv_tests.CALIBRATION_END, "W", {}), ("1998-06-30", "D", {}),
                                (clv_tests.CALIBRATION_END, "M", {"cohort": "1997-02"})):
         spark_summary = rfm_summary(lake, end, unit, filters=filters)
         same_frames(spark_summary, rfm_summary(duck, end, unit, filters=filters))
         assert spark_summary.attrs == rfm_summary(duck, end, unit, filters=filters).attrs
-
-
-@pytest.mark.parametrize("name, params", reruns(clv_tests, {"cdnow", "summary", "bg", "gg"}))
-def test_clv_tests_on_spark(clv_fixtures, name, params):
-    test = getattr(clv_tests, name)
-    needs = [p for p in inspect.signature(test).parameters if p in clv_fixtures]
-    test(**{p: clv_fixtures[p] for p in needs}, **params)
 
 
 def test_rfm_summary_known_answer_on_spark(tmp_path, spark):
@@ -225,12 +138,9 @@ DEMO_CASES = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, spark):
-    from kpis.build import build_demo
-
-    folder = tmp_path_factory.mktemp("demo_spark")
-    build_demo(folder / "demo.duckdb", customers=2_500, seed=3)
-    return kpis.connect(folder / "demo.duckdb"), kpis.connect(export(folder / "demo.duckdb", folder / "lake"))
+def demo(demo_base, on_engine):
+    path = demo_base(2_500, 3)
+    return on_engine(path, "duckdb"), on_engine(path, "spark")
 
 
 @pytest.mark.parametrize("period, filters, params", DEMO_CASES)
@@ -270,6 +180,33 @@ def test_tables_are_the_same_on_both_engines(demo):
         same_frames(table(lake), expected)
     assert kpis.nps_with_margin(lake, period) == pytest.approx(kpis.nps_with_margin(duck, period), rel=1e-9)
     assert kpis.effort_peak(lake, period) == kpis.effort_peak(duck, period)
+
+
+@pytest.mark.parametrize("edition", ["board", "partner"])
+def test_the_pdf_is_built_on_spark_with_the_same_numbers(demo, edition):
+    """Both editions from a Parquet lake on Spark: every figure, table and the model check as on DuckDB (whose
+    build stores its fitted models and model check; Spark fits them from the lake), and the PDF draws them."""
+    duck, lake = demo
+    filters = {} if edition == "board" else {"acquisition_channel": ["search"]}
+    on_duck = collect(duck, "2026-Q3", compare="year_ago", edition=edition, filters=filters)
+    on_spark = collect(lake, "2026-Q3", compare="year_ago", edition=edition, filters=filters)
+    assert on_duck.figures.keys() == on_spark.figures.keys()
+    for key, figure in on_duck.figures.items():
+        same(on_spark.figures[key].value, figure.value, key)
+        same(on_spark.figures[key].reference, figure.reference, f"{key} a year earlier")
+        assert on_spark.figures[key].suppressed == figure.suppressed, key
+    assert sum(f.value is not None for f in on_duck.figures.values()) > 30  # a real comparison, not Nones
+    for table in ("channels", "trend", "cohorts", "deciles", "effort"):
+        same_frames(getattr(on_spark, table).astype({c: float for c in getattr(on_duck, table).select_dtypes(
+            "number").columns}), getattr(on_duck, table).astype({c: float for c in getattr(on_duck, table)
+                                                                 .select_dtypes("number").columns}))
+    if edition == "board":
+        for part in ("holdout", "spend"):
+            assert on_spark.check[part] == pytest.approx(on_duck.check[part], rel=1e-9), part
+        same_frames(on_spark.check["buckets"], on_duck.check["buckets"])
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render(on_spark))).pages)
+    for key in ("customer_equity", "revenue", "active_customers", "retention_rate"):
+        assert value_text(on_duck, key) in text, key
 
 
 def test_dashboard_and_cli_accept_a_spark_config(demo, monkeypatch, capsys):

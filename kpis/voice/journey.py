@@ -9,6 +9,13 @@ from kpis.database import scope as scope_of
 MIN_ANSWERS = 20  # fewest CES answers a touchpoint needs before it can be named the effort peak
 
 
+def touchpoints_asked(db, period, survey: str, filters: dict | None = None) -> tuple[str, ...]:
+    """The journey steps where the survey got at least one answer in the period and segment (one query)."""
+    f = scope_of(db, period, filters).feedback
+    asked = f.filter(f.survey == survey).select("touchpoint").distinct().order_by("touchpoint")
+    return tuple(str(t) for t in db.frame(asked)["touchpoint"] if t is not None)
+
+
 def effort_by_touchpoint(db, period, filters: dict | None = None) -> pd.DataFrame:
     """CES and CSAT per touchpoint for the period and segment, the highest effort first.
 

@@ -167,10 +167,11 @@ def themes(db, period=None, *, survey: str = "nps", by_touchpoint: bool = False,
     none. For the survey's two ends — NPS detractor vs promoter, CSAT dissatisfied vs satisfied, CES
     high effort vs low effort; the middle group is left out — the table gives, per theme (and per
     touchpoint when by_touchpoint), the number of comments mentioning it, their share of that group's
-    comments, and up to `examples` of the most recent ones (scrubbed). Columns, for NPS: theme,
-    [touchpoint,] detractor_comments, detractor_share, promoter_comments, promoter_share,
-    detractor_examples, promoter_examples; for CSAT and CES the group names replace detractor and
-    promoter (spaces as underscores: high_effort_share). Sorted by the unhappy share, highest first.
+    comments, the group's comments the share is out of, and up to `examples` of the most recent ones
+    (scrubbed). Columns, for NPS: theme, [touchpoint,] detractor_comments, detractor_share, promoter_comments,
+    promoter_share, detractor_examples, promoter_examples, detractor_total, promoter_total; for CSAT and CES the
+    group names replace detractor and promoter (spaces as underscores: high_effort_share). Sorted by the unhappy
+    share, highest first.
     """
     _check((survey,), ())
     unhappy, happy = unhappy_and_happy(survey)
@@ -192,12 +193,14 @@ def themes(db, period=None, *, survey: str = "nps", by_touchpoint: bool = False,
                 said = mine[mine["group"] == g]
                 hits = said[_mask([theme in t for t in said["themes"]], said)]
                 row[f"{name}_comments"] = len(hits.index)
-                row[f"{name}_share"] = len(hits.index) / len(said.index) if len(said.index) else float("nan")
+                total = len(said.index)
+                row[f"{name}_share"] = len(hits.index) / total if total else float("nan")
+                row[f"{name}_total"] = total
                 row[f"{name}_examples"] = list(hits["comment"].head(examples))
             rows.append(row)
     u, h = unhappy.replace(" ", "_"), happy.replace(" ", "_")
     columns = ["theme", *keys, f"{u}_comments", f"{u}_share", f"{h}_comments", f"{h}_share",
-               f"{u}_examples", f"{h}_examples"]
+               f"{u}_examples", f"{h}_examples", f"{u}_total", f"{h}_total"]
     table = pd.DataFrame(rows, columns=columns)
     if by_touchpoint:
         table = table[(table[f"{u}_comments"] > 0) | (table[f"{h}_comments"] > 0)]

@@ -1,0 +1,122 @@
+"""What several test files share: demo bases built once per session, and the engines every number must agree on.
+
+- `demo_base(customers, seed)`: the path of a demo build made once per session for those arguments (files that
+  need the same base share it instead of each building its own).
+- `engine`: "duckdb" and "spark", so that a fixture built on it runs its tests on both engines; the Spark case is
+  marked `spark` and skipped, saying why, without pyspark or Java 17 (CI sets EMPTYCHAIR_REQUIRE_SPARK: then a
+  missing Spark is an error, never a skip).
+- `on_engine(duckdb_path, engine)`: the database on that engine — the DuckDB file itself, or its four tables
+  exported to Parquet and read by Spark through an engine config file, as a company's lake would be.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import kpis
+from kpis.build import build_demo
+
+TABLES = ("orders", "customers", "feedback", "marketing_spend")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CONNECT_PORT = _free_port()  # where tests/test_spark.py starts a Spark Connect server in the session's JVM
+SPARK_SETTINGS = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.ui.enabled": "false",
+                  "spark.connect.grpc.binding.port": str(CONNECT_PORT)}
+
+
+def why_no_spark() -> str | None:
+    """Why the Spark tests cannot run here, or None."""
+    try:
+        import pyspark
+    except ImportError:
+        return "pyspark is not installed (pip install -r requirements-spark.txt; `make test` does it)"
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        return f"pyspark {pyspark.__version__} is older than 4.0 (pip install -r requirements-spark.txt)"
+    from kpis.spark import java_problem
+
+    problem = java_problem()
+    return None if problem is None else (f"{problem}: Spark tests need Java 17 (apt-get install -y "
+                                         "openjdk-17-jre-headless; `make test` does it as root)")
+
+
+WHY_NO_SPARK = why_no_spark()
+if WHY_NO_SPARK and os.environ.get("EMPTYCHAIR_REQUIRE_SPARK"):  # CI (.ci/run): a skipped engine is a failure
+    raise RuntimeError(f"EMPTYCHAIR_REQUIRE_SPARK is set but {WHY_NO_SPARK}")
+SPARK = [pytest.mark.spark, pytest.mark.skipif(WHY_NO_SPARK is not None, reason=f"Spark skipped: {WHY_NO_SPARK}")]
+
+
+@pytest.fixture(scope="session")
+def demo_base(tmp_path_factory):
+    built: dict[tuple[int, int], Path] = {}
+
+    def base(customers: int, seed: int) -> Path:
+        if (customers, seed) not in built:
+            path = tmp_path_factory.mktemp(f"demo_{customers}_{seed}") / "demo.duckdb"
+            build_demo(path, customers=customers, seed=seed)
+            built[customers, seed] = path
+        return built[customers, seed]
+
+    return base
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """One local Spark for the whole session (started only when a Spark test asks for it)."""
+    if WHY_NO_SPARK:
+        pytest.skip(f"Spark skipped: {WHY_NO_SPARK}")
+    from kpis.spark import session
+
+    spark = session("local[2]", SPARK_SETTINGS | {"spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("wh"))})
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=SPARK)], scope="session")
+def engine(request) -> str:
+    return request.param
+
+
+def export(duck: Path, folder: Path, master: str = "local[2]") -> Path:
+    """The four tables of a DuckDB file as Parquet files in `folder`, and an engine config file pointing at them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(Path(duck).resolve()), read_only=True)
+    for table in TABLES:
+        con.execute(f"COPY {table} TO '{folder / table}.parquet' (FORMAT parquet)")
+    con.close()
+    return write_config(folder, master)
+
+
+def write_config(folder: Path, master: str = "local[2]", name: str = "spark.toml") -> Path:
+    config = folder / name
+    config.write_text(f'engine = "spark"\nmaster = "{master}"\ncurrency = "EUR"\n\n[tables]\n'
+                      + "".join(f'{t} = "{t}.parquet"\n' for t in TABLES))
+    return config
+
+
+@pytest.fixture(scope="session")
+def on_engine(request, tmp_path_factory):
+    """on_engine(duckdb_path, engine) -> kpis.Database, each (path, engine) opened once per session."""
+    opened: dict[tuple[str, str], kpis.Database] = {}
+
+    def open_on(path: Path, name: str) -> kpis.Database:
+        key = (str(path), name)
+        if key not in opened:
+            if name == "duckdb":
+                opened[key] = kpis.connect(path)
+            else:
+                request.getfixturevalue("spark_session")
+                opened[key] = kpis.connect(export(path, tmp_path_factory.mktemp("lake")))
+        return opened[key]
+
+    return open_on
