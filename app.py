@@ -1,25 +1,12 @@
-"""Empty Chair: the customer's seat at the executive table. Run with `streamlit run app.py`."""
+"""Empty Chair: the customer's seat at the executive table. Run with `streamlit run app.py`.
+
+This file only names the Streamlit script to serve: dashboard/navigation.py (page config, demo on first start,
+st.navigation over pages/). Streamlit takes a `pages/` folder beside the script it runs for a legacy multipage
+app (a navigation named after the files, a linked page run on its own) until st.navigation has run once in the
+server process. The script it runs is not beside pages/, so a fresh server's very first request, a deep link
+included, is already drawn by the app's own navigation.
+"""
 
 import streamlit as st
 
-from ui.db import ensure_database, metadata
-
-st.set_page_config(page_title="Empty Chair", page_icon="🪑", layout="wide")
-ensure_database()
-
-PAGES = [
-    st.Page("pages/empty_chair.py", title="Empty chair", icon=":material/chair:", default=True),
-    st.Page("pages/equity_vs_volume.py", title="Customer equity vs volume", icon=":material/balance:"),
-    st.Page("pages/cohorts.py", title="Cohorts & retention", icon=":material/grid_on:"),
-    st.Page("pages/customer_value.py", title="Customer value", icon=":material/diamond:"),
-    st.Page("pages/acquisition.py", title="Acquisition", icon=":material/person_add:"),
-    st.Page("pages/voice.py", title="Voice of the customer", icon=":material/forum:"),
-    st.Page("pages/model_check.py", title="Model check", icon=":material/fact_check:"),
-    st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
-]
-page = st.navigation(PAGES)
-
-if metadata().get("source") == "demo":
-    st.sidebar.info("**Demo data**: a generated customer base, not a real company. "
-                    "Load your own with `python cli.py import`.")
-page.run()
+app = st.App("dashboard/navigation.py")

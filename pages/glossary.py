@@ -3,9 +3,7 @@
 import streamlit as st
 
 from kpis import REGISTRY, Group
-from ui.db import run_through_app
 
-run_through_app()
 st.title("Glossary")
 st.caption("One definition for every team: the dashboard, this page and the PDF snapshots all read these "
            "declarations.")

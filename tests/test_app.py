@@ -30,7 +30,7 @@ def fixture_db(tmp_path, monkeypatch) -> Path:
 
 
 def app(**params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "navigation.py"), default_timeout=60)
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
@@ -82,7 +82,7 @@ def test_bad_links_fall_back_with_a_notice(fixture_db, params, notice):
 
 def test_glossary_lists_every_kpi(fixture_db):
     at = app()
-    at.switch_page("pages/glossary.py").run()
+    at.switch_page("../pages/glossary.py").run()
     assert not at.exception
     text = "\n".join(m.value for m in at.markdown)
     for kpi in kpis.REGISTRY.values():

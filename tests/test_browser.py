@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -88,3 +89,65 @@ def test_changing_a_filter_updates_the_link(server, page):
     settle(page)
     assert "compare=year" in page.url
     assert "(Feb 2023)" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
+
+
+# What the app's st.navigation (dashboard/navigation.py) declares: each page's title and URL path ("" is "/").
+NAVIGATION = {"Empty chair": "", "Customer equity vs volume": "equity_vs_volume", "Cohorts & retention": "cohorts",
+              "Customer value": "customer_value", "Acquisition": "acquisition", "Voice of the customer": "voice",
+              "Model check": "model_check", "Glossary": "glossary"}
+# Streamlit's legacy `pages/` navigation names its entries after the files: the script it runs, then each page.
+FILE_NAMED = {"app", "navigation"} | {p.stem.replace("_", " ") for p in (ROOT / "pages").glob("*.py")}
+# Records every sidebar navigation entry the page draws from its first paint on, even one gone between two polls.
+RECORD_NAV = """(() => {
+  const seen = new Set();
+  window.__nav = [];
+  new MutationObserver(() => {
+    for (const a of document.querySelectorAll('[data-testid=stSidebarNav] a, a[data-testid=stSidebarNavLink]')) {
+      const label = a.querySelector('[label]');
+      const entry = [label ? label.getAttribute('label') : a.innerText.trim(), a.getAttribute('href') || ''];
+      if (!seen.has(entry.join(' '))) { seen.add(entry.join(' ')); window.__nav.push(entry); }
+    }
+  }).observe(document, {childList: true, subtree: true, attributes: true, characterData: true});
+})();"""
+
+
+def watch_navigation(page, url: str, timeout_s: float = 30, quiet_ms: int = 2000) -> None:
+    """Open `url` and poll the sidebar every 100 ms, from the first paint until the app's own navigation is shown
+    and the app has been idle for `quiet_ms`: fail as soon as it has drawn an entry the app does not declare
+    (Streamlit's legacy navigation, named after the files)."""
+    page.add_init_script(RECORD_NAV)
+    page.goto(url, wait_until="commit")
+    start = time.monotonic()
+    quiet = 0
+    while True:
+        state = page.evaluate("""() => ({
+            nav: (window.__nav || []).splice(0),
+            shown: [...document.querySelectorAll('[data-testid=stSidebarNav] a')].map(
+                a => (a.querySelector('[label]') || a).getAttribute('label') || a.innerText.trim()),
+            running: document.querySelector('[data-testid=stStatusWidget]') !== null})""")
+        drawn = {(label, urllib.parse.urlsplit(href).path.strip("/")) for label, href in state["nav"]}
+        at = f"{time.monotonic() - start:.1f} s after opening {url}"
+        legacy = sorted(label for label, _ in drawn if label in FILE_NAMED)
+        assert not legacy, f"Streamlit's legacy pages/ navigation drawn {at}: {legacy}"
+        undeclared = sorted(f"{label} -> /{path}" for label, path in drawn if NAVIGATION.get(label) != path)
+        assert not undeclared, f"entries the app does not declare drawn {at}: {undeclared}"
+        real = set(state["shown"]) == set(NAVIGATION)
+        quiet = quiet + 100 if real and not state["running"] else 0
+        if quiet >= quiet_ms:
+            return
+        assert time.monotonic() < start + timeout_s, f"the app's navigation never settled (sidebar: {state['shown']})"
+        page.wait_for_timeout(100)
+
+
+def test_the_first_paint_of_a_fresh_server_is_the_apps_navigation(server, page):
+    watch_navigation(page, f"{server}/")
+    assert page.get_by_role("heading", name="The empty chair").is_visible()
+
+
+def test_a_deep_link_as_a_fresh_servers_first_request_is_drawn_by_the_apps_navigation(server, page):
+    watch_navigation(page, f"{server}/voice?region=FR")
+    assert page.get_by_role("heading", name="Voice of the customer").is_visible()
+    assert "Region: FR" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
+    assert "/voice" in page.url and "region=FR" in page.url
+    current = page.locator("[data-testid=stSidebarNav] a[aria-current=page]").inner_text()
+    assert "Voice of the customer" in current

@@ -263,8 +263,8 @@ def assert_page_shows(at: AppTest, expected: dict, weeks: int) -> None:
 def test_page_shows_the_checks_numbers(demo, monkeypatch):
     monkeypatch.setenv("EMPTYCHAIR_DB", str(demo))
     db = kpis.connect(demo)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/model_check.py").run()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "navigation.py"), default_timeout=120).run()
+    at.switch_page("../pages/model_check.py").run()
     assert not at.exception
     assert_page_shows(at, kpis.holdout_check(db, 26), 26)  # the default holdout
     # Another holdout length: the numbers follow (they differ: 13 weeks hold about half the purchases of 26).
@@ -276,10 +276,10 @@ def test_page_shows_the_checks_numbers(demo, monkeypatch):
 
 def test_page_applies_the_sidebar_segment(demo, monkeypatch):
     monkeypatch.setenv("EMPTYCHAIR_DB", str(demo))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "navigation.py"), default_timeout=120)
     at.query_params["acquisition_channel"] = "search"
     at.run()
-    at.switch_page("pages/model_check.py").run()
+    at.switch_page("../pages/model_check.py").run()
     assert not at.exception
     db = kpis.connect(demo)
     segment = kpis.holdout_check(db, 26, filters={"acquisition_channel": ["search"]})

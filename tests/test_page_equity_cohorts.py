@@ -17,7 +17,7 @@ from tests.test_app import app, fixture_db  # noqa: F401  (fixture_db is a pytes
 
 pytestmark = pytest.mark.usefixtures("fixture_db")  # every test runs the app over the fixture database
 
-EQUITY, COHORTS = "pages/equity_vs_volume.py", "pages/cohorts.py"
+EQUITY, COHORTS = "../pages/equity_vs_volume.py", "../pages/cohorts.py"
 
 
 def open_page(page: str, **params) -> AppTest:

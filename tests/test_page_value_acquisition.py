@@ -11,7 +11,7 @@ import kpis
 from tests.test_app import app, fixture_db  # noqa: F401  (fixture_db is a pytest fixture)
 
 pytestmark = pytest.mark.usefixtures("fixture_db")  # the fixture database, served through $EMPTYCHAIR_DB
-CUSTOMER_VALUE, ACQUISITION = "pages/customer_value.py", "pages/acquisition.py"
+CUSTOMER_VALUE, ACQUISITION = "../pages/customer_value.py", "../pages/acquisition.py"
 
 
 def page(path: str, **params):

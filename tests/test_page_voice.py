@@ -17,7 +17,7 @@ from kpis.build import import_files
 from tests import voice_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/voice.py"
+PAGE = "../pages/voice.py"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 PHONE = re.compile(r"\+\d{1,3}[ .]?\d|\b0\d([ .]?\d\d){4}\b|\(\d{3}\)|\b\d{3}-\d{3}-\d{4}\b")
 
@@ -40,7 +40,7 @@ def voice_db(voice_path, monkeypatch) -> kpis.Database:
 
 def page(**params) -> AppTest:
     """The app opened straight on the voice page, with the view in the link."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "navigation.py"), default_timeout=60)
     for key, value in params.items():
         at.query_params[key] = value
     at.switch_page(PAGE).run()

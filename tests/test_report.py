@@ -303,15 +303,11 @@ def test_dashboard_builds_the_pdf_only_when_asked(tmp_path, monkeypatch):
     """The empty chair page offers the PDF behind a button; once built for the view, a download button."""
     from streamlit.testing.v1 import AppTest
 
-    import ui.db
     from tests import kpi_fixture
 
     monkeypatch.setenv("EMPTYCHAIR_DB", str(kpi_fixture.build_database(tmp_path)))
-    # ui.db.run_through_app reruns the script when AppTest starts it, which drops a button's click before the page
-    # sees it; the browser runs it once, on the server's first request.
-    monkeypatch.setattr(ui.db, "run_through_app", lambda: None)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/empty_chair.py").run()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "navigation.py"), default_timeout=120).run()
+    at.switch_page("../pages/empty_chair.py").run()
     assert not at.exception
     assert not at.get("download_button")  # nothing built yet
     at.button(key="report:prepare").click().run()

@@ -55,23 +55,8 @@ def _warm_value_model(db: kpis.Database) -> None:
             pass  # the KPIs will show as undefined; the model check page says why
 
 
-def run_through_app() -> None:
-    """Make sure app.py (navigation, page config, demo on first start) runs before any page.
-
-    When a deep link is a fresh server's very first request, Streamlit (1.67) still treats the `pages/`
-    folder the legacy way and runs that page alone; app.py then never runs and its st.navigation never
-    takes over. Rerunning through the entrypoint shows the linked page as app.py lays it out.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def database() -> kpis.Database:
     """The KPI database of the current build: a rerun after an import sees the new data."""
-    run_through_app()
     return _database(str(current_file(configured_path())))
 
 
