@@ -35,7 +35,7 @@ def _import(args) -> int:
     started = time.perf_counter()
     try:
         import_files(args.db, orders=args.orders, customers=args.customers, feedback=args.feedback,
-                     spend=args.spend, currency=args.currency)
+                     spend=args.spend, currency=args.currency, margin_rate=args.margin_rate)
     except ImportRejected as refused:
         print(refused, file=sys.stderr)
         return 2
@@ -135,6 +135,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--feedback", help="survey answers file")
     imp.add_argument("--spend", help="monthly marketing spend file")
     imp.add_argument("--currency", default="EUR", help="currency of the amounts (default EUR)")
+    imp.add_argument("--margin-rate", type=float, help="gross margin as a share of revenue, for orders without a cost "
+                     "column (e.g. 0.35); without it and without costs, value KPIs are computed on revenue")
     imp.set_defaults(run=_import)
 
     info = commands.add_parser("info", help="describe a database")

@@ -5,9 +5,11 @@ connection, segments) → declarations (catalog, voice, clv) → evaluate (the o
 the database) → tables, voice and clv functions, build; connection opens a DuckDB build or Spark.
 """
 
+from kpis.bridges import equity_bridge, revenue_bridge
 from kpis.catalog import REGISTRY
 from kpis.clv.check import holdout_check
 from kpis.connection import connect
+from kpis.contributions import contributions
 from kpis.database import Database, KPIError
 from kpis.evaluate import compare, evaluate, evaluate_many, series, trend
 from kpis.periods import Period
@@ -20,9 +22,9 @@ from kpis.voice.value import value_by_nps_group
 from kpis.voice.verbatims import latest_comments, themes, verbatims
 
 __all__ = [
-    "KPI", "REGISTRY", "Database", "Group", "KPIError", "Period", "Unit", "change_with_margin", "cohort_retention",
-    "compare", "concentration_curve", "connect", "csat_with_margin", "effort_by_touchpoint", "effort_peak",
-    "evaluate", "evaluate_many", "holdout_check", "latest_comments", "nps_with_margin", "rebased_trend", "scrub",
-    "series", "themes", "touchpoints_asked",
-    "trend", "value_by_nps_group", "value_deciles", "verbatims", "within_noise",
+    "Database", "Group", "KPI", "KPIError", "Period", "REGISTRY", "Unit", "change_with_margin", "cohort_retention",
+    "compare", "concentration_curve", "connect", "contributions", "csat_with_margin", "effort_by_touchpoint",
+    "effort_peak", "equity_bridge", "evaluate", "evaluate_many", "holdout_check", "latest_comments",
+    "nps_with_margin", "rebased_trend", "revenue_bridge", "scrub", "series", "themes", "touchpoints_asked", "trend",
+    "value_by_nps_group", "value_deciles", "verbatims", "within_noise",
 ]

@@ -75,6 +75,10 @@ class KPI:
     # PREVIOUS_BUYERS (the previous period's buyers: retention is a share of them), or None (not about customers).
     base: str | None = "active_customers"
     model_based: bool = False  # computed from the fitted CLV models (BG/NBD + Gamma-Gamma), or from such a KPI
+    additive: bool = False  # the sum of its values over disjoint customer segments is its value for them all
+    # For a rate that is a weighted mean over segments (NPS over answers, retention over the previous period's
+    # buyers): the count it is weighted by. A Ratio of additive KPIs is weighted by its denominator without it.
+    weight: str | None = None
 
     @property
     def short_label(self) -> str:
@@ -90,6 +94,20 @@ class KPI:
 
 
 PREVIOUS_BUYERS = "active_customers@previous"  # a KPI's base: the buyers of the period before
+
+
+def split_of(registry: dict[str, KPI], key: str) -> tuple[str, str | None] | None:
+    """How a KPI's change splits over customer segments: ("sum", None) for additive KPIs, ("rate", weight) for a
+    weighted mean of its segments' values, None when it does not split (a top-15% share, a payback month)."""
+    kpi = registry[key]
+    if kpi.additive:
+        return "sum", None
+    if kpi.weight is not None:
+        return "rate", kpi.weight
+    compute = kpi.compute
+    if isinstance(compute, Ratio) and registry[compute.numerator].additive and registry[compute.denominator].additive:
+        return "rate", compute.denominator
+    return None
 
 
 def build_registry(kpis: list[KPI]) -> dict[str, KPI]:
@@ -109,9 +127,12 @@ def build_registry(kpis: list[KPI]) -> dict[str, KPI]:
         missing = [k for k in kpi.inputs if k not in registry]
         if missing:
             raise ValueError(f"KPI {kpi.key} is computed from undeclared KPI(s): {', '.join(missing)}")
-        if kpi.base not in (None, PREVIOUS_BUYERS) and (kpi.base not in registry
-                                                       or registry[kpi.base].unit is not Unit.COUNT):
-            raise ValueError(f"KPI {kpi.key} rests on {kpi.base!r}, which is not a declared count")
+        for role, count in (("rests on", kpi.base), ("is weighted by", kpi.weight)):
+            if count not in (None, PREVIOUS_BUYERS) and (count not in registry
+                                                         or registry[count].unit is not Unit.COUNT):
+                raise ValueError(f"KPI {kpi.key} {role} {count!r}, which is not a declared count")
+        if kpi.additive and kpi.weight is not None:
+            raise ValueError(f"KPI {kpi.key}: an additive KPI has no weight")
         model_inputs = [k for k in dict.fromkeys(kpi.inputs) if registry[k].model_based]
         if model_inputs and not kpi.model_based:
             raise ValueError(f"KPI {kpi.key} is computed from model-based {', '.join(model_inputs)}: "

@@ -84,6 +84,8 @@ for channel in channels:
         row[REGISTRY[PREDICTIVE].short_label] = now[PREDICTIVE]
     rows.append(row)
 table = pd.DataFrame(rows)
+numbers = [c for c in table.columns if c not in ("Channel", "Cohort")]
+table[numbers] = table[numbers].apply(pd.to_numeric, errors="coerce")  # undefined: an empty cell, never "None"
 if not spend_known:
     table = table.drop(columns=[label["marketing_spend"], label["cac"], "CAC of that cohort", RATIO])
 elif cohort == view.period:

@@ -131,7 +131,7 @@ if picked.selection.rows:
 st.subheader("Four ways customer value grows")
 levers = data.compare(LEVERS, period, filters=view.filters)
 spark = data.trend(LEVERS, period, 12, filters=view.filters)
-tile_row(LEVERS, levers, view, currency, spark)
+tile_row(LEVERS, levers, view, currency, spark, per_row=4)
 st.caption(f"Win new customers, sell them more categories, keep them longer, serve them at lower cost "
            f"(Markey). Changes are against the {COMPARISONS[view.compare]} ({view.reference.label}); green and "
            "red follow each KPI's direction; sparklines show the last 12 periods.")

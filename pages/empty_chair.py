@@ -4,6 +4,7 @@ import altair as alt
 import streamlit as st
 
 from kpis import REGISTRY
+from kpis.clv.model import value_basis
 from kpis.labels import COMPARISONS
 from ui import data
 from ui.db import database
@@ -29,16 +30,24 @@ trend = data.trend([k for k in CUSTOMER + VOLUME if not REGISTRY[k].model_based]
 nps = data.nps_with_margin(period, filters=view.filters)
 nps_note = (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps["value"] is not None
             else "no answers in the period")
+basis = value_basis(db)  # orders without costs: value on revenue, or on the margin rate stated at import
+notes = {"nps": nps_note} | ({k: basis.split(":")[0] for k in CUSTOMER + AT_RISK if REGISTRY[k].model_based}
+                             if basis else {})
+
+for sentence in data.headline(period, view.compare, filters=view.filters):
+    st.markdown(f"- {sentence}")
 
 st.subheader("The customer")
-tile_row(CUSTOMER, table, view, currency, trend, notes={"nps": nps_note})
+tile_row(CUSTOMER, table, view, currency, trend, notes=notes)
 st.subheader("Volume and cost")
 tile_row(VOLUME, table, view, currency, trend)
 st.caption("Sparklines: the last 12 periods (none for model-based values, fitted once per period). Green and red "
            "follow each KPI's direction: a fall in CAC is good.")
 
 st.subheader("Valuable customers at risk")
-tile_row(AT_RISK, table, view, currency)
+tile_row(AT_RISK, table, view, currency, notes=notes, per_row=2)
+if basis:
+    st.caption(f"Customer value is {basis}.")
 
 left, right = st.columns([2, 3], gap="large")
 with left:

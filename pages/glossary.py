@@ -3,11 +3,17 @@
 import streamlit as st
 
 from kpis import REGISTRY, Group
+from kpis.clv.model import value_basis
+from ui.db import database
 
 st.title("Glossary")
 st.caption("One definition for every team: the dashboard, this page and the PDF snapshots all read these "
            "declarations.")
 
+basis = value_basis(database())
+if basis:
+    st.info(f"In this database the model-based values (predicted CLV, customer equity, value of a new customer…) "
+            f"are {basis}.")
 search = st.text_input("Find a KPI", placeholder="retention, margin, NPS…").strip().lower()
 for group in Group:
     kpis = [k for k in REGISTRY.values() if k.group is group

@@ -8,6 +8,7 @@ of the machine that builds the PDF.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import altair as alt
@@ -160,3 +161,62 @@ def tracking(curve: pd.DataFrame, split) -> alt.LayerChart:
     return alt.layer(lines, rule.mark_rule(color=GREY, strokeDash=[2, 2]).encode(x="date:T"),
                      rule.mark_text(align="left", dx=3, dy=-4, fontSize=7, color="#555555", baseline="bottom").encode(
                          x="date:T", y=alt.value(12), text="text:N"))
+
+
+def waterfall(bridge: pd.DataFrame, start: str, end: str, currency_symbol: str = "€") -> alt.LayerChart:
+    """A bridge (kpis.revenue_bridge / equity_bridge) as a waterfall: the comparison's total, each part as a step up
+    (green) or down (red), the period's total, each bar labelled with its amount.
+
+    The totals stand on a floor below the lowest level reached (the axis says where it starts), so that the steps,
+    small beside the totals, stay readable."""
+    levels, running = [bridge.attrs["reference"]], bridge.attrs["reference"]
+    steps = []
+    for label, value in zip(bridge["label"], bridge["value"], strict=True):
+        steps.append({"step": label, "low": min(running, running + value), "high": max(running, running + value),
+                      "amount": value, "kind": "up" if value >= 0 else "down"})
+        running += value
+        levels.append(running)
+    top, bottom = max(levels), min(levels)
+    floor = max(0.0, bottom - max(top - bottom, 0.05 * abs(top)) * 1.2) if bottom >= 0 else bottom
+    floor = 0.0 if 0 < floor < 0.25 * bottom else floor  # hardly above zero: start at zero
+    if floor > 0:  # a round number: two significant digits, rounded down
+        step = 10 ** (math.floor(math.log10(floor)) - 1)
+        floor = math.floor(floor / step) * step
+    data = pd.DataFrame([{"step": start, "low": floor, "high": bridge.attrs["reference"],
+                          "amount": bridge.attrs["reference"], "kind": "total"}, *steps,
+                         {"step": end, "low": floor, "high": bridge.attrs["value"], "amount": bridge.attrs["value"],
+                          "kind": "total"}])
+    order = list(data["step"])
+    x = alt.X("step:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120, labelFontSize=9))
+    colour = alt.Color("kind:N", legend=None, scale=alt.Scale(domain=["total", "up", "down"],
+                                                             range=[BLUE, GREEN, RED]))
+    y = alt.Y("low:Q", title=f"Amount ({currency_symbol})" + (" — axis from " + f"{floor:,.0f}" if floor else ""),
+              scale=alt.Scale(zero=False, domain=[floor, top + 0.08 * (top - floor)]))
+    bars = alt.Chart(data).mark_bar(size=30).encode(
+        x=x, y=y, y2="high:Q", color=colour,
+        tooltip=[alt.Tooltip("step:N", title="Part"), alt.Tooltip("amount:Q", format=",.0f")])
+    labels = alt.Chart(data).mark_text(dy=-6, fontSize=8).encode(
+        x=x, y="high:Q", text=alt.Text("amount:Q", format=",.0f"))
+    return alt.layer(bars, labels)
+
+
+def contribution_bars(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Each segment's contribution to a change (kpis.contributions) as a diverging bar; for rates, the rate and mix
+    effects stacked. Bars are selectable (`pick`, by segment)."""
+    if "rate_effect" in frame:
+        long = pd.concat([frame.assign(effect="own rate", amount=frame["rate_effect"]),
+                          frame.assign(effect="mix (weight)", amount=frame["mix_effect"])])
+    else:
+        long = frame.assign(effect="change", amount=frame["contribution"])
+    long = long.assign(segment=long["segment"].astype(str))
+    pick = alt.selection_point(name="pick", fields=["segment"], on="click", empty=False)
+    order = list(frame.sort_values("contribution", ascending=False)["segment"].astype(str))
+    return alt.Chart(long).properties(height=alt.Step(26)).mark_bar(cursor="pointer").encode(
+        y=alt.Y("segment:N", sort=order, title=None),
+        x=alt.X("amount:Q", title=title or "Contribution to the change"),
+        color=alt.Color("effect:N", title=None, scale=alt.Scale(domain=["change", "own rate", "mix (weight)"],
+                                                               range=[BLUE, TEAL, ORANGE]),
+                        legend=alt.Legend(orient="bottom") if "rate_effect" in frame else None),
+        tooltip=["segment:N", "effect:N", alt.Tooltip("amount:Q", format=",.4~g")],
+    ).add_params(pick)

@@ -25,7 +25,9 @@ from datetime import date, datetime
 import pandas as pd
 
 import kpis
-from kpis import REGISTRY, KPIError, Period
+from kpis import REGISTRY, KPIError, Period, story
+from kpis.clv.common import ModelError
+from kpis.clv.model import value_basis
 from kpis.database import segment
 from kpis.labels import CHECK_HOLDOUT_WEEKS, COMPARISONS, describe_filters
 from kpis.registry import PREVIOUS_BUYERS
@@ -110,6 +112,11 @@ class Snapshot:
     nps_groups: dict | None = None
     verbatims: list[dict] = field(default_factory=list)
     check: dict | None = None
+    value_basis: str | None = None  # kpis.clv.model.value_basis: revenue-based, or a stated margin rate
+    headline: list[str] = field(default_factory=list)  # kpis.story: the first page's sentences
+    revenue_bridge: pd.DataFrame | None = None  # None when suppressed (partner) or undefined
+    equity_bridge: pd.DataFrame | None = None
+    channel_contributions: pd.DataFrame | None = None  # revenue's change by acquisition channel (board)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -210,6 +217,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
     snap = Snapshot(edition, p, ref, compare, filters, min_segment, meta.get("currency", "EUR"), source_of(meta),
                     _built_at(meta), db.data_start, db.data_end)
     board = edition == "board"
+    snap.value_basis = value_basis(db)
 
     def timed(name, fn, *args, **kwargs):
         def run():
@@ -234,6 +242,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
         "cohorts": timed("cohorts", _cohorts, db, p, filters),
         "concentration": timed("concentration", _concentration, db, p, filters, snap),
         "voice": timed("voice", _voice, db, p, filters, board),
+        "why": timed("why", _why, db, p, compare, filters, board),
     }
     if snap.partner:  # retention is a share of the previous period's buyers
         for q in {p.previous(), ref.previous()}:
@@ -264,6 +273,14 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
     snap.trend = _suppress_trend(snap, results["trend"])
     snap.cohorts = _suppress_cohorts(snap, results["cohorts"])
     snap.deciles, snap.curve = results["concentration"]
+    why = results["why"]
+    hidden = snap.hidden(snap.figures["active_customers"].value) or snap.figures["active_customers"].suppressed
+    if not hidden:  # the bridges rest on the period's buyers (and, for equity, the whole base: more of them)
+        snap.revenue_bridge, snap.equity_bridge = why["revenue_bridge"], why["equity_bridge"]
+        snap.headline = [s for name, s in why["sentences"].items()
+                         if s and (board or name in ("revenue", "equity")
+                                   or (name == "nps" and not snap.hidden((snap.nps or {}).get("answers"))))]
+    snap.channel_contributions = why["channels"] if board else None
     voice = results["voice"]
     snap.nps, snap.csat, snap.peak = voice["nps"], voice["csat"], voice["peak"]
     snap.effort = voice["effort"]
@@ -302,6 +319,23 @@ def _base(key: str, values: dict, previous_buyers) -> float | None:
     if base == PREVIOUS_BUYERS:
         return previous_buyers
     return values.get(base)
+
+
+def _why(db, p: Period, compare: str, filters: dict, board: bool) -> dict:
+    """The bridges, the headline sentences (kpis.story) and revenue's change by channel, for the view."""
+    currency = db.metadata.get("currency", "EUR")
+    out = {"revenue_bridge": kpis.revenue_bridge(db, p, compare, filters), "equity_bridge": None, "channels": None}
+    try:
+        out["equity_bridge"] = kpis.equity_bridge(db, p, compare, filters)
+    except (KPIError, ModelError):
+        pass
+    out["sentences"] = {"revenue": story.revenue_sentence(db, p, compare, filters, currency),
+                        "equity": story.equity_sentence(db, p, compare, filters, currency),
+                        "nps": story.nps_sentence(db, p, compare, filters),
+                        "channels": story.where_sentence(db, p, compare, filters, currency) if board else None}
+    if board and len(filters.get("acquisition_channel", ())) != 1:
+        out["channels"] = kpis.contributions(db, "revenue", p, "acquisition_channel", compare, filters)
+    return out
 
 
 def _channels(db, p: Period, filters: dict) -> pd.DataFrame:

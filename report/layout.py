@@ -168,6 +168,15 @@ class Document(FPDF):
         self.write(size * 0.5, text)
         self.ln(size * 0.5 + 2.2)
 
+    def bullet(self, text: str, size: float = 9.5) -> None:
+        """A paragraph with a hanging bullet."""
+        self.set_font(FONT, "", size)
+        self.set_text_color(*NAVY)
+        self.cell(4, size * 0.5, "•")
+        self.set_text_color(*TEXT)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1.2)
+
     def caption(self, text: str) -> None:
         self.paragraph(text, size=7.5, color=MUTED, after=2)
 
@@ -393,8 +402,13 @@ def summary(doc: Document) -> None:
     doc.section("The empty chair",
                 f"The customer's seat at the table: a few large, honest numbers for {s.period.label} — how many "
                 "customers we serve and keep, what they are worth, and what they say — beside volume and cost.")
-    for lead, text in letter(s):
-        doc.lead_paragraph(lead, text)
+    if s.headline and not s.partner:  # the empty chair speaks: what moved, why, and whether it is beyond noise
+        for sentence in s.headline:
+            doc.bullet(sentence)
+        doc.ln(1)
+    else:
+        for lead, text in letter(s):
+            doc.lead_paragraph(lead, text)
     nps = s.nps or {}
     notes = {"nps": (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps.get("value") is not None
                      else "no answers in the period")}
@@ -405,6 +419,8 @@ def summary(doc: Document) -> None:
     doc.tiles(["revenue", "gross_margin", "orders", "marketing_spend"], 4)
     doc.subheading("What the customer base is worth")
     doc.tiles(["customer_equity", "predictive_clv", "clv_cac", "customers_at_risk"], 4)
+    if s.value_basis:
+        doc.caption(f"Customer value is {s.value_basis}.")
     doc.caption(f"Each tile compares {s.period.label} with {s.reference.label} ({s.comparison}). Green and red "
                 "follow each KPI's direction: a fall in churn or in acquisition cost is good. Definitions in the "
                 "appendix.")
@@ -465,6 +481,35 @@ def letter(s: Snapshot) -> list[tuple[str, str]]:
             text += f"; {_phrase(s, 'csat')} of answers satisfied (CSAT)"
         out.append(("Brand strength.", text + "." + (f" {s.peak['text']}" if s.peak else "")))
     return out
+
+
+def what_changed(doc: Document) -> None:
+    s = doc.snap
+    doc.section("What changed",
+                f"Why the numbers moved from {s.reference.label} to {s.period.label}: each bridge's parts add up "
+                "exactly to the change (additive logarithmic-mean Divisia index, Ang 2005).")
+    if s.revenue_bridge is None:
+        doc.paragraph(f"The bridges are suppressed: fewer than {s.min_segment} customers bought in "
+                      f"{s.period.label}." if s.partner else "No bridge for this view.")
+        return
+    for sentence in s.headline if s.partner else []:
+        doc.bullet(sentence)
+    symbol = fmt.SYMBOLS.get(s.currency, s.currency)
+    doc.subheading("Revenue: new customers, then returning customers' buyers × orders × basket", room=80)
+    doc.chart(charts.waterfall(s.revenue_bridge, s.reference.label, s.period.label, symbol), 170, 66)
+    if s.equity_bridge is not None:
+        doc.subheading("Customer equity: Markey's levers, and the models' refit apart", room=80)
+        doc.chart(charts.waterfall(s.equity_bridge, f"End of {s.reference.label}", f"End of {s.period.label}",
+                                   symbol), 170, 70)
+        eq = s.equity_bridge.attrs
+        doc.caption(f"The customers already there brought {money(s, eq['realised'])} of margin between the two dates, "
+                    f"against {money(s, eq['expected'])} the earlier model expected. The model update is the refit of "
+                    "the models between the two dates, valued on the same customers: not customer behaviour.")
+    if s.channel_contributions is not None:
+        doc.subheading("Where revenue moved, by acquisition channel", room=60)
+        parts = s.channel_contributions
+        doc.chart(charts.contribution_bars(parts, f"Contribution to the revenue change ({symbol})"), 150,
+                  12 + 7 * len(parts))
 
 
 def equity_vs_volume(doc: Document) -> None:
@@ -745,14 +790,16 @@ def definitions(doc: Document) -> None:
                          "higher" if kpi.higher_is_better else "lower"])
     doc.table(["KPI", "Definition", "How it is computed", "Better"], rows, [32, 74, 58, 14], ["L", "L", "L", "L"],
               size=7, zebra=False)
+    if s.value_basis:
+        doc.caption(f"In this data the model-based values are {s.value_basis}.")
     if s.partner:
         doc.caption(f"Suppression: a figure, row or chart point computed over fewer than {s.min_segment} customers "
                     "(or survey answers) is not shown and reads “suppressed” or “< "
                     f"{s.min_segment}”.")
 
 
-BOARD = [summary, equity_vs_volume, cohorts, concentration, acquisition, voice, model_check, definitions]
-PARTNER = [summary, equity_vs_volume, cohorts, concentration, acquisition, voice, definitions]
+BOARD = [summary, what_changed, equity_vs_volume, cohorts, concentration, acquisition, voice, model_check, definitions]
+PARTNER = [summary, what_changed, equity_vs_volume, cohorts, concentration, acquisition, voice, definitions]
 
 
 def render(snap: Snapshot) -> bytes:

@@ -79,10 +79,14 @@ class Source:
 def import_files(
     db=None, *, orders, customers=None, feedback=None, spend=None, currency: str = "EUR",
     now: datetime | None = None, max_problems: int = MAX_PROBLEMS, finish: Callable | None = None,
+    margin_rate: float | None = None,
 ) -> dict:
     """Validate the files and publish a new database built from them; return its metadata. `finish(con)` adds
     derived tables before publishing (store.files.new_build; `kpis.build.import_files` passes the KPI layer's)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
+    if margin_rate is not None and not 0 < margin_rate <= 1:
+        raise ImportRejected([Problem("--margin-rate", 0, "", f"{margin_rate} is not a rate in (0, 1]: give the "
+                                      "gross margin as a share of revenue, e.g. 0.35")], 1)
     given = {"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend}
     files = {name: Path(p) for name, p in given.items() if p is not None}
     problems = [p for name, path in files.items() for p in _check_file(name, path)]
@@ -113,7 +117,7 @@ def import_files(
             con, currency=currency, source="import",
             files={n: {"file": s.path.name, "rows": s.rows, "ignored_columns": s.ignored}
                    for n, s in sources.items()},
-            rows=counts,
+            rows=counts, **({} if margin_rate is None else {"margin_rate": margin_rate}),
         )
         return schema.read_metadata(con)
 

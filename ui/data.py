@@ -13,6 +13,7 @@ import streamlit as st
 
 import kpis
 from kpis.clv.check import holdout_check as _holdout_check
+from kpis.story import headline as _headline
 from store.files import current_file
 from ui.db import _database, configured_path
 
@@ -65,3 +66,7 @@ latest_comments = cached(kpis.latest_comments)
 verbatims = cached(kpis.verbatims)
 themes = cached(kpis.themes)
 holdout_check = cached(_holdout_check)
+revenue_bridge = cached(kpis.revenue_bridge)
+equity_bridge = cached(kpis.equity_bridge)
+contributions = cached(kpis.contributions)
+headline = cached(_headline)

@@ -34,9 +34,14 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
     )
 
 
+PER_ROW = 3  # at 1,400 px a tile then has room for its label, value, delta and caption, none cut off
+
+
 def tile_row(keys: list[str], table: pd.DataFrame, view: View, currency: str, trend: pd.DataFrame | None = None,
-             notes: dict | None = None) -> None:
-    """A row of tiles, with sparklines from a kpis.trend table when given."""
-    for where, key in zip(st.columns(len(keys)), keys, strict=True):
-        spark = list(trend[key]) if trend is not None and key in trend else None
-        tile(where, key, table, view, currency, spark, (notes or {}).get(key))
+             notes: dict | None = None, per_row: int = PER_ROW) -> None:
+    """Tiles in rows of `per_row`, with sparklines from a kpis.trend table when given."""
+    for start in range(0, len(keys), per_row):
+        row = keys[start:start + per_row]
+        for where, key in zip(st.columns(per_row), row, strict=False):
+            spark = list(trend[key]) if trend is not None and key in trend else None
+            tile(where, key, table, view, currency, spark, (notes or {}).get(key))

@@ -15,6 +15,7 @@ from kpis.clv.model import (
     VALUABLE_TIERS,
     ValueModel,
     observation_end_of,
+    order_margin,
     value_model,
 )
 from kpis.registry import KPI, Computed, Group, Ratio, Unit
@@ -52,7 +53,7 @@ def _equity(db, scope):
 
 def _realized_margin(db, scope: Scope, cohort, until: date) -> float:
     o = scope.orders_between(date(1900, 1, 1), until + timedelta(days=1)).semi_join(cohort, "customer_id")
-    return db.row(o.aggregate(m=(o.revenue - o.cost).cast("float64").sum()))["m"] or 0.0
+    return db.row(o.aggregate(m=order_margin(db, o).sum()))["m"] or 0.0
 
 
 def _new_customer_value(db, scope):
@@ -78,7 +79,7 @@ def _payback(db, scope, cac):
     o = o.filter(o.ordered_at < ibis.timestamp(model.observation_end + timedelta(days=1)))
     start = scope.period.start
     age = (o.ordered_at.year() - start.year) * 12 + o.ordered_at.month() - start.month
-    by_age = db.frame(o.group_by(age=age).aggregate(m=(o.revenue - o.cost).cast("float64").sum()))
+    by_age = db.frame(o.group_by(age=age).aggregate(m=order_margin(db, o).sum()))
     observed = (model.observation_end.year - start.year) * 12 + model.observation_end.month - start.month + 1
     realized = np.zeros(observed)
     for a, m in zip(by_age["age"], by_age["m"], strict=True):
@@ -125,13 +126,13 @@ CLV_KPIS = [
         f"What the current customer base is worth: the sum of every customer's predicted margin over the next "
         f"{HORIZON_MONTHS} months, discounted.",
         f"Σ over customers acquired by the period's end of: {_HOW}",
-        Unit.CURRENCY, True, EQUITY, Computed(_equity), model_based=True),
+        Unit.CURRENCY, True, EQUITY, Computed(_equity), model_based=True, additive=True),
     KPI("new_customer_value", "Value of a new customer",
         "Margin a customer acquired in the period has brought so far plus the margin they are predicted to bring "
         f"over the next {HORIZON_MONTHS} months, on average.",
         "(realized margin of the period's new customers + their predicted value) ÷ new customers",
         Unit.CURRENCY, True, EQUITY, Computed(_new_customer_value), short="New-customer value", model_based=True,
-        base="new_customers"),
+        base="new_customers", weight="new_customers"),
     KPI("clv_cac", "CLV / CAC",
         "How many euros of margin each euro of acquisition spend brings back over a customer's life (realized plus "
         "predicted). Below 1, acquisition destroys value; 3 or more is usually considered healthy.",
@@ -147,10 +148,11 @@ CLV_KPIS = [
         f"fallen below {AT_RISK_P_ALIVE:.0%}: the ones to win back first.",
         f"count of top-30% customers with P(alive) < {AT_RISK_P_ALIVE} (BG/NBD) at the period's end",
         Unit.COUNT, False, EQUITY, Computed(_customers_at_risk), short="Customers at risk", model_based=True,
-        base="customers_at_risk"),
+        base="customers_at_risk", additive=True),
     KPI("value_at_risk", "Revenue of customers at risk",
         "Revenue of the last twelve months brought by the valuable customers at risk: what leaves if they are "
         "gone.",
         "Σ revenue of the 12 months to the period's end of the valuable customers at risk",
-        Unit.CURRENCY, False, EQUITY, Computed(_value_at_risk), model_based=True, base="customers_at_risk"),
+        Unit.CURRENCY, False, EQUITY, Computed(_value_at_risk), model_based=True, base="customers_at_risk",
+        additive=True),
 ]

@@ -103,8 +103,6 @@ def fitted_scores(db, observation_end: date) -> tuple[dict, float, pd.DataFrame]
     """Fit the models as of `observation_end`: (fits per group, margin rate, scores frame with SCORES columns)."""
     summary = rfm_summary(db, observation_end, TIME_UNIT)
     margin_rate = _margin_rate(db, observation_end)
-    if margin_rate is None:
-        raise ModelError("orders carry no cost: margin, and so value, is unknown")
     summary, fits = fit_groups(db, summary)
     values = [customer_clv(*fits[g], members, margin_rate, HORIZON_MONTHS, ANNUAL_DISCOUNT)
               for g, members in summary.groupby("group")]
@@ -252,10 +250,44 @@ def _fit_group(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
     return bg, gg
 
 
-def _margin_rate(db, observation_end: date) -> float | None:
-    """Gross margin ÷ revenue of every order of known cost up to the observation end."""
+def value_basis(db) -> str | None:
+    """What the value KPIs are computed on, in words, when it is not the orders' own costs: a margin rate the company
+    stated at import (`--margin-rate`), or revenue itself when the data has no costs. None for orders with costs."""
+    stated = db.metadata.get("margin_rate")
+    if stated is not None:
+        return f"margin rate {100 * float(stated):.0f} % as stated at import (the orders carry no usable cost)"
+    if not _has_costs(db):
+        return "revenue-based: the data has no costs"
+    return None
+
+
+def order_margin(db, o: ibis.Table) -> ibis.Expr:
+    """Each order's margin as the value KPIs count it: revenue − cost, or revenue × the stated or revenue-based rate
+    when the orders carry no cost (value_basis)."""
+    stated = db.metadata.get("margin_rate")
+    if stated is None and _has_costs(db):
+        return (o.revenue - o.cost).cast("float64")
+    return o.revenue.cast("float64") * (1.0 if stated is None else float(stated))
+
+
+def _has_costs(db) -> bool:
+    cache = db.__dict__.setdefault("_has_costs", [])
+    if not cache:
+        o = db.tables["orders"]
+        cache.append(bool(db.row(o.aggregate(n=o.cost.count()))["n"]))
+    return cache[0]
+
+
+def _margin_rate(db, observation_end: date) -> float:
+    """Gross margin ÷ revenue of every order of known cost up to the observation end; a rate the company stated at
+    import instead, when it did; 1 (value on revenue) when the orders carry no cost at all (value_basis says so)."""
+    stated = db.metadata.get("margin_rate")
+    if stated is not None:
+        return float(stated)
+    if not _has_costs(db):
+        return 1.0
     o = db.tables["orders"]
     o = o.filter(o.cost.notnull() & (o.ordered_at < ibis.timestamp(observation_end + timedelta(days=1))))
     row = db.row(o.aggregate(margin=(o.revenue - o.cost).sum().cast("float64"),
                              revenue=o.revenue.sum().cast("float64")))
-    return None if not row["revenue"] else min(max(row["margin"] / row["revenue"], 0.0), 1.0)
+    return 1.0 if not row["revenue"] else min(max(row["margin"] / row["revenue"], 0.0), 1.0)
