@@ -45,6 +45,7 @@ class BetaGeo:
         self.params: dict[str, float] | None = None if params is None else {k: float(params[k]) for k in NAMES}
         self.log_likelihood: float | None = None
         self.standard_errors: dict[str, float] | None = None  # asymptotic, from the observed information
+        self.log_covariance: np.ndarray | None = None  # of the log-parameters (NAMES order); None unless fitted
         self.customers: float | None = None
 
     def __repr__(self) -> str:
@@ -68,6 +69,7 @@ class BetaGeo:
         start = warm_start(_Data, (x, tx, t, w), start)
         theta, cov = maximise(objective(data), start, NAMES, "BG/NBD", total)
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
+        self.log_covariance = cov
         self.params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         self.log_likelihood = data.loglik(np.exp(theta))
         self.customers = float(total)
