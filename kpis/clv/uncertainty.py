@@ -32,7 +32,7 @@ total, drawn by systematic sampling with probability ∝ the unit's contribution
 comes only from how the draw/point ratio varies across units. The same samples serve every draw (common random
 numbers: the draws differ by their parameters, not by their sample), and a total with no more units than the
 sample size is summed exactly. On simulated bases (bench/uncertainty.py --exact, tests/test_uncertainty.py) the
-sampled draws were within ~1% of the draws' sd of the exact bootstrap's, small beside K's own 0.15 σ.
+sampled draws were within 1–2% of the draws' sd of the exact bootstrap's, small beside K's own 0.15 σ.
 
 The month sums of the draws use 6 evaluations per cell instead of one per month: E is smooth in σ = ln(1 + t/(α̂ +
 T)), so the sum of its values at the month ends is that of its interpolant at Chebyshev points (`_month_rule`;
