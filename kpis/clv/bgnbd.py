@@ -45,6 +45,7 @@ class BetaGeo:
         self.params: dict[str, float] | None = None if params is None else {k: float(params[k]) for k in NAMES}
         self.log_likelihood: float | None = None
         self.standard_errors: dict[str, float] | None = None  # asymptotic, from the observed information
+        self.log_covariance: np.ndarray | None = None  # of the log-parameters (NAMES order); None unless fitted
         self.customers: float | None = None
 
     def __repr__(self) -> str:
@@ -68,6 +69,7 @@ class BetaGeo:
         start = warm_start(_Data, (x, tx, t, w), start)
         theta, cov = maximise(objective(data), start, NAMES, "BG/NBD", total)
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
+        self.log_covariance = cov
         self.params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         self.log_likelihood = data.loglik(np.exp(theta))
         self.customers = float(total)
@@ -98,13 +100,10 @@ class BetaGeo:
 
     def expected_purchases_if_alive(self, t, frequency, T) -> np.ndarray:
         """E[purchases in (T, T+t] | x, T, alive at T]: eq. 10 without P(alive); it does not depend on t_x."""
-        r, alpha, a, b = self._p()
         t, x, big_t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t, frequency, T)))
         if np.any(t < 0):
             raise ModelError("the forecast horizon t must be ≥ 0")
-        z = t / (alpha + big_t + t)
-        hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-        return (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+        return expected_if_alive(*self._p(), t, x, big_t)
 
     def expected_purchases_new(self, t) -> np.ndarray:
         """E[X(t)]: expected repeat purchases of a new customer in (0, t] (paper, eq. 9)."""
@@ -114,6 +113,14 @@ class BetaGeo:
             raise ModelError("the forecast horizon t must be ≥ 0")
         z = t / (alpha + t)
         return (a + b - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z))
+
+
+def expected_if_alive(r, alpha, a, b, t, x, T):
+    """E[purchases in (T, T+t] | x, T, alive at T] (eq. 10 after Euler's transformation, see BetaGeo); every
+    argument broadcasts, the parameters too (uncertainty.py evaluates many parameter sets at once)."""
+    z = t / (alpha + T + t)
+    hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    return (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp)
 
 
 class _Data:

@@ -39,6 +39,7 @@ class GammaGamma:
         self.params: dict[str, float] | None = None if params is None else {k: float(params[k]) for k in NAMES}
         self.log_likelihood: float | None = None
         self.standard_errors: dict[str, float] | None = None  # asymptotic, from the observed information
+        self.log_covariance: np.ndarray | None = None  # of the log-parameters (NAMES order); None unless fitted
         self.customers: float | None = None  # repeat buyers fitted on
 
     def __repr__(self) -> str:
@@ -70,7 +71,7 @@ class GammaGamma:
         if params["q"] <= 1:
             raise ModelError(f"Gamma-Gamma: fitted q = {params['q']:.3g} ≤ 1, so the mean spend is infinite: "
                              "values are too heavy-tailed for this model")
-        self.params = params
+        self.params, self.log_covariance = params, cov
         self.log_likelihood = data.loglik(np.exp(theta))
         self.customers = float(total)
         return self
