@@ -8,10 +8,12 @@ the database) → tables, voice and clv functions, build; connection opens a Duc
 from kpis.bridges import equity_bridge, revenue_bridge
 from kpis.catalog import REGISTRY
 from kpis.clv.check import holdout_check
+from kpis.comparison import compare
 from kpis.connection import connect
 from kpis.contributions import contributions
 from kpis.database import Database, KPIError
-from kpis.evaluate import compare, evaluate, evaluate_many, series, trend
+from kpis.evaluate import evaluate, evaluate_many, series, trend
+from kpis.intervals import change_interval, interval
 from kpis.periods import Period
 from kpis.registry import KPI, Group, Unit
 from kpis.scrub import scrub
@@ -22,9 +24,9 @@ from kpis.voice.value import value_by_nps_group
 from kpis.voice.verbatims import latest_comments, themes, verbatims
 
 __all__ = [
-    "Database", "Group", "KPI", "KPIError", "Period", "REGISTRY", "Unit", "change_with_margin", "cohort_retention",
-    "compare", "concentration_curve", "connect", "contributions", "csat_with_margin", "effort_by_touchpoint",
-    "effort_peak", "equity_bridge", "evaluate", "evaluate_many", "holdout_check", "latest_comments",
-    "nps_with_margin", "rebased_trend", "revenue_bridge", "scrub", "series", "themes", "touchpoints_asked", "trend",
-    "value_by_nps_group", "value_deciles", "verbatims", "within_noise",
+    "Database", "Group", "KPI", "KPIError", "Period", "REGISTRY", "Unit", "change_interval", "change_with_margin",
+    "cohort_retention", "compare", "concentration_curve", "connect", "contributions", "csat_with_margin",
+    "effort_by_touchpoint", "effort_peak", "equity_bridge", "evaluate", "evaluate_many", "holdout_check", "interval",
+    "latest_comments", "nps_with_margin", "rebased_trend", "revenue_bridge", "scrub", "series", "themes",
+    "touchpoints_asked", "trend", "value_by_nps_group", "value_deciles", "verbatims", "within_noise",
 ]

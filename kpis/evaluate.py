@@ -94,9 +94,9 @@ def evaluate_many(db: Database, keys, period, filters: dict | None = None, param
     return evaluate_scope(db, list(keys), scope(db, period, filters, params))
 
 
-def compare(db: Database, keys, period, filters: dict | None = None, params: dict | None = None) -> pd.DataFrame:
+def compare_table(db: Database, keys, period, filters: dict | None = None, params: dict | None = None) -> pd.DataFrame:
     """Each KPI now, in the previous period and a year earlier (columns value, previous, year_ago), with the
-    deltas (delta_previous, delta_year_ago); one row per KPI."""
+    deltas (delta_previous, delta_year_ago); one row per KPI (kpis.compare adds the models' intervals)."""
     now = scope(db, period, filters, params)
     periods = {"value": now.period} | {ref: now.period.reference(ref) for ref in COMPARES}
     # The three periods run side by side, each on its own cursor (DuckDB releases the GIL while it works).

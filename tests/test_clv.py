@@ -433,3 +433,16 @@ def test_unique_rows_are_exact_even_when_hashes_collide(monkeypatch, mix):
     assert set(zip(ux, ut, strict=True)) == expected and len(ux) == len(expected)
     assert np.array_equal(ux[inverse], x) and np.array_equal(ut[inverse], t)
     assert counts.sum() == 5000 and np.array_equal(np.bincount(inverse), counts)
+
+
+@pytest.mark.parametrize("a, b", [(5e3, 1.2e5), (497_437.0, 11_790_386.0)])
+@pytest.mark.parametrize("x, T", [(0, 10.0), (3, 152.0), (26, 151.7), (100, 300.0)])
+def test_expectations_stay_finite_as_a_and_b_run_off(a, b, x, T):
+    """A fit running towards a, b → ∞ (every customer the same dropout probability p = a/(a+b)) overflows the
+    Euler form of eq. 10; the value is then the limit (1/p)(1 − (1 + p t/(α+T))^−(r+x)) to O(1/(a+b))."""
+    bg = BetaGeo({"r": 1.49, "alpha": 6.14, "a": a, "b": b})
+    t = 156.0
+    p = a / (a + b)
+    limit = (1 - (1 + p * t / (6.14 + T)) ** -(1.49 + x)) / p
+    value = bg.expected_purchases_if_alive(t, x, T)
+    assert np.isfinite(value) and value == pytest.approx(limit, rel=(x + 50) / (a + b))  # measured: ≤ x/(a+b)

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import kpis
 from kpis.clv import bridge
+from kpis.clv import model as model_module
 from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.gammagamma import GammaGamma
+from kpis.clv.model import POOLED, ValueModel
+from kpis.clv.rfm import rfm_summary
+from kpis.clv.value import customer_clv
 from kpis.decompose import log_mean
 from tests import kpi_fixture
 
@@ -116,7 +120,7 @@ def test_contributions_refuse_what_does_not_split(db, key, by, message):
 ])
 def test_lmdi_rows_by_hand(before, after, expected):
     out = bridge.lmdi_rows(np.array(before, dtype=float), np.array(after, dtype=float))
-    assert out.tolist() == pytest.approx(np.array(expected).tolist(), abs=1e-12)
+    assert out[0].tolist() == pytest.approx(expected[0], abs=1e-12)
 
 
 def test_lmdi_rows_add_up_and_match_the_scalar_formula():
@@ -128,39 +132,40 @@ def test_lmdi_rows_add_up_and_match_the_scalar_formula():
     assert out[0, 2] == pytest.approx(log_mean(v1, v0) * math.log(after[0, 2] / before[0, 2]), rel=1e-12)
 
 
-FIXED = {"bg": {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}, "gg": {"p": 6.25, "q": 3.74, "v": 15.44}}
+FIXED = {"bg": {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}, "gg": {"p": 6.25, "q": 3.74, "gamma": 15.44}}
+
+
+def fixed_model(database, end):
+    """The value model of `end` with FIXED parameters for everyone (one pooled group), nothing fitted."""
+    summary = rfm_summary(database, end, "W")
+    margin = model_module._margin_rate(database, end)
+    bg, gg = BetaGeo(FIXED["bg"]), GammaGamma(FIXED["gg"])
+    frame = summary.join(customer_clv(bg, gg, summary, margin, 36, 0.10)).assign(fit_group=POOLED, revenue_12m=0.0)
+    return ValueModel(end, {POOLED: (bg, gg)}, margin, None, database, frame)
 
 
 def test_equity_bridge_with_fixed_parameters(db, monkeypatch):
     """The same fixed BG/NBD + Gamma-Gamma parameters at both dates (no fitting): the model update is exactly 0,
     the customers first seen in between are the acquired part, and every customer's parts add up to ΔV."""
-    real = bridge.value_model
-
-    def fixed(database, end):
-        model = real(database, end)
-        model.fits = {g: (BetaGeo(FIXED["bg"]), GammaGamma(FIXED["gg"])) for g in model.fits}
-        frame = model.customers
-        from kpis.clv.value import customer_clv
-
-        values = customer_clv(*next(iter(model.fits.values())), frame, model.margin_rate, 36, 0.10, "W", end)
-        model._customers = frame.assign(clv=values["clv"], p_alive=values["p_alive"])
-        return model
-
+    monkeypatch.setattr(bridge, "value_model", fixed_model)
     fresh = kpis.connect(db.name)
-    monkeypatch.setattr(bridge, "value_model", fixed)
-    parts = bridge.customer_parts(fresh, pd.Timestamp("2024-01-31").date(), pd.Timestamp("2024-02-29").date())
+    t0, t1 = date(2024, 1, 31), date(2024, 2, 29)
+    parts = bridge.customer_parts(fresh, t0, t1)
     frame = parts.frame.set_index("customer_id")
-    # First orders by 2024-01-31: c01..c14 (c12 in Dec 2023, c13 and c14 in January); by 02-29: c15 (02-29 23:30)
-    # and c10 / c11 / c04 already had orders. New in February: c15 only.
+    # First orders by 2024-01-31: c01..c14 (c12 in Dec 2023, c13 and c14 in January); c15's first order is on
+    # 02-29 at 23:30: the only customer first seen in February.
     assert sorted(frame.index[~frame["existing"]]) == ["c15"]
     assert frame.loc["c15", "acquired"] == frame.loc["c15", "value"] > 0
-    assert frame["model_update"].abs().max() < 1e-9
-    levers = frame[list(bridge.LEVERS)].sum(axis=1)
-    assert np.allclose(levers, frame["value"] - frame["reference"], rtol=1e-9, atol=1e-9)
-    # Margin rate by the end of each month (revenue − cost ÷ revenue of every order so far) is the only g:
-    # customers with no new order still move through P(alive) and activity as the horizon rolls forward.
-    quiet = frame.loc["c02"]  # last order 2023-03
-    assert quiet["spend"] == pytest.approx(0, abs=1e-12)  # no new purchase: the same Gamma-Gamma spend
+    assert frame["model_update"].abs().max() < 1e-9  # θ1 = θ0
+    assert np.allclose(frame[list(bridge.LEVERS)].sum(axis=1), frame["value"] - frame["reference"], rtol=1e-9,
+                       atol=1e-9)
+    quiet = frame.loc["c02"]  # last order in 2023: no new purchase, the same Gamma-Gamma spend
+    assert quiet["spend"] == pytest.approx(0, abs=1e-12)
+    # Margin rate: Σ(revenue − cost) ÷ Σ revenue of the orders by each date; January 2024 to February 2024 adds
+    # o25..o29 (revenue 315, cost 165), so g moves and the margin part of a quiet customer is L·ln(g1/g0).
+    g0, g1 = (model_module._margin_rate(fresh, t) for t in (t0, t1))
+    v0, v1 = quiet["reference"], quiet["reference"] + quiet[list(bridge.FACTORS)].sum()
+    assert quiet["margin"] == pytest.approx(log_mean(v1, v0) * math.log(g1 / g0), rel=1e-9)
 
 
 # --- properties on a demo -------------------------------------------------------------------------------------

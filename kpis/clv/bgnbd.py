@@ -117,10 +117,26 @@ class BetaGeo:
 
 def expected_if_alive(r, alpha, a, b, t, x, T):
     """E[purchases in (T, T+t] | x, T, alive at T] (eq. 10 after Euler's transformation, see BetaGeo); every
-    argument broadcasts, the parameters too (uncertainty.py evaluates many parameter sets at once)."""
+    argument broadcasts, the parameters too (uncertainty.py evaluates many parameter sets at once).
+
+    Where that form overflows — large a and b, a fit running towards the limit in which every customer has the same
+    dropout probability p = a/(a+b), makes (1 − z)^(a−1) underflow while the 2F1 overflows — Pfaff's transformation
+    gives the same value from 2F1(r+x, a−1; a+b+x−1; −t/(α+T)), which stays finite; and where that too fails (x = 0
+    and a short history with huge a, b), the limit a, b → ∞ at fixed p: (1/p)·(1 − (1 + p·t/(α+T))^−(r+x)), whose
+    relative error is of order 1/(a+b). Never a NaN where the model is defined."""
+    r, alpha, a, b, t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (r, alpha, a, b, t, x, T)))
     z = t / (alpha + T + t)
-    hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    return (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+    with np.errstate(all="ignore"):
+        hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        out = np.array((a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp), dtype=float)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            r, alpha, a, b, t, x, T = (v[bad] for v in (r, alpha, a, b, t, x, T))
+            pfaff = (a + b + x - 1) / (a - 1) * (1 - hyp2f1(r + x, a - 1, a + b + x - 1, -t / (alpha + T)))
+            p = a / (a + b)
+            limit = (1 - (1 + p * t / (alpha + T)) ** -(r + x)) / p
+            out[bad] = np.where(np.isfinite(pfaff), pfaff, limit)
+    return out
 
 
 class _Data:

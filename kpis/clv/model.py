@@ -28,6 +28,7 @@ from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
 from kpis.clv.gammagamma import GammaGamma
 from kpis.clv.rfm import rfm_summary
+from kpis.clv.uncertainty import draw_values
 from kpis.clv.value import customer_clv, month_ends
 from kpis.periods import last_complete
 
@@ -42,7 +43,8 @@ CHECK_HOLDOUT_WEEKS = 26  # the model check's default holdout: its calibration-e
 SCORES = {"customer_id": "string", "fit_group": "string", "frequency": "int64", "recency": "float64",
           "T": "float64", "monetary_value": "float64", "expected_purchases_horizon": "float64",
           "expected_spend": "float64", "p_alive": "float64", "clv": "float64", "revenue_12m": "float64"}
-STORED_FITS, STORED_SCORES = "clv_fits", "clv_scores"  # tables of a build (store_default_models)
+STORED_FITS, STORED_SCORES, STORED_DRAWS = "clv_fits", "clv_scores", "clv_draws"  # a build's (store_default_models)
+DRAW_TOTALS = ("equity", "at_risk", "at_risk_revenue")  # per fit group and parameter draw (group_draws)
 _lock = threading.Lock()
 
 
@@ -137,25 +139,86 @@ FIT_COLUMNS = (*BG_NAMES, *GG_NAMES)
 _SE_COLUMNS = tuple(f"se_{c}" for c in FIT_COLUMNS)
 
 
-def default_observation_ends(db) -> list[date]:
-    """Observation ends of the dashboard's default view (the last complete month, the one before, a year ago)
-    and the default model check's calibration end (CHECK_HOLDOUT_WEEKS before the data's end)."""
+def dashboard_observation_ends(db) -> list[date]:
+    """Observation ends of the dashboard's default view: the last complete month, the one before, a year ago."""
     if db.data_end is None:
         return []
     month = last_complete(db.data_end, "month")
     ends = [observation_end_of(db, p) for p in (month, month.previous(), month.year_ago())]
+    return sorted({e for e in ends if e is not None and e >= db.data_start})
+
+
+def default_observation_ends(db) -> list[date]:
+    """The dashboard's observation ends and the default model check's calibration end (CHECK_HOLDOUT_WEEKS before
+    the data's end)."""
+    if db.data_end is None:
+        return []
+    ends = dashboard_observation_ends(db)
     ends.append(db.data_end - timedelta(weeks=CHECK_HOLDOUT_WEEKS))
     return sorted({e for e in ends if e is not None and e >= db.data_start})
 
 
+def group_draws(db, observation_end: date, fits: dict, margin_rate: float, scores: pd.DataFrame) -> pd.DataFrame:
+    """Each fit group's totals — equity, valuable customers at risk, their 12-month revenue — with the fitted
+    parameters (draw −1) and with each parameter draw 0 … K−1 (kpis.clv.uncertainty.draw_values: a parametric
+    bootstrap of the fits' parameter uncertainty). A segment's draws scale its part of each group (kpis.intervals)."""
+    valuable = set(valuable_customers(db))
+    rows = []
+    for group, members in scores.groupby("fit_group"):
+        drawn = draw_values({group: fits[group]}, members.reset_index(drop=True), margin_rate, observation_end,
+                            HORIZON_MONTHS, ANNUAL_DISCOUNT, at_risk=members["customer_id"].isin(valuable).to_numpy(),
+                            revenue="revenue_12m", at_risk_below=AT_RISK_P_ALIVE)
+        rows.append(pd.DataFrame({"fit_group": group, "draw": -1, **{t: [drawn.point[t]] for t in DRAW_TOTALS}}))
+        rows.append(pd.DataFrame({"fit_group": group, "draw": np.arange(len(drawn.draws["equity"])),
+                                  **{t: drawn.draws[t] for t in DRAW_TOTALS}}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def valuable_customers(db) -> pd.Series:
+    """The ids of the customers among the 30 % most valuable (lifetime revenue: customer_value's tiers)."""
+    v = db.tables["customer_value"]
+    return db.arrow(v.filter(v.value_tier.isin(VALUABLE_TIERS)).select("customer_id")).to_pandas()["customer_id"]
+
+
+def model_draws(db, observation_end: date) -> pd.DataFrame | None:
+    """group_draws of that date: stored in the build, else computed once from the fitted model (None when the date
+    cannot be modelled, or its fits carry no covariance)."""
+    cache = db.__dict__.setdefault("_model_draws", {})
+    with _lock:
+        if observation_end not in cache:
+            cache[observation_end] = _stored_draws(db, observation_end)
+    if cache[observation_end] is None:
+        try:
+            model = value_model(db, observation_end)
+        except ModelError:
+            return None
+        if any(bg.log_covariance is None or gg.log_covariance is None for bg, gg in model.fits.values()):
+            return None
+        scores = model.customers.reset_index()
+        cache[observation_end] = group_draws(db, observation_end, model.fits, model.margin_rate, scores)
+    return cache[observation_end]
+
+
+def _stored_draws(db, observation_end: date) -> pd.DataFrame | None:
+    if not build_has(db, STORED_DRAWS):
+        return None
+    frame = db.cursor().execute(f"SELECT fit_group, draw, {', '.join(DRAW_TOTALS)} FROM {STORED_DRAWS} "
+                                "WHERE observation_end = ? ORDER BY fit_group, draw", [observation_end]).df()
+    return None if frame.empty else frame
+
+
 def store_default_models(db, con) -> list[date]:
-    """Fit the default view's models and write them into the build being made (`con`, read-write); the dates
-    stored. A date the models cannot fit is left out (it fails the same way, with its reason, when asked)."""
+    """Fit the default view's models and write them into the build being made (`con`, read-write), with their
+    parameter draws for the dashboard's own dates (group_draws); the dates stored. A date the models cannot fit is
+    left out (it fails the same way, with its reason, when asked)."""
     con.execute(f"CREATE OR REPLACE TABLE {STORED_FITS} (observation_end DATE, fit_group VARCHAR, "
                 + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, *_SE_COLUMNS, "margin_rate")) + ")")
     columns = ", ".join(f'"{c}" {_SQL_TYPES[t]}' for c, t in SCORES.items())
     con.execute(f"CREATE OR REPLACE TABLE {STORED_SCORES} (observation_end DATE, {columns})")
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_DRAWS} (observation_end DATE, fit_group VARCHAR, draw INTEGER, "
+                + ", ".join(f"{t} DOUBLE" for t in DRAW_TOTALS) + ")")
     stored = []
+    viewed = set(dashboard_observation_ends(db))
     for end in default_observation_ends(db):
         try:
             fits, margin_rate, scores = fitted_scores(db, end)
@@ -168,6 +231,10 @@ def store_default_models(db, con) -> list[date]:
         con.register("new_scores", pa.Table.from_pandas(scores, preserve_index=False))
         con.execute(f"INSERT INTO {STORED_SCORES} SELECT ?, * FROM new_scores ORDER BY customer_id", [end])
         con.unregister("new_scores")
+        if end in viewed:  # the model check's calibration end needs no interval
+            con.register("new_draws", group_draws(db, end, fits, margin_rate, scores))
+            con.execute(f"INSERT INTO {STORED_DRAWS} SELECT ?, * FROM new_draws", [end])
+            con.unregister("new_draws")
         stored.append(end)
     return stored
 
