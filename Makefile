@@ -36,7 +36,7 @@ java:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
 		echo "Java unavailable: Spark tests will be skipped"
 
-test: $(VENV)/.dev $(VENV)/.spark browser java
+test: $(VENV)/.dev $(VENV)/.spark $(VENV)/.bench browser java
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -17,11 +17,11 @@ def money(value: float, currency: str, digits: int = 0) -> str:
     return _with_symbol(f"{value:,.{digits}f}", currency)
 
 
-def compact_money(value: float, currency: str) -> str:
-    """1.2M €-style amounts for big tiles."""
+def compact_money(value: float, currency: str, digits: int = 1) -> str:
+    """1.2M €-style amounts for big tiles (more digits for the two ends of an interval)."""
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= limit:
-            return _with_symbol(f"{value / limit:,.1f}{suffix}", currency)
+            return _with_symbol(f"{value / limit:,.{digits}f}{suffix}", currency)
     return money(value, currency)
 
 

@@ -16,8 +16,8 @@ the model's uncertainty" when the interval of the paired differences (draw k of 
 other) covers zero. Draw k of every date comes from the same standard-normal variates (the seeds are per fit
 group), which couples the two fits' errors: the two fits read mostly the same history (one month apart, all but a
 month of it), so their estimation errors move together; treating them as independent would overstate the change's
-uncertainty about √2 × the level's, and call nearly every change noise. The coupling is an assumption, stated here. Parameter uncertainty is not model error: the model check tells how well the models
-forecast.
+uncertainty about √2 × the level's, and call nearly every change noise. The coupling is an assumption, stated here.
+Parameter uncertainty is not model error: the model check tells how well the models forecast.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ st.title("The empty chair")
 st.caption(f"**{view.period.label}** compared with the {COMPARISONS[view.compare]} ({view.reference.label}) · "
            f"{view.describe_filters()} · data as of {db.data_end:%d %b %Y} · amounts in {currency}")
 
-table = data.compare(CUSTOMER + VOLUME + AT_RISK, period, filters=view.filters)
+table = data.compare(CUSTOMER + VOLUME + AT_RISK, period, filters=view.filters, intervals=True)
 trend = data.trend([k for k in CUSTOMER + VOLUME if not REGISTRY[k].model_based], period, 12, filters=view.filters)
 nps = data.nps_with_margin(period, filters=view.filters)
 nps_note = (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps["value"] is not None
@@ -42,7 +42,9 @@ tile_row(CUSTOMER, table, view, currency, trend, notes=notes)
 st.subheader("Volume and cost")
 tile_row(VOLUME, table, view, currency, trend)
 st.caption("Sparklines: the last 12 periods (none for model-based values, fitted once per period). Green and red "
-           "follow each KPI's direction: a fall in CAC is good.")
+           "follow each KPI's direction: a fall in CAC is good. Model-based values carry their 90 % interval from the "
+           "models' parameter uncertainty; a grey change is within it. Parameter uncertainty is not model error: the "
+           "Model check page tells how well the models forecast.")
 
 st.subheader("Valuable customers at risk")
 tile_row(AT_RISK, table, view, currency, notes=notes, per_row=2)

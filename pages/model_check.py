@@ -52,15 +52,27 @@ error = "" if hold["relative_error"] is None else f" ({percent(hold['relative_er
 st.markdown(f"## The model predicted {hold['predicted']:,.0f} repeat purchases in the last {weeks} weeks; "
             f"{hold['actual']:,} happened{error}")
 left, middle, right = st.columns(3)
-left.metric("Predicted repeat purchases", f"{hold['predicted']:,.0f}", border=True,
+band = (f"90 %: {hold['low']:,.0f} – {hold['high']:,.0f}" if hold.get("low") is not None else None)
+left.metric("Predicted repeat purchases", f"{hold['predicted']:,.0f}", border=True, delta=band, delta_color="off",
+            delta_arrow="off",
             help="Σ over customers of the purchases their history implied for the holdout weeks (BG/NBD, "
-                 "conditional on each customer's frequency, recency and age at the split).")
+                 "conditional on each customer's frequency, recency and age at the split), with its 90 % interval "
+                 "from the fit's parameter uncertainty.")
 middle.metric("Actual repeat purchases", f"{hold['actual']:,}", border=True,
               help="Purchase days in the holdout weeks of the customers known at the split.")
 right.metric("Forecast error", "—" if hold["relative_error"] is None else percent(hold["relative_error"]),
              border=True, help="Predicted ÷ actual − 1: negative when the model expected fewer purchases than "
                                "happened. Within ±10% over a quarter or more is a good fit; CLV, built on the "
                                "same forecast, errs the same way.")
+
+if hold.get("inside") is not None:
+    st.markdown(("The actual purchases fall **inside** the forecast's 90 % interval: the miss is within what the "
+                 "parameters' uncertainty allows." if hold["inside"] else
+                 "The actual purchases fall **outside** the forecast's 90 % interval: the miss is more than the "
+                 "parameters' uncertainty explains — the model itself is off (its assumptions, or a change in how "
+                 "customers behave after the split).")
+                + " Parameter uncertainty is not model error: the intervals on the dashboard say how precisely "
+                  "the parameters are known, this check says how well the model forecasts.")
 
 # --- frequency buckets and the cumulative curve ---------------------------------------------------------------
 left, right = st.columns(2, gap="large")

@@ -122,14 +122,21 @@ if trend.empty:
     st.info(f"No survey answers in the last {periods_shown} {view.grain}s{where}.")
 else:
     def with_band(key: str, bounds: tuple[float, float]) -> pd.DataFrame:
-        """A score per period with its 95 % margin as a band (clipped to the scale)."""
+        """A score per period with its 95 % interval as a band (NPS: the adjusted-Wald one, which is centred on the
+        adjusted score; CSAT: value ± margin), clipped to the scale."""
         with_margin = {"nps": data.nps_with_margin, "csat": data.csat_with_margin}[key]
         rows = [with_margin(p, params=params, filters=filters) for p in trend["period"]]
-        known = [r["value"] is not None for r in rows]
+
+        def bound(r: dict, side: str, sign: int, limit: float):
+            if r["value"] is None:
+                return None
+            edge = r[side] if side in r else r["value"] + sign * r["margin"]
+            return max(edge, limit) if sign < 0 else min(edge, limit)
+
         return pd.DataFrame({
             "period": trend["period"], "value": [r["value"] for r in rows], "answers": [r["answers"] for r in rows],
-            "low": [max(r["value"] - r["margin"], bounds[0]) if k else None for r, k in zip(rows, known, strict=True)],
-            "high": [min(r["value"] + r["margin"], bounds[1]) if k else None for r, k in zip(rows, known, strict=True)],
+            "low": [bound(r, "low", -1, bounds[0]) for r in rows],
+            "high": [bound(r, "high", 1, bounds[1]) for r in rows],
         })
 
     series = {

@@ -746,7 +746,10 @@ def model_check(doc: Document) -> None:
                        f"Fitted on {check['calibration_start']:%d %b %Y} – {check['calibration_end']:%d %b %Y}, the "
                        f"models predicted {hold['predicted']:,.0f} repeat purchases in the {HOLDOUT_WEEKS} weeks to "
                        f"{check['holdout_end']:%d %b %Y}; {hold['actual']:,} happened"
-                       + (f" ({_minus(f'{100 * error:+.1f}')} %), {verdict}." if error is not None else "."))
+                       + (f" ({_minus(f'{100 * error:+.1f}')} %), {verdict}." if error is not None else ".")
+                       + (f" The forecast's 90 % interval from the parameters' uncertainty is {hold['low']:,.0f} – "
+                          f"{hold['high']:,.0f}: the actual purchases fall {'inside' if hold['inside'] else 'outside'}"
+                          " it. Parameter uncertainty is not model error." if hold.get("low") is not None else ""))
     if spend and spend.get("predicted_mean") is not None:
         doc.lead_paragraph("Spend per purchase.",
                            f"Expected {money(s, spend['predicted_mean'], 2)}, observed "

@@ -14,7 +14,7 @@ from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
 import kpis
-from kpis.build import build_demo, import_files
+from kpis.build import import_files
 from kpis.clv import BetaGeo, GammaGamma, ModelError, customer_clv, month_ends, rfm_compressed, rfm_summary
 from store.schema import create_tables
 
@@ -367,11 +367,12 @@ def test_fits_recover_simulated_parameters():
             assert abs(model.params[name] - value) < 4 * se, f"{name}: {model.params[name]:.4g} vs {value}"
 
 
-def test_fits_recover_a_demo_channel(tmp_path):
-    meta = build_demo(tmp_path / "demo.duckdb", customers=20_000, seed=7)
+def test_fits_recover_a_demo_channel(demo_base):
+    db = kpis.connect(demo_base(20_000, 7))
+    meta = db.metadata
     truth = meta["demo"]["channels"]["search"]
     assert meta["demo"]["time_unit"] == "day"
-    summary = rfm_summary(kpis.connect(tmp_path / "demo.duckdb"), meta["period"]["end"], time_unit="D",
+    summary = rfm_summary(db, meta["period"]["end"], time_unit="D",
                           filters={"acquisition_channel": "search"})
     bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
     gg = GammaGamma().fit(summary["frequency"], summary["monetary_value"])

@@ -108,9 +108,14 @@ def test_voice_kpis_are_declared_in_the_registry(key):
     assert kpi.higher_is_better is (key not in ("detractor_share", "ces"))
 
 
-def test_evaluate_many_shares_one_query(db):
-    # All the measures read the same feedback relation; nps is derived from the two shares.
-    values = kpis.evaluate_many(db, ["nps", "csat", "ces", "nps_answers"], "2024-03")
+def test_evaluate_many_shares_one_query(db, monkeypatch):
+    # All the measures read the same feedback relation; nps is derived from the two shares: one query in all.
+    fresh = kpis.connect(db.name)
+    queries = []
+    run = fresh.execute
+    monkeypatch.setattr(fresh, "execute", lambda sql: queries.append(sql) or run(sql))
+    values = kpis.evaluate_many(fresh, ["nps", "csat", "ces", "nps_answers"], "2024-03")
+    assert len(queries) == 1 and "feedback" in queries[0]
     assert values == pytest.approx({"nps": 20.0, "csat": 0.5, "ces": 17 / 6, "nps_answers": 10})
 
 

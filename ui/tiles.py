@@ -7,6 +7,7 @@ import streamlit as st
 
 from kpis import REGISTRY
 from kpis import format as fmt
+from kpis.registry import Unit
 from ui.state import View
 
 
@@ -22,16 +23,30 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
     kpi = REGISTRY[key]
     value, change = table.loc[key, "value"], table.loc[key, f"delta_{view.compare}"]
     change = None if pd.isna(change) else change
+    interval, noise = _uncertainty(table, key, view, currency)
     where.metric(
         kpi.short_label,
         fmt.value(None if pd.isna(value) else value, kpi.unit, currency, compact=True),
         delta=fmt.delta(change, kpi.unit, currency),
-        delta_color="normal" if kpi.higher_is_better else "inverse",
-        delta_description=note or f"vs {view.reference.label}",
+        delta_color="off" if noise else "normal" if kpi.higher_is_better else "inverse",
+        delta_description=" · ".join(t for t in (note, interval) if t) or f"vs {view.reference.label}",
         help=kpi_help(key),
         chart_data=[v for v in spark if v is not None] or None if spark else None,
         border=True,
     )
+
+
+def _uncertainty(table: pd.DataFrame, key: str, view: View, currency: str) -> tuple[str | None, bool]:
+    """A model-based KPI's 90 % interval as text, and whether its change is within the models' uncertainty (its
+    change interval covers 0: the delta is then greyed) — from a kpis.compare(..., intervals=True) table."""
+    if "low" not in table or table.loc[key, "low"] is None or pd.isna(table.loc[key, "low"]):
+        return None, False
+    unit = REGISTRY[key].unit
+    low, high = (fmt.compact_money(table.loc[key, c], currency, 2) if unit is Unit.CURRENCY
+                 else fmt.value(table.loc[key, c], unit, currency) for c in ("low", "high"))
+    change = table.loc[key, f"change_low_{view.compare}"], table.loc[key, f"change_high_{view.compare}"]
+    within = change[0] is not None and not pd.isna(change[0]) and change[0] <= 0 <= change[1]
+    return f"90 %: {low} – {high}" + (" · within uncertainty" if within else ""), within
 
 
 PER_ROW = 3  # at 1,400 px a tile then has room for its label, value, delta and caption, none cut off

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from kpis.clv.bgnbd import NAMES as BG_NAMES
+from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
 from kpis.clv.model import (
@@ -71,6 +72,7 @@ from kpis.clv.model import (
     stored_model,
 )
 from kpis.clv.rfm import rfm_summary, time_unit_days
+from kpis.clv.uncertainty import bgnbd_draws
 from kpis.database import segment
 from kpis.scope import Scope
 
@@ -162,11 +164,13 @@ def holdout_check(db, holdout_weeks: int = CHECK_HOLDOUT_WEEKS, time_unit: str =
         spend[rows] = gg.expected_spend(x[rows], m[rows])
 
     total_predicted, total_actual = float(predicted.sum()), float(actual.sum())
+    low, high = _forecast_interval(fits, group, x, tx, t, predicted, horizon)
     result.update(
         customers=len(summary),
         repeat_buyers=int((x > 0).sum()),
         holdout={"predicted": total_predicted, "actual": int(total_actual),
-                 "relative_error": total_predicted / total_actual - 1 if total_actual else None},
+                 "relative_error": total_predicted / total_actual - 1 if total_actual else None,
+                 "low": low, "high": high, "inside": None if low is None else bool(low <= total_actual <= high)},
         buckets=_buckets(x, predicted, actual),
         curve=_curve(summary, fits, weekly, calibration_end, holdout_weeks, unit),
         spend=_spend(x, actual, value, spend),
@@ -245,6 +249,40 @@ def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict,
     sizes = {g: (len(summary), int(repeat.sum())) if g == POOLED
              else (int((summary["group"] == g).sum()), int((repeat & (summary["group"] == g)).sum())) for g in fits}
     return summary, fits, sizes
+
+
+SAMPLE = 5_000  # checked customers per fit group whose forecast is redrawn (a ratio estimate: _forecast_interval)
+
+
+def _forecast_interval(fits, group, x, tx, t, predicted, horizon: float, level: float = 0.9):
+    """(low, high): the holdout forecast's interval from the fits' parameter uncertainty (None without covariance).
+
+    Each group's forecast under BG/NBD parameter draw k (the draws customer equity's interval uses:
+    kpis.clv.uncertainty.bgnbd_draws) is its forecast with the fitted parameters times the draw's ratio on a fixed
+    random sample of up to SAMPLE of its customers (the same sample for every draw); the groups' draws are summed
+    and their quantiles taken. Parameter uncertainty only: whether the actual purchases fall inside says whether the
+    miss is within what the parameters' uncertainty allows, not that the model is right."""
+    total = None
+    for g in pd.unique(group):
+        bg = fits[g][0]
+        if bg.log_covariance is None:
+            return None, None
+        rows = np.flatnonzero(group == g)
+        rng = np.random.default_rng(0)
+        sample = rows if rows.size <= SAMPLE else rng.choice(rows, SAMPLE, replace=False)
+        point = predicted[sample].sum()
+        draws = bgnbd_draws(bg, g)
+        forecast = np.array([_forecast(p, x[sample], tx[sample], t[sample], horizon) for p in draws])
+        group_draws = predicted[rows].sum() * (forecast / point if point else np.ones(len(draws)))
+        total = group_draws if total is None else total + group_draws
+    low, high = np.quantile(total, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def _forecast(params, x, tx, t, horizon: float) -> float:
+    """Σ E[X(T, T + horizon) | x, t_x, T] under one parameter set."""
+    bg = BetaGeo(dict(zip(BG_NAMES, params, strict=True)))
+    return float((bg.p_alive(x, tx, t) * bg.expected_purchases_if_alive(horizon, x, t)).sum())
 
 
 def _buckets(x, predicted, actual) -> pd.DataFrame:

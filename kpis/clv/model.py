@@ -13,6 +13,7 @@ database (`Database.register_frame`). Either way the KPIs query the scores in th
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -212,7 +213,8 @@ def store_default_models(db, con) -> list[date]:
     parameter draws for the dashboard's own dates (group_draws); the dates stored. A date the models cannot fit is
     left out (it fails the same way, with its reason, when asked)."""
     con.execute(f"CREATE OR REPLACE TABLE {STORED_FITS} (observation_end DATE, fit_group VARCHAR, "
-                + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, *_SE_COLUMNS, "margin_rate")) + ")")
+                + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, *_SE_COLUMNS, "margin_rate"))
+                + ", log_covariance VARCHAR)")  # JSON {"bg": 4×4, "gg": 3×3}: what intervals draw from
     columns = ", ".join(f'"{c}" {_SQL_TYPES[t]}' for c, t in SCORES.items())
     con.execute(f"CREATE OR REPLACE TABLE {STORED_SCORES} (observation_end DATE, {columns})")
     con.execute(f"CREATE OR REPLACE TABLE {STORED_DRAWS} (observation_end DATE, fit_group VARCHAR, draw INTEGER, "
@@ -225,7 +227,8 @@ def store_default_models(db, con) -> list[date]:
         except ModelError:
             continue
         rows = [(end, g, *(bg.params[k] for k in BG_NAMES), *(gg.params[k] for k in GG_NAMES),
-                 *(bg.standard_errors[k] for k in BG_NAMES), *(gg.standard_errors[k] for k in GG_NAMES), margin_rate)
+                 *(bg.standard_errors[k] for k in BG_NAMES), *(gg.standard_errors[k] for k in GG_NAMES), margin_rate,
+                 json.dumps({"bg": bg.log_covariance.tolist(), "gg": gg.log_covariance.tolist()}))
                 for g, (bg, gg) in fits.items()]
         con.executemany(f"INSERT INTO {STORED_FITS} VALUES ({', '.join('?' * len(rows[0]))})", rows)
         con.register("new_scores", pa.Table.from_pandas(scores, preserve_index=False))
@@ -267,19 +270,22 @@ def _stored(db, observation_end: date) -> ValueModel | None:
     """The model of that date stored in the build, if any."""
     if not build_has(db, STORED_FITS):
         return None
-    rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate "
-                               f"FROM {STORED_FITS} WHERE observation_end = ?", [observation_end]).fetchall()
+    rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate, "
+                               f"log_covariance FROM {STORED_FITS} WHERE observation_end = ?",
+                               [observation_end]).fetchall()
     if not rows:
         return None
     fits = {}
-    for g, *v in rows:
+    for g, *v, covariance in rows:
         bg, gg = BetaGeo(dict(zip(BG_NAMES, v[:4], strict=True))), GammaGamma(dict(zip(GG_NAMES, v[4:7], strict=True)))
         bg.standard_errors, gg.standard_errors = dict(zip(BG_NAMES, v[7:11], strict=True)), dict(zip(GG_NAMES, v[11:14],
                                                                                                     strict=True))
+        covariance = json.loads(covariance)
+        bg.log_covariance, gg.log_covariance = np.array(covariance["bg"]), np.array(covariance["gg"])
         fits[g] = (bg, gg)
     t = ibis.table({"observation_end": "date", **SCORES}, name=STORED_SCORES)
     scores = t.filter(t.observation_end == ibis.literal(observation_end)).select(*SCORES)
-    return ValueModel(observation_end, fits, rows[0][-1], scores, db)
+    return ValueModel(observation_end, fits, rows[0][-2], scores, db)
 
 
 def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[BetaGeo, GammaGamma]]]:

@@ -186,6 +186,12 @@ def _column(frame: pd.DataFrame, value, what: str, dtype=float) -> np.ndarray | 
     return values.astype(dtype)
 
 
+def bgnbd_draws(bg: BetaGeo, group: str, draws: int = DRAWS, seed: int = 0) -> np.ndarray:
+    """The BG/NBD parameter draws draw_values makes for a fit group (draws × NAMES): the same seed, the same sets."""
+    rng = np.random.default_rng([seed, zlib.crc32(str(group).encode())])
+    return _draw(rng, bg, BG_NAMES, draws, lambda p: np.abs(p[:, 2] - 1) > 1e-9)
+
+
 def _draw(rng: np.random.Generator, model, names: tuple[str, ...], k: int, valid) -> np.ndarray:
     """k parameter sets θ̂·exp(δ), δ ~ N(0, log_covariance), redrawing those `valid` rejects (k × len(names))."""
     if model.params is None or model.log_covariance is None:
