@@ -115,16 +115,55 @@ def page_ours(path: str, period: str, whole_page: bool, warm_models: bool):
         if not whole_page:
             return {"compare": data.compare(PEER_KPIS, period, filters=filters),
                     "trend": data.trend(PEER_KPIS, period, 12, filters=filters)}
-        out = {"compare": data.compare(CUSTOMER + VOLUME + AT_RISK, period, filters=filters),
+        out = {"compare": data.compare(CUSTOMER + VOLUME + AT_RISK, period, filters=filters, intervals=True),
                "trend": data.trend([k for k in CUSTOMER + VOLUME if k not in model_based], period, 12,
                                    filters=filters)}
         data.nps_with_margin(period, filters=filters)
         data.effort_by_touchpoint(period, filters=filters)
         data.effort_peak(period, filters=filters)
         data.latest_comments(period, 3, filters=filters)
+        data.headline(period, "previous", filters=filters)
         return out
 
     return numbers
+
+
+def what_changed_ours(path: str, period: str):
+    """Every call pages/what_changed.py makes (sentences, both bridges, contributions by channel), through the
+    dashboard's cache; the callable takes (filters, forget) as page_ours's."""
+    sys.argv = ["app.py", "--db", path]
+    _quiet_streamlit()
+    import ui.data as data
+    import ui.db
+
+    def numbers(filters: dict, forget: bool = False):
+        if forget:
+            data._run.clear()
+            ui.db._database(str(ui.db.current_file(ui.db.configured_path()))).__dict__.pop("_memo", None)
+        data.headline(period, "previous", filters=filters)
+        revenue = data.revenue_bridge(period, "previous", filters=filters)
+        equity = data.equity_bridge(period, "previous", filters=filters)
+        parts = data.contributions("revenue", period, "acquisition_channel", compare="previous", filters=filters)
+        return {"revenue": float(revenue["value"].sum()), "equity": float(equity["value"].sum()),
+                "parts": float(parts["contribution"].sum())}
+
+    return numbers
+
+
+def interval_draws(path: str):
+    """What the intervals add to a build: the parameter draws of the dashboard's three dates (group_draws)."""
+    import kpis
+    from kpis.clv.model import dashboard_observation_ends, group_draws, value_model
+
+    db = kpis.connect(path)
+    models = [value_model(db, end) for end in dashboard_observation_ends(db)]  # stored: read, not fitted
+    frames = [m.customers.reset_index() for m in models]
+
+    def draw():
+        return sum(len(group_draws(db, m.observation_end, m.fits, m.margin_rate, f))
+                   for m, f in zip(models, frames, strict=True))
+
+    return draw
 
 
 def page_peer(path: str, period: str):

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.workers import Timing, Worker, WorkerError, alternate  # noqa: E402
 
-STEPS = ("import", "rfm", "fit", "page", "whole-page", "cohort", "tables", "pdf", "browser")
+STEPS = ("import", "rfm", "fit", "page", "whole-page", "what-changed", "intervals", "cohort", "tables", "pdf",
+         "browser")
 VERSIONS = ("python", "duckdb", "pandas", "numpy", "scipy", "pyarrow", "ibis-framework", "streamlit", "lifetimes",
             "playwright")
 PEER_TIMEOUT = 1800.0  # a peer's single run is stopped after this long (reported as "> 1800 s")
@@ -384,6 +385,10 @@ def main(argv=None) -> int:
         page_numbers(t, args, path, period)
     if "whole-page" not in skip:
         whole_page(t, args, path, period)
+    if "what-changed" not in skip:
+        what_changed(t, args, path, period)
+    if "intervals" not in skip:
+        interval_cost(t, args, path)
 
     if "cohort" not in skip:
         t.section("cohort retention matrix (every acquisition month × month since)")
@@ -491,6 +496,38 @@ def whole_page(t: Table, args, path: str, period: str) -> None:
     timed(t, "whole page: cold process (connect, read the build's CLV models, compute)", cold, (1.5, "≤ 1.5 s"))
     timed(t, "whole page: warm (the app's st.cache_data hit)", warm, (0.05, "≤ 50 ms"))
     timed(t, "whole page: filter change (region FR, not cached)", filtered, (1.5, "≤ 1.5 s"))
+
+
+def what_changed(t: Table, args, path: str, period: str) -> None:
+    """The What changed page's numbers (issue "Why it moved"): cold process, and a filter change."""
+    t.section(f"what changed {period} vs the month before: sentences, both bridges, contributions by channel")
+    cold, filtered = Timing(), Timing()
+    for round_ in range(args.repeat):
+        if round_ and sum(cold.times) >= args.budget:
+            break
+        with Worker("bench.contenders:what_changed_ours", path=path, period=period) as w:
+            spent, peak, _ = w.call({})
+            cold.times.append(spent)
+            cold.peak_mb = max(cold.peak_mb, peak)
+            if round_ == 0:
+                for _ in range(args.repeat):
+                    spent, peak, _ = w.call({"region": ["FR"]}, True)
+                    filtered.times.append(spent)
+                    filtered.peak_mb = max(filtered.peak_mb, peak)
+    timed(t, "what changed: cold process (connect, read the stored models, bridge)", cold, (2.0, "≤ 2 s"))
+    timed(t, "what changed: filter change (region FR, not cached)", filtered, (1.5, "≤ 1.5 s"))
+
+
+def interval_cost(t: Table, args, path: str) -> None:
+    """What the intervals add to a build: the draws of the dashboard's three dates, as finish_build makes them."""
+    t.section("intervals: parametric bootstrap of the stored fits (200 draws per fit group, three dates)")
+    timing = Timing()
+    with Worker("bench.contenders:interval_draws", path=path) as w:
+        for _ in range(args.repeat):
+            spent, peak, _ = w.call()
+            timing.times.append(spent)
+            timing.peak_mb = max(timing.peak_mb, peak)
+    timed(t, "intervals: added to a build (draws for the 3 dashboard dates)", timing, (15.0, "≤ 15 s"))
 
 
 def board_pdf(t: Table, args, path: str, period: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import kpis
-from kpis.build import build_demo
 from kpis.registry import Unit
 
 PERIODS = ["2024-01", "2024-02", "2025-06", "2026-10", "2024-Q4", "2025-Q1", "2025", "2026"]
@@ -14,9 +13,8 @@ FILTERS = [{}, {"acquisition_channel": "referral"}, {"region": "FR", "segment": 
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(path, customers=4_000, seed=11)
+def db(demo_base):
+    path = demo_base(4_000, 11)  # shared with tests/test_report.py and tests/test_why.py (tests/conftest.py)
     return kpis.connect(path)
 
 

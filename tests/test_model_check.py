@@ -232,11 +232,8 @@ def test_an_empty_segment_gives_a_message(cdnow):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from kpis.build import build_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(path, customers=3000)
+def demo(demo_base):
+    path = demo_base(3_000, 7)  # shared with tests/test_readme.py (tests/conftest.py)
     return path
 
 

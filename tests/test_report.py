@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 import kpis
 from kpis import format as fmt
-from kpis.build import build_demo, import_files
+from kpis.build import import_files
 from kpis.registry import Unit
 from report import ReportError, build_report, collect, render
 from report.data import EQUITY, REFERENCE_SKIP, VOLUME
@@ -43,9 +43,8 @@ def text(pdf: bytes) -> str:
 # --- fixtures ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("report") / "demo.duckdb"
-    build_demo(path, customers=4000, seed=11)
+def demo_path(demo_base):
+    path = demo_base(4_000, 11)  # shared with tests/test_kpis_demo.py (tests/conftest.py)
     return path
 
 

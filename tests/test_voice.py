@@ -586,10 +586,8 @@ PHONE = re.compile(r"\+\d{1,3}[ .]?\d|\b0\d([ .]?\d\d){4}\b|\(\d{3}\)|\b\d{3}-\d
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    store_demo = pytest.importorskip("store.demo", reason="store.demo (another helper's module) is not there")
-    path = tmp_path_factory.mktemp("voice_demo") / "demo.duckdb"
-    store_demo.build_demo(path, customers=5_000, seed=7)  # seed 7 carries a few comments with personal data
+def demo(demo_base):
+    path = demo_base(5_000, 7)  # seed 7 carries a few comments with personal data
     return kpis.connect(path)
 
 
