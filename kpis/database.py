@@ -11,7 +11,6 @@ import math
 import threading
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import ibis
@@ -53,10 +52,6 @@ class Database:
         self.data_start: date | None = span["first"].date() if span["first"] else None
         self.data_end: date | None = span["last"].date() if span["last"] else None
         self._values: dict[str, tuple[str, ...]] = {}
-
-    @property
-    def path(self) -> Path:
-        return Path(self.name)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if not hasattr(self._local, "cursor"):

@@ -7,7 +7,7 @@ from kpis.database import FIXED_FILTERS
 from kpis.voice.journey import MIN_ANSWERS as EFFORT_PEAK_MIN_ANSWERS
 
 __all__ = ["CHECK_HOLDOUT_WEEKS", "COMPARISONS", "EFFORT_PEAK_MIN_ANSWERS", "FILTER_LABELS", "FIXED_FILTERS",
-           "SPEND_BY_CHANNEL", "URL_COMPARES", "describe_filters", "filter_label"]
+           "URL_COMPARES", "describe_filters", "filter_label"]
 
 # What a period is compared with (kpis.periods.COMPARES), in words.
 COMPARISONS = {"previous": "previous period", "year_ago": "same period last year"}
@@ -16,9 +16,6 @@ URL_COMPARES = {"previous": "previous", "year": "year_ago"}
 
 FILTER_LABELS = {"acquisition_channel": "Acquisition channel", "region": "Region", "cohort": "Acquisition cohort",
                  "value_tier": "Value tier"}
-
-SPEND_BY_CHANNEL = ("Spend is known per acquisition channel only, so it is not shown for segments cut by anything "
-                    "else.")
 
 
 def filter_label(name: str) -> str:

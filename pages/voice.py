@@ -90,8 +90,13 @@ def verdict(key: str) -> str:
     unit = REGISTRY[key].unit
     if change["within_noise"] is None:
         return f"No answers in {view.reference.label} to compare with."
-    moved = (f"{fmt.delta(change['delta'], unit)} vs {view.reference.label}; the change's own margin is "
-             f"{margin_text(key, change['noise'])}")
+    if change.get("delta_low") is not None:  # the change's own 95 % interval (adjusted Wald for NPS)
+        low, high = (fmt.delta(change[k], unit) for k in ("delta_low", "delta_high"))
+        moved = (f"{fmt.delta(change['delta'], unit)} vs {view.reference.label}; the change's 95 % interval: "
+                 f"{low} to {high}")
+    else:
+        moved = (f"{fmt.delta(change['delta'], unit)} vs {view.reference.label}; the change's own margin is "
+                 f"{margin_text(key, change['noise'])}")
     if change["within_noise"]:
         return f":orange[**Within the margin of error: not a real change.**] {moved}."
     return f":blue[**Beyond the margin of error: a real change.**] {moved}."

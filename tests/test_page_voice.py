@@ -90,7 +90,7 @@ def test_nps_tile_carries_its_margin_answers_and_noise_verdict(voice_db):
     assert nps.proto.delta_description == "± 58 pts · 4 answers"
     assert nps.delta == "-45.0"
     assert "Within the margin of error: not a real change" in texts(at)
-    assert "± 74 pts" in texts(at)
+    assert "the change's 95 % interval: -103.9 to +44.5" in texts(at)  # [−103.87, 44.53]
 
 
 def test_a_change_beyond_the_noise_is_called_real(voice_db):

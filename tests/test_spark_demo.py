@@ -1,0 +1,121 @@
+"""The same numbers on Spark on a demo: every registered KPI, the tables, both PDF editions, the dashboard and the CLI,
+against DuckDB (a file of its own so that a second test process can run it beside tests/test_spark.py)."""
+
+from __future__ import annotations
+
+import io
+
+import ibis
+import pytest
+from pypdf import PdfReader
+
+import kpis
+from report import render
+from report.data import collect
+from report.layout import value_text
+from tests.conftest import SPARK
+from tests.test_spark import same, same_frames
+
+pytestmark = SPARK
+
+
+# --- every registered KPI on a demo --------------------------------------------------------------------------
+
+DEMO_CASES = [
+    ("2026-10", {}, None),
+    ("2026-10", {"acquisition_channel": "referral"}, None),
+    ("2025-Q3", {"region": "FR", "segment": "business"}, None),
+    ("2025", {"value_tier": "top 10%"}, None),
+    ("2025-Q3", {"cohort": "2024-Q1"}, None),
+    ("2026-10", {}, {"touchpoint": "delivery"}),
+]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_base, on_engine):
+    path = demo_base(2_500, 3)
+    return on_engine(path, "duckdb"), on_engine(path, "spark")
+
+
+@pytest.mark.parametrize("period, filters, params", DEMO_CASES)
+def test_every_registered_kpi_is_the_same_on_both_engines(demo, period, filters, params):
+    duck, lake = demo
+    keys = list(kpis.REGISTRY)
+    on_duck = kpis.evaluate_many(duck, keys, period, params=params, filters=filters)
+    on_spark = kpis.evaluate_many(lake, keys, period, params=params, filters=filters)
+    assert sum(v is not None for v in on_duck.values()) > len(keys) / 2  # a real comparison, not Nones
+    for key in keys:
+        same(on_spark[key], on_duck[key], key)
+
+
+def test_tables_are_the_same_on_both_engines(demo):
+    duck, lake = demo
+    period = "2026-Q3"
+    tables = [
+        lambda db: kpis.cohort_retention(db, "2025-01", "2025-06"),
+        lambda db: kpis.cohort_retention(db, filters={"acquisition_channel": "search"}),
+        lambda db: kpis.value_deciles(db),
+        lambda db: kpis.value_deciles(db, period, filters={"region": "FR"}),
+        lambda db: kpis.concentration_curve(db, points=20),
+        lambda db: kpis.effort_by_touchpoint(db, period),
+        lambda db: kpis.value_by_nps_group(db, period)["table"],
+        lambda db: kpis.verbatims(db, period, limit=25),
+        lambda db: kpis.verbatims(db, None, search="app", limit=40),
+        lambda db: db.frame(db.tables["feedback"].order_by([ibis.desc("answered_at"), ibis.desc("feedback_id")])
+                            .select("feedback_id", "score").limit(50, offset=120)),  # a page, in order
+        lambda db: kpis.themes(db, period).drop(columns=["detractor_examples", "promoter_examples"]),
+        lambda db: kpis.compare(db, ["revenue", "retention_rate", "nps"], period).astype(float),
+        lambda db: kpis.trend(db, ["orders", "active_customers"], period, periods=4),
+        lambda db: kpis.series(db, "average_order_value", "2025-01", "2025-06"),
+    ]
+    for table in tables:
+        expected = table(duck)
+        assert len(expected) > 0
+        same_frames(table(lake), expected)
+    assert kpis.nps_with_margin(lake, period) == pytest.approx(kpis.nps_with_margin(duck, period), rel=1e-9)
+    assert kpis.effort_peak(lake, period) == kpis.effort_peak(duck, period)
+
+
+@pytest.mark.parametrize("edition", ["board", "partner"])
+def test_the_pdf_is_built_on_spark_with_the_same_numbers(demo, edition):
+    """Both editions from a Parquet lake on Spark: every figure, table and the model check as on DuckDB (whose
+    build stores its fitted models and model check; Spark fits them from the lake), and the PDF draws them."""
+    duck, lake = demo
+    filters = {} if edition == "board" else {"acquisition_channel": ["search"]}
+    on_duck = collect(duck, "2026-Q3", compare="year_ago", edition=edition, filters=filters)
+    on_spark = collect(lake, "2026-Q3", compare="year_ago", edition=edition, filters=filters)
+    assert on_duck.figures.keys() == on_spark.figures.keys()
+    for key, figure in on_duck.figures.items():
+        same(on_spark.figures[key].value, figure.value, key)
+        same(on_spark.figures[key].reference, figure.reference, f"{key} a year earlier")
+        assert on_spark.figures[key].suppressed == figure.suppressed, key
+    assert sum(f.value is not None for f in on_duck.figures.values()) > 30  # a real comparison, not Nones
+    for table in ("channels", "trend", "cohorts", "deciles", "effort"):
+        same_frames(getattr(on_spark, table).astype({c: float for c in getattr(on_duck, table).select_dtypes(
+            "number").columns}), getattr(on_duck, table).astype({c: float for c in getattr(on_duck, table)
+                                                                 .select_dtypes("number").columns}))
+    if edition == "board":
+        for part in ("holdout", "spend"):
+            assert on_spark.check[part] == pytest.approx(on_duck.check[part], rel=1e-9), part
+        same_frames(on_spark.check["buckets"], on_duck.check["buckets"])
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render(on_spark))).pages)
+    for key in ("customer_equity", "revenue", "active_customers", "retention_rate"):
+        assert value_text(on_duck, key) in text, key
+
+
+def test_dashboard_and_cli_accept_a_spark_config(demo, monkeypatch, capsys):
+    import cli
+    from tests.test_app import app, metrics
+
+    duck, lake = demo
+    assert cli.main(["info", "--db", lake.name]) == 0
+    facts = capsys.readouterr().out
+    orders = duck.cursor().execute("SELECT count(*) FROM orders").fetchone()[0]
+    assert "source: spark" in facts and f"orders: {orders}\n" in facts
+    shown = {}
+    for db in (duck, lake):
+        monkeypatch.setenv("EMPTYCHAIR_DB", db.name)
+        at = app()
+        assert not at.exception
+        shown[db.dialect] = metrics(at)
+    assert shown["pyspark"] == shown["duckdb"] and shown["duckdb"]
