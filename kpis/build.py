@@ -7,6 +7,7 @@ added here and handed to store as its `finish` step. `build_demo` and `import_fi
 
 from __future__ import annotations
 
+from kpis.clv.bridge import store_default_parts
 from kpis.clv.check import store_default_check
 from kpis.clv.model import store_default_models
 from kpis.database import Database
@@ -16,10 +17,12 @@ from store import demo, importer
 
 def finish_build(con) -> None:
     """Derived tables of a build being made (`con`, read-write): customer_value, the CLV models of the dashboard's
-    default view (clv_fits, clv_scores) and the default model check (clv_checks), so that no reader fits them."""
+    default view with their parameter draws (clv_fits, clv_scores, clv_draws), its two equity bridges (clv_parts)
+    and the default model check (clv_checks), so that no reader fits, draws or values a customer base again."""
     materialize(con)
     db = Database(con, name="build")
     store_default_models(db, con)
+    store_default_parts(db, con)
     store_default_check(db, con)
 
 

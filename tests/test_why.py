@@ -208,3 +208,18 @@ def test_the_headline_tells_only_changes_beyond_the_noise(demo):
     change = kpis.change_with_margin(demo, "nps", "2026-09", "previous")
     said = nps_sentence(demo, "2026-09", "previous", None)
     assert ("within the margin of error" in said) is change["within_noise"]
+
+
+def test_the_builds_bridges_equal_a_fresh_computation(demo):
+    """Every build stores the default view's two equity bridges (clv_parts): the same parts as computing them."""
+    pairs = bridge.default_pairs(demo)
+    assert len(pairs) == 2
+    for t0, t1 in pairs:
+        stored = bridge.customer_parts(kpis.connect(demo.name), t0, t1)
+        assert "clv_parts_" not in demo.sql(stored.table)  # read from the build, not registered at view time
+        fresh = bridge._compute(demo, t0, t1).sort_values("customer_id", ignore_index=True)
+        got = stored.frame.sort_values("customer_id", ignore_index=True)
+        assert list(got["customer_id"]) == list(fresh["customer_id"])
+        for column in bridge.PARTS_SCHEMA:
+            if column != "customer_id":
+                assert np.allclose(got[column].astype(float), fresh[column].astype(float), rtol=1e-12), column

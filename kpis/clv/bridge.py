@@ -26,16 +26,25 @@ with the build, else fitted), so the bridge ends on the tiles' customer equity.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from kpis.clv.common import unique_rows
-from kpis.clv.model import ANNUAL_DISCOUNT, HORIZON_MONTHS, TIME_UNIT, value_model
+from kpis.clv.common import ModelError, unique_rows
+from kpis.clv.model import (
+    ANNUAL_DISCOUNT,
+    HORIZON_MONTHS,
+    TIME_UNIT,
+    build_has,
+    dashboard_observation_ends,
+    observation_end_of,
+    value_model,
+)
 from kpis.clv.value import month_ends
+from kpis.periods import last_complete
 
 LEVERS = {
     "acquired": "Customers acquired",
@@ -51,6 +60,9 @@ PARTS_SCHEMA = {"customer_id": "string", "existing": "boolean", "reference": "fl
 _lock = threading.Lock()
 
 
+STORED_PARTS = "clv_parts"  # a build's bridges of the dashboard's default comparisons (store_default_parts)
+
+
 @dataclass
 class CustomerParts:
     """The per-customer bridge from t0 to t1, queryable in the engine (`table`) and as a frame."""
@@ -58,7 +70,14 @@ class CustomerParts:
     reference_end: date
     observation_end: date
     table: ibis.Table
-    frame: pd.DataFrame
+    db: object = field(repr=False, default=None)
+    _frame: pd.DataFrame | None = field(repr=False, default=None)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self.db.frame(self.table.order_by("customer_id"))
+        return self._frame
 
 
 def activity(bg, frequency: np.ndarray, T: np.ndarray, observation_end: date, horizon_months: int = HORIZON_MONTHS,
@@ -103,6 +122,16 @@ def _factors(fits: dict, groups: np.ndarray, x, tx, t, m, margin_rate: float, en
     return out
 
 
+def _stored_factors(scores: pd.DataFrame, margin_rate: float) -> np.ndarray:
+    """(n, 4) factors of customers as their scores value them: P(alive), activity = CLV ÷ (P × S × g), spend S, g;
+    activity is NaN where P × S × g is 0 (computed from the fit instead)."""
+    p, s = scores["p_alive"].to_numpy(dtype=float), scores["expected_spend"].to_numpy(dtype=float)
+    scale = p * s * margin_rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        activity = np.where(scale > 0, scores["clv"].to_numpy(dtype=float) / scale, np.nan)
+    return np.column_stack([p, activity, s, np.full(len(p), margin_rate)])
+
+
 def _expected_margin(fits, groups, x, tx, t, m, margin_rate, days: float) -> np.ndarray:
     """What the t0 model expected each customer's margin to be over the next `days` days (undiscounted)."""
     out = np.empty(len(x))
@@ -122,11 +151,62 @@ def customer_parts(db, reference_end: date, observation_end: date) -> CustomerPa
     key = (reference_end, observation_end)
     with _lock:
         if key not in cache:
-            cache[key] = _compute(db, reference_end, observation_end)
+            cache[key] = _stored(db, reference_end, observation_end) or _registered(db, reference_end, observation_end)
     return cache[key]
 
 
-def _compute(db, t0: date, t1: date) -> CustomerParts:
+def default_pairs(db) -> list[tuple[date, date]]:
+    """The (t0, t1) of the dashboard's default view: the last complete month against the month before and against
+    the same month a year earlier."""
+    if db.data_end is None:
+        return []
+    month = last_complete(db.data_end, "month")
+    t1 = observation_end_of(db, month)
+    ends = [observation_end_of(db, p) for p in (month.previous(), month.year_ago())]
+    return [(t0, t1) for t0 in ends if t0 is not None and t1 is not None and t0 < t1]
+
+
+def store_default_parts(db, con) -> None:
+    """Compute the default view's bridges and write them into the build being made (`con`, read-write), so that a
+    fresh dashboard sums them in SQL instead of valuing a million customers twice on its first page."""
+    columns = ", ".join(f'"{c}" {_SQL[t]}' for c, t in PARTS_SCHEMA.items())
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_PARTS} (reference_end DATE, observation_end DATE, {columns})")
+    stored = set(dashboard_observation_ends(db))
+    for t0, t1 in default_pairs(db):
+        if not {t0, t1} <= stored:
+            continue
+        try:
+            frame = _compute(db, t0, t1)
+        except ModelError:
+            continue
+        con.register("new_parts", frame)
+        con.execute(f"INSERT INTO {STORED_PARTS} SELECT ?, ?, * FROM new_parts", [t0, t1])
+        con.unregister("new_parts")
+
+
+_SQL = {"string": "VARCHAR", "boolean": "BOOLEAN", "float64": "DOUBLE"}
+
+
+def _stored(db, t0: date, t1: date) -> CustomerParts | None:
+    if not build_has(db, STORED_PARTS):
+        return None
+    found = db.cursor().execute(f"SELECT count(*) FROM {STORED_PARTS} WHERE reference_end = ? AND "
+                                "observation_end = ?", [t0, t1]).fetchone()[0]
+    if not found:
+        return None
+    t = ibis.table({"reference_end": "date", "observation_end": "date", **PARTS_SCHEMA}, name=STORED_PARTS)
+    table = t.filter((t.reference_end == ibis.literal(t0)) & (t.observation_end == ibis.literal(t1)))
+    return CustomerParts(t0, t1, table.select(*PARTS_SCHEMA), db)
+
+
+def _registered(db, t0: date, t1: date) -> CustomerParts:
+    frame = _compute(db, t0, t1)
+    name = f"clv_parts_{t0:%Y%m%d}_{t1:%Y%m%d}"
+    db.register_frame(name, frame)
+    return CustomerParts(t0, t1, ibis.table(PARTS_SCHEMA, name=name), db, frame)
+
+
+def _compute(db, t0: date, t1: date) -> pd.DataFrame:
     m0, m1 = value_model(db, t0), value_model(db, t1)
     before, after = m0.customers, m1.customers
     existing = after.index.isin(before.index)
@@ -136,7 +216,11 @@ def _compute(db, t0: date, t1: date) -> CustomerParts:
     x1, tx1, t1_, mv1 = (old[c].to_numpy(dtype=float) for c in columns)
     x0, tx0, t0_, mv0 = (then[c].to_numpy(dtype=float) for c in columns)
     groups = then["fit_group"].to_numpy()
-    f0 = _factors(m0.fits, groups, x0, tx0, t0_, mv0, m0.margin_rate, t0)
+    f0 = _stored_factors(then, m0.margin_rate)  # the t0 scores already hold P(alive), spend and CLV
+    missing = ~np.isfinite(f0[:, 1])
+    if missing.any():
+        f0[missing] = _factors(m0.fits, groups[missing], x0[missing], tx0[missing], t0_[missing], mv0[missing],
+                               m0.margin_rate, t0)
     f1 = _factors(m0.fits, groups, x1, tx1, t1_, mv1, m1.margin_rate, t1)  # same model θ0, history to t1
     levers = lmdi_rows(f0, f1)
     value = after["clv"].to_numpy(dtype=float)
@@ -149,6 +233,4 @@ def _compute(db, t0: date, t1: date) -> CustomerParts:
     parts.loc[existing, "model_update"] = value[existing] - f1.prod(axis=1)
     parts.loc[existing, "expected_margin"] = _expected_margin(m0.fits, groups, x0, tx0, t0_, mv0, m0.margin_rate,
                                                               (t1 - t0).days)
-    name = f"clv_parts_{t0:%Y%m%d}_{t1:%Y%m%d}"
-    db.register_frame(name, parts)
-    return CustomerParts(t0, t1, ibis.table(PARTS_SCHEMA, name=name), parts)
+    return parts
