@@ -12,7 +12,20 @@ import pytest
 
 import kpis
 from kpis import acquisition
+from kpis.clv.bgnbd import BetaGeo
+from kpis.clv.horizon import Base, monthly_margins, new_customer_margins
+from kpis.clv.model import observation_end_of, value_model
+from kpis.clv.value import customer_clv
+from kpis.database import scope
 from kpis.periods import add_months
+
+PERIOD = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_base):
+    return kpis.connect(demo_base(20_000, 7))
+
 
 # --- the acquisition model -----------------------------------------------------------------------------------------
 
@@ -58,3 +71,48 @@ def test_paths_give_the_classical_interval():
 def test_acquisition_refuses_what_it_cannot_fit(months, counts, message):
     with pytest.raises(kpis.KPIError, match=message):
         acquisition.fit(months, counts)
+
+
+# --- the models over the valuation's horizon -----------------------------------------------------------------------
+
+FIXED_BG, FIXED_GG = {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}, {"p": 6.25, "q": 3.74, "gamma": 15.44}
+
+
+def test_a_new_customer_by_hand():
+    """First purchase: margin 0.5 × mean spend p·γ/(q − 1) = 0.5 × 6.25·15.44/2.74 = 0.5 × 35.21898 = 17.60949; then
+    each month's expected repeat purchases of a new customer (BG/NBD eq. 9) times the same."""
+    first, monthly = new_customer_margins(np.array(list(FIXED_BG.values())), np.array(list(FIXED_GG.values())), 0.5,
+                                          24, "W")
+    assert first[0] == pytest.approx(17.60949, abs=1e-5)
+    weeks = np.arange(25) * 365.25 / 12 / 7
+    expected = np.diff(BetaGeo(FIXED_BG).expected_purchases_new(weeks)) * first[0]
+    assert monthly[0] == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("months, rate", [(120, 0.10), (60, 0.12), (360, 0.05)])
+def test_base_value_is_customer_clv_summed(demo, months, rate):
+    """kpis.clv.horizon.Base (checked Chebyshev rules: 1,500 customers have more cells than the check's 200) gives
+    Σ customer_clv over any horizon to ~1e-6."""
+    model = value_model(demo, observation_end_of(demo, scope(demo, PERIOD).period))
+    frame = model.customers.reset_index().sample(1_500, random_state=1)
+    base = Base(frame, model.observation_end)
+    values = base.values(model.fits, model.margin_rate, months, rate)
+    for group, members in frame.groupby("fit_group"):
+        exact = customer_clv(*model.fits[group], members, model.margin_rate, months, rate, "W", model.observation_end)
+        assert values[group] == pytest.approx(exact["clv"].sum(), rel=1e-6), group
+
+
+def test_over_36_months_the_base_is_the_customer_equity_kpi(demo):
+    model = value_model(demo, observation_end_of(demo, scope(demo, PERIOD).period))
+    base = Base(demo.frame(model.scores), model.observation_end)
+    equity = sum(base.values(model.fits, model.margin_rate, 36, 0.10).values())
+    assert equity == pytest.approx(kpis.evaluate(demo, "customer_equity", PERIOD), rel=1e-6)
+
+
+def test_monthly_margins_are_the_model_s(demo):
+    model = value_model(demo, observation_end_of(demo, scope(demo, PERIOD).period))
+    cohort = scope(demo, "2026-03").acquired.select("customer_id")
+    members = demo.frame(model.scores.semi_join(cohort, "customer_id")).assign(cohort=1)
+    fast = monthly_margins(members, model.fits, model.margin_rate, model.observation_end, 100, "cohort")[1]
+    exact = model.monthly_expected_margin(members, 100)
+    assert np.max(np.abs(fast - exact)) <= 1e-6 * exact.max()
