@@ -83,7 +83,7 @@ def cohort_economics(db, where: Scope, model: ValueModel, cohorts: list[date], n
             continue
         observed = min(end.year * 12 + end.month - 1 - key + 1, months)
         margins = np.zeros(months)
-        mine = realised[(realised["cohort"] == key) & (realised["age"] < observed)]
+        mine = realised[(realised["cohort"] == key) & (realised["age"] >= 0) & (realised["age"] < observed)]
         np.add.at(margins, mine["age"].to_numpy(dtype=int), mine["m"].to_numpy(dtype=float))
         if months > observed and key in predicted:
             margins[observed:] = predicted[key][:months - observed]

@@ -19,7 +19,8 @@ future_value      Σ_c Σ_j N_cj·v_cj·δ^j: N_cj the customers channel c acqui
                   a brand-new customer of the channel's fit group from its fits — first purchase, then the repeat
                   purchases of the M − j months left (kpis.clv.horizon.new_customer_margins)
 future spend      Σ_c Σ_j N_cj·CAC_c·δ^j, CAC_c the channel's spend ÷ new customers over the last 12 months, kept
-                  (no inflation, no saturation); a cohort is acquired, and paid for, at the end of its month
+                  (no inflation, no saturation); a cohort is acquired, and paid for, at the end of its month; spend
+                  on channels that acquired nobody in those months goes on at its monthly mean (Σ_j mean·δ^j)
 total             existing + future_value − future spend
 
 Why the fits' value of a brand-new customer rather than the `new_customer_value` KPI: that KPI adds the realised
@@ -220,7 +221,8 @@ def _valuation(db: Database, where: Scope, months: int, rate: float, filters: di
     spend = _spend(db, segment.columns.get("acquisition_channel"), recent[0], add_months(recent[-1], 1))
     channels = _channels(model, counts, spend, recent, end)
     units = _units(history, counts, channels)
-    context = _Context(model, _base_frame(db, where, model, end), end, units, channels, months)
+    unattributed = float(spend.loc[~spend["channel"].isin(channels["channel"]), "spend"].sum()) / RECENT_MONTHS
+    context = _Context(model, _base_frame(db, where, model, end), end, units, channels, months, unattributed)
 
     new_by_month, monthly_spend = counts.sum(axis=1), spend.groupby("month")["spend"].sum()
     cohorts = _POOL.submit(cohort_economics, db, where, model, recent, {m: float(new_by_month[m]) for m in recent},
@@ -251,7 +253,7 @@ def _valuation(db: Database, where: Scope, months: int, rate: float, filters: di
         parts=parts, acquisition=forecast,
         acquisition_history=_fitted(units), acquisition_holdout=holdout, channels=channels, cohorts=cohorts.result(),
         sensitivities=sensitivities,
-        assumptions=_assumptions(months, rate, end, units, model, holdout_note, interval),
+        assumptions=_assumptions(months, rate, end, units, model, holdout_note, interval, unattributed),
     )
 
 
@@ -345,8 +347,10 @@ def _base_frame(db: Database, where: Scope, model, end: date) -> pd.DataFrame:
 class _Context:
     """What the parts are computed from, and the parts under changed settings (sensitivities) or drawn parameters."""
 
-    def __init__(self, model, frame: pd.DataFrame, end: date, units: dict, channels: pd.DataFrame, months: int):
+    def __init__(self, model, frame: pd.DataFrame, end: date, units: dict, channels: pd.DataFrame, months: int,
+                 unattributed: float):
         self.model, self.frame, self.units, self.months = model, frame, units, months
+        self.unattributed = unattributed  # a month's spend on channels without recent new customers: it goes on
         self.base = Base(frame, end, TIME_UNIT)
         recent = channels.groupby(["forecast_unit", "fit_group"])["new_customers_12m"].sum()
         self.mix = {u: (recent[u] / recent[u].sum()).to_dict() for u in units}  # unit -> fit group -> share
@@ -388,7 +392,10 @@ class _Context:
     def future(self, sizes: dict, values: dict, rate: float, cac: float = 1.0) -> tuple[float, float]:
         """(future value, future acquisition spend) of forecast sizes per unit, valued at `values` (new_values)."""
         parts = [future_parts(sizes[u], self._unit_values(values, u), self.cac[u] * cac, rate) for u in self.units]
-        return float(sum(v for v, _ in parts)), float(sum(s for _, s in parts))
+        return float(sum(v for v, _ in parts)), float(sum(s for _, s in parts)) + cac * self._unattributed(rate)
+
+    def _unattributed(self, rate: float) -> float:
+        return self.unattributed * float(discount_factors(self.months, rate).sum())
 
     def _unit_values(self, values: dict, unit: str) -> np.ndarray:
         """v_j (j = 1 … M) of a unit's new customers: its recent mix of fit groups."""
@@ -410,6 +417,7 @@ class _Context:
         future_value = sum(future_parts(paths[u], self._unit_values(values, u)[index], 0.0, rate)[0]
                            for u in self.units)
         future_spend = sum(future_parts(paths[u], 0.0, self.cac[u], rate)[1] for u in self.units)
+        future_spend = future_spend + self._unattributed(rate)
         return {"existing": existing[index], "future_value": future_value, "future_acquisition_spend": future_spend,
                 "total": existing[index] + future_value - future_spend}
 
@@ -472,7 +480,8 @@ def _holdout(units: dict) -> tuple[pd.DataFrame | None, str]:
                    f"forecast, 90 % interval {a['low']:,.0f}–{a['high']:,.0f} ({verdict})")
 
 
-def _assumptions(months: int, rate: float, end: date, units: dict, model, holdout: str, interval: str) -> dict:
+def _assumptions(months: int, rate: float, end: date, units: dict, model, holdout: str, interval: str,
+                 unattributed: float) -> dict:
     years = months / 12
     return {
         "what": "customer-based operating value (McCarthy & Fader): today's customers' future margin, plus future "
@@ -490,7 +499,8 @@ def _assumptions(months: int, rate: float, end: date, units: dict, model, holdou
                              f"{len(next(iter(units.values())).months)} months; prediction intervals from the "
                              "residual variance (independent, constant-variance errors on the log scale)",
         "acquisition cost": f"CAC per channel: marketing spend ÷ new customers over the last {RECENT_MONTHS} months, "
-                            "kept constant",
+                            "kept constant" + (f"; spend on channels without new customers in them "
+                                               f"({unattributed:,.0f} a month) goes on" if unattributed else ""),
         "interval": interval,
         "holdout check": holdout,
     }

@@ -324,11 +324,27 @@ def test_too_little_history_is_refused(demo):
 
 
 def test_a_channel_without_spend_has_no_cac(demo, tmp_path):
-    copy = tmp_path / "no_social_spend.duckdb"
-    shutil.copy(demo.name, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute("DELETE FROM marketing_spend WHERE channel = 'social'")
-    db = kpis.connect(copy)
+    db = _copy(demo, tmp_path, "DELETE FROM marketing_spend WHERE channel = 'social'")
     with pytest.raises(kpis.KPIError, match="no marketing spend recorded for social in the 12 months to 2026-10-31"):
         kpis.valuation(db, PERIOD)
-    assert kpis.valuation(db, PERIOD, filters={"acquisition_channel": ["search"]}).total > 0
+
+
+def test_spend_without_customers_goes_on(demo, value, tmp_path):
+    """1,200 a month on a channel that brought nobody: no CAC to put on a customer, so it is spent every month of the
+    horizon, 1,200 × Σ_{j=1…120} 1.1^(−j/12) = 1,200 × 77.056 more spend; nothing else moves."""
+    months = ", ".join(f"('{add_months(date(2025, 11, 1), i)}'::DATE, 'tv', 1200)" for i in range(12))
+    db = _copy(demo, tmp_path, f"INSERT INTO marketing_spend VALUES {months}")
+    more = kpis.valuation(db, PERIOD)
+    extra = 1200 * float(np.sum(1.1 ** (-np.arange(1, 121) / 12)))
+    assert more.future_acquisition_spend - value.future_acquisition_spend == pytest.approx(extra, rel=1e-9)
+    assert (more.existing, more.future_value) == (value.existing, value.future_value)
+    assert "1,200 a month) goes on" in more.assumptions["acquisition cost"]
+
+
+def _copy(db, folder, sql: str):
+    """The database's build copied, changed by `sql`, connected."""
+    copy = folder / "changed.duckdb"
+    shutil.copy(db.name, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(sql)
+    return kpis.connect(copy)

@@ -40,7 +40,7 @@ class Base:
     def __init__(self, customers: pd.DataFrame, observation_end, time_unit: str = "W"):
         self.observation_end, self.time_unit = observation_end, time_unit
         self.groups: dict[str, dict] = {}
-        self._memo: dict = {}  # purchases at the rules' nodes and the checks' exact ones, per BG/NBD parameters
+        self._memo: dict = {}  # the rules, the purchases at their nodes and the checks' exact ones
         self._values: dict = {}  # (group, parameters, margin, months, rate) -> value
         for group, members in customers.groupby("fit_group", sort=True):
             x, tx, t = (members[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
@@ -93,7 +93,10 @@ class Base:
         if check.size == data["cx"].size:
             return exact
         for nodes in range(start_nodes(months), months, 2):
-            times, beta = _month_rule(params[1] + data["times"], bounds, weights, nodes)
+            rule = ("rule", group, params[1], months, rate, nodes)  # depends on α only: shared by dropout variants
+            if rule not in self._memo:
+                self._memo[rule] = _month_rule(params[1] + data["times"], bounds, weights, nodes)
+            times, beta = self._memo[rule]
             key = ("nodes", group, tuple(params), months, nodes)
             if key not in self._memo:
                 cx, ct = data["cx"][:, None], data["ct"][:, None]
