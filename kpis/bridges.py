@@ -12,12 +12,11 @@ sum to the KPI's value minus its comparison value; attrs carry the two values, t
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pandas as pd
 
 from kpis.clv.bridge import LEVERS, customer_parts
-from kpis.clv.model import observation_end_of, order_margin
+from kpis.clv.model import observation_end_of
 from kpis.database import Database, KPIError, scope
 from kpis.decompose import revenue_parts
 from kpis.periods import COMPARES
@@ -87,20 +86,10 @@ def equity_bridge(db: Database, period, compare: str = "previous", filters: dict
         raise KPIError(f"{before.period} ends when {now.period}'s data ends: there is no change to bridge")
     parts = customer_parts(db, t0, t1)
     table = parts.table if now.segment.is_everyone else parts.table.semi_join(now.customers, "customer_id")
-    sums = db.row(table.aggregate(**{k: table[k].sum() for k in ("reference", "value", *LEVERS)}))
+    columns = ("reference", "value", *LEVERS, "realised_margin", "expected_margin")
+    sums = db.row(table.aggregate(**{k: table[k].sum() for k in columns}))
     frame = pd.DataFrame([{"part": k, "label": label, "value": sums[k] or 0.0} for k, label in LEVERS.items()])
-    memo = _realised(db, now, t0, t1, parts)
     frame.attrs.update(value=sums["value"] or 0.0, reference=sums["reference"] or 0.0, period=str(now.period),
-                       reference_period=str(before.period), observation_end=t1, reference_end=t0, **memo)
+                       reference_period=str(before.period), observation_end=t1, reference_end=t0,
+                       realised=sums["realised_margin"] or 0.0, expected=sums["expected_margin"] or 0.0)
     return frame
-
-
-def _realised(db: Database, where: Scope, t0, t1, parts) -> dict:
-    """Margin the customers already in the base at t0 brought in (t0, t1], and what the t0 model expected of them."""
-    base = parts.table.filter(parts.table.existing)
-    if not where.segment.is_everyone:
-        base = base.semi_join(where.customers, "customer_id")
-    o = where.orders_between(t0 + timedelta(days=1), t1 + timedelta(days=1)).semi_join(base, "customer_id")
-    realised = db.row(o.aggregate(m=order_margin(db, o).sum()))["m"] or 0.0
-    expected = db.row(base.aggregate(e=base.expected_margin.sum()))["e"] or 0.0
-    return {"realised": realised, "expected": expected}

@@ -10,14 +10,16 @@ add up to the KPI's own change.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pandas as pd
 
 from kpis.catalog import REGISTRY
-from kpis.database import FIXED_FILTERS, Database, KPIError, scope
+from kpis.database import FIXED_FILTERS, Database, KPIError, plain, scope
 from kpis.decompose import describe_movers, rate_mix
-from kpis.evaluate import evaluate_scope
+from kpis.evaluate import evaluate_scope, needed
 from kpis.periods import COMPARES
-from kpis.registry import PREVIOUS_BUYERS, split_of
+from kpis.registry import PREVIOUS_BUYERS, Derived, Measure, Ratio, split_of
 
 OTHER = "(other)"
 COLUMNS = ["segment", "value", "reference", "contribution"]
@@ -27,6 +29,45 @@ RATE_COLUMNS = [*COLUMNS, "weight", "reference_weight", "rate_effect", "mix_effe
 def dimensions(db: Database) -> tuple[str, ...]:
     """The customer columns a change can be split by (every filter but the acquisition cohort)."""
     return tuple(f for f in FIXED_FILTERS if f != "cohort") + db.attributes
+
+
+def _leaves(keys) -> list[str] | None:
+    """The KPIs `keys` are computed from, if every one of them is a Measure (one grouped query per source)."""
+    chain = needed(keys)
+    return chain if all(isinstance(REGISTRY[k].compute, Measure | Ratio | Derived) for k in chain) else None
+
+
+def _grouped(db: Database, keys: list[str], where, by: str) -> dict[str, dict[str, float | None]] | None:
+    """Each value of `by`'s KPIs for one scope, every source in one grouped query — what a loop over the segments
+    computes one scope at a time (and so the same numbers); None when a KPI is not built from measures alone."""
+    chain = _leaves(keys)
+    if chain is None:
+        return None
+    lookup = where.tables["customer_value"] if by == "value_tier" else where.tables["customers"]
+    lookup = lookup.select("customer_id", segment=lookup[by].cast("string"))
+    relations = {"orders": lambda: where.orders, "acquired": lambda: where.acquired, "feedback": lambda: where.feedback}
+    per: dict[str, dict] = defaultdict(dict)
+    for source in dict.fromkeys(REGISTRY[k].compute.source for k in chain if isinstance(REGISTRY[k].compute,
+                                                                                         Measure)):
+        if source not in relations:
+            return None
+        members = [k for k in chain
+                   if isinstance(REGISTRY[k].compute, Measure) and REGISTRY[k].compute.source == source]
+        relation = relations[source]().join(lookup, "customer_id")
+        frame = db.frame(relation.group_by("segment").aggregate(
+            **{k: REGISTRY[k].compute.expr(relation) for k in members}))
+        for row in frame.to_dict("records"):
+            per[str(row.pop("segment"))].update({k: plain(v) for k, v in row.items()})
+    for values in per.values():
+        for key in chain:
+            compute = REGISTRY[key].compute
+            if isinstance(compute, Ratio):
+                num, den = values.get(compute.numerator), values.get(compute.denominator)
+                values[key] = None if num is None or not den else num / den
+            elif isinstance(compute, Derived):
+                args = [values.get(k) for k in compute.inputs]
+                values[key] = None if any(a is None for a in args) else compute.fn(*args)
+    return per
 
 
 def _weight(db: Database, weight: str, where) -> float | None:
@@ -60,15 +101,17 @@ def contributions(db: Database, key: str, period, by: str, compare: str = "previ
     if isinstance(values, str):
         values = (values,)
     kind, weight = split
-    rows = []
-    for value in values:
-        now = scope(db, whole.period, dict(filters or {}) | {by: [value]}, params)
-        then = now.at(before.period)
-        row = {"segment": value, "value": evaluate_scope(db, [key], now)[key],
-               "reference": evaluate_scope(db, [key], then)[key]}
-        if kind == "rate":
-            row |= {"weight": _weight(db, weight, now), "reference_weight": _weight(db, weight, then)}
-        rows.append(row)
+    rows = _fused_rows(db, key, weight if kind == "rate" else None, whole, before, by, values)
+    if rows is None:  # a KPI with its own query (retention, payback…): one scope per segment
+        rows = []
+        for value in values:
+            now = scope(db, whole.period, dict(filters or {}) | {by: [value]}, params)
+            then = now.at(before.period)
+            row = {"segment": value, "value": evaluate_scope(db, [key], now)[key],
+                   "reference": evaluate_scope(db, [key], then)[key]}
+            if kind == "rate":
+                row |= {"weight": _weight(db, weight, now), "reference_weight": _weight(db, weight, then)}
+            rows.append(row)
     total = {"value": evaluate_scope(db, [key], whole)[key], "reference": evaluate_scope(db, [key], before)[key]}
     if kind == "sum":
         frame = _sums(rows, total)
@@ -79,6 +122,26 @@ def contributions(db: Database, key: str, period, by: str, compare: str = "previ
     frame.attrs.update(total=change, value=total["value"], reference=total["reference"], kind=kind,
                        period=str(whole.period), reference_period=str(before.period), key=key, by=by)
     return frame
+
+
+def _fused_rows(db: Database, key: str, weight: str | None, whole, before, by: str, values) -> list[dict] | None:
+    """The segments' values and weights in one grouped query per period and source (None: not possible)."""
+    keys = [key] if weight is None or weight == PREVIOUS_BUYERS else [key, weight]
+    now, then = _grouped(db, keys, whole, by), _grouped(db, keys, before, by)
+    if now is None or then is None:
+        return None
+    if weight == PREVIOUS_BUYERS:  # the previous period's buyers of each segment, one more grouped query each
+        prior = [_grouped(db, ["active_customers"], w.at(w.period.previous()), by) for w in (whole, before)]
+        for grouped, buyers in zip((now, then), prior, strict=True):
+            for segment in set(grouped) | set(buyers):
+                grouped.setdefault(segment, {})[weight] = buyers.get(segment, {}).get("active_customers")
+    rows = []
+    for value in values:
+        row = {"segment": value, "value": now.get(value, {}).get(key), "reference": then.get(value, {}).get(key)}
+        if weight is not None:
+            row |= {"weight": now.get(value, {}).get(weight), "reference_weight": then.get(value, {}).get(weight)}
+        rows.append(row)
+    return rows
 
 
 def _sums(rows: list[dict], total: dict) -> pd.DataFrame:

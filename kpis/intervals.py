@@ -56,6 +56,24 @@ def _per_group(db: Database, table) -> dict[str, float]:
     return dict(db.frame(table.group_by("fit_group").aggregate(v=_.v.sum())).itertuples(index=False))
 
 
+def _base_sums(db: Database, where: Scope, end) -> dict[str, dict[str, float]]:
+    """Per fit group, the scope's customers in the scores, their CLV, and the valuable ones at risk (count and
+    12-month revenue): one query, remembered per database, date and segment."""
+    memo = db.__dict__.setdefault("_interval_sums", {})
+    tag = (end, repr(where.segment))
+    if tag not in memo:
+        scores = value_model(db, end).scores
+        base = scores if where.segment.is_everyone else scores.semi_join(where.customers, "customer_id")
+        j = base
+        risk = (j.p_alive < AT_RISK_P_ALIVE) & j.valuable
+        frame = db.frame(j.group_by("fit_group").aggregate(
+            customers=j.count(), equity=j.clv.sum(), at_risk=risk.cast("int64").sum(),
+            at_risk_revenue=j.revenue_12m.sum(where=risk)))
+        memo[tag] = {c: {g: float(v or 0.0) for g, v in zip(frame["fit_group"], frame[c], strict=True)}
+                     for c in ("customers", "equity", "at_risk", "at_risk_revenue")}
+    return memo[tag]
+
+
 def kpi_draws(db: Database, key: str, where: Scope) -> np.ndarray | None:
     """The K parameter draws of a model-based KPI for a scope (module docstring), None where it has none."""
     if key not in INTERVAL_KPIS:
@@ -66,18 +84,15 @@ def kpi_draws(db: Database, key: str, where: Scope) -> np.ndarray | None:
     draws = model_draws(db, end)
     if draws is None:
         return None
-    scores = value_model(db, end).scores
-    base = scores if where.segment.is_everyone else scores.semi_join(where.customers, "customer_id")
+    sums = _base_sums(db, where, end)
     if key in ("customer_equity", "predictive_clv"):
-        equity = _scaled(_per_group(db, base.mutate(v=base.clv)), _ratios(draws, "equity"))
-        return equity if key == "customer_equity" else equity / db.row(base.aggregate(n=_.count()))["n"]
-    if key in ("customers_at_risk", "value_at_risk"):
-        v = where.tables["customer_value"]
-        valuable = where.customers.semi_join(v.filter(v.value_tier.isin(("top 10%", "next 20%"))), "customer_id")
-        risk = base.filter(base.p_alive < AT_RISK_P_ALIVE).semi_join(valuable, "customer_id")
-        if key == "customers_at_risk":
-            return _scaled(_per_group(db, risk.mutate(v=1.0)), _ratios(draws, "at_risk"))
-        return _scaled(_per_group(db, risk.mutate(v=risk.revenue_12m)), _ratios(draws, "at_risk_revenue"))
+        equity = _scaled(sums["equity"], _ratios(draws, "equity"))
+        return equity if key == "customer_equity" else equity / sum(sums["customers"].values())
+    if key == "customers_at_risk":
+        return _scaled(sums["at_risk"], _ratios(draws, "at_risk"))
+    if key == "value_at_risk":
+        return _scaled(sums["at_risk_revenue"], _ratios(draws, "at_risk_revenue"))
+    scores = value_model(db, end).scores
     value, cac = (evaluate_scope(db, [k], where)[k] for k in ("new_customer_value", "cac"))
     cohort = where.acquired.select("customer_id")
     new = scores.semi_join(cohort, "customer_id")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import ibis
 import numpy as np
@@ -41,6 +41,7 @@ from kpis.clv.model import (
     build_has,
     dashboard_observation_ends,
     observation_end_of,
+    order_margin,
     value_model,
 )
 from kpis.clv.value import month_ends
@@ -56,7 +57,9 @@ LEVERS = {
 }
 FACTORS = ("retention", "activity", "spend", "margin")
 PARTS_SCHEMA = {"customer_id": "string", "existing": "boolean", "reference": "float64", "value": "float64",
-                **dict.fromkeys(LEVERS, "float64"), "expected_margin": "float64"}
+                **dict.fromkeys(LEVERS, "float64"), "expected_margin": "float64", "realised_margin": "float64"}
+# expected_margin: what the t0 model expected an existing customer's margin to be in (t0, t1]; realised_margin: what
+# it was (orders of that window; 0 for customers first seen in it). Memo lines beside the bridge, not parts of it.
 _lock = threading.Lock()
 
 
@@ -233,4 +236,10 @@ def _compute(db, t0: date, t1: date) -> pd.DataFrame:
     parts.loc[existing, "model_update"] = value[existing] - f1.prod(axis=1)
     parts.loc[existing, "expected_margin"] = _expected_margin(m0.fits, groups, x0, tx0, t0_, mv0, m0.margin_rate,
                                                               (t1 - t0).days)
+    o = db.tables["orders"]
+    o = o.filter((o.ordered_at >= ibis.timestamp(t0 + timedelta(days=1)))
+                 & (o.ordered_at < ibis.timestamp(t1 + timedelta(days=1))))
+    realised = db.arrow(o.group_by("customer_id").aggregate(m=order_margin(db, o).sum())).to_pandas()
+    margin = realised.set_index("customer_id")["m"].reindex(parts["customer_id"]).fillna(0.0).to_numpy()
+    parts["realised_margin"] = np.where(existing, margin, 0.0)
     return parts

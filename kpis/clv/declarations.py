@@ -12,7 +12,6 @@ from kpis.clv.common import ModelError
 from kpis.clv.model import (
     AT_RISK_P_ALIVE,
     HORIZON_MONTHS,
-    VALUABLE_TIERS,
     ValueModel,
     observation_end_of,
     order_margin,
@@ -91,16 +90,12 @@ def _payback(db, scope, cac):
     return float(reached[0] + 1) if len(reached) else None
 
 
-def _valuable(scope: Scope):
-    """The segment's customers among the 30% most valuable (lifetime revenue)."""
-    v = scope.tables["customer_value"]
-    return scope.customers.semi_join(v.filter(v.value_tier.isin(VALUABLE_TIERS)), "customer_id")
-
-
 def _at_risk(scope: Scope, model: ValueModel) -> ibis.Table:
-    """Valuable customers of the segment whose P(alive) fell below 50% (their scores)."""
+    """Valuable customers (the 30 % most valuable, VALUABLE_TIERS: the scores' `valuable`) of the segment whose
+    P(alive) fell below 50 % (their scores)."""
     s = model.scores
-    return s.filter(s.p_alive < AT_RISK_P_ALIVE).semi_join(_valuable(scope), "customer_id")
+    risk = s.filter((s.p_alive < AT_RISK_P_ALIVE) & s.valuable)
+    return risk if scope.segment.is_everyone else risk.semi_join(scope.customers, "customer_id")
 
 
 def _customers_at_risk(db, scope):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -43,7 +44,8 @@ POOLED = "all customers"
 CHECK_HOLDOUT_WEEKS = 26  # the model check's default holdout: its calibration-end fit is stored with the build
 SCORES = {"customer_id": "string", "fit_group": "string", "frequency": "int64", "recency": "float64",
           "T": "float64", "monetary_value": "float64", "expected_purchases_horizon": "float64",
-          "expected_spend": "float64", "p_alive": "float64", "clv": "float64", "revenue_12m": "float64"}
+          "expected_spend": "float64", "p_alive": "float64", "clv": "float64", "revenue_12m": "float64",
+          "valuable": "boolean"}  # valuable: among the 30 % most valuable (VALUABLE_TIERS), as customers at risk count
 STORED_FITS, STORED_SCORES, STORED_DRAWS = "clv_fits", "clv_scores", "clv_draws"  # a build's (store_default_models)
 DRAW_TOTALS = ("equity", "at_risk", "at_risk_revenue")  # per fit group and parameter draw (group_draws)
 _lock = threading.Lock()
@@ -111,6 +113,7 @@ def fitted_scores(db, observation_end: date) -> tuple[dict, float, pd.DataFrame]
               for g, members in summary.groupby("group")]
     scores = summary.join(pd.concat(values)).rename(columns={"group": "fit_group"}).rename_axis("customer_id")
     scores["revenue_12m"] = _revenue_12m(db, observation_end).reindex(scores.index).fillna(0.0)
+    scores["valuable"] = scores.index.isin(valuable_customers(db))
     return fits, margin_rate, scores.reset_index()[list(SCORES)]
 
 
@@ -159,15 +162,14 @@ def default_observation_ends(db) -> list[date]:
     return sorted({e for e in ends if e is not None and e >= db.data_start})
 
 
-def group_draws(db, observation_end: date, fits: dict, margin_rate: float, scores: pd.DataFrame) -> pd.DataFrame:
+def group_draws(observation_end: date, fits: dict, margin_rate: float, scores: pd.DataFrame) -> pd.DataFrame:
     """Each fit group's totals — equity, valuable customers at risk, their 12-month revenue — with the fitted
     parameters (draw −1) and with each parameter draw 0 … K−1 (kpis.clv.uncertainty.draw_values: a parametric
     bootstrap of the fits' parameter uncertainty). A segment's draws scale its part of each group (kpis.intervals)."""
-    valuable = set(valuable_customers(db))
     rows = []
     for group, members in scores.groupby("fit_group"):
         drawn = draw_values({group: fits[group]}, members.reset_index(drop=True), margin_rate, observation_end,
-                            HORIZON_MONTHS, ANNUAL_DISCOUNT, at_risk=members["customer_id"].isin(valuable).to_numpy(),
+                            HORIZON_MONTHS, ANNUAL_DISCOUNT, at_risk=members["valuable"].to_numpy(dtype=bool),
                             revenue="revenue_12m", at_risk_below=AT_RISK_P_ALIVE)
         rows.append(pd.DataFrame({"fit_group": group, "draw": -1, **{t: [drawn.point[t]] for t in DRAW_TOTALS}}))
         rows.append(pd.DataFrame({"fit_group": group, "draw": np.arange(len(drawn.draws["equity"])),
@@ -196,8 +198,14 @@ def model_draws(db, observation_end: date) -> pd.DataFrame | None:
         if any(bg.log_covariance is None or gg.log_covariance is None for bg, gg in model.fits.values()):
             return None
         scores = model.customers.reset_index()
-        cache[observation_end] = group_draws(db, observation_end, model.fits, model.margin_rate, scores)
+        cache[observation_end] = group_draws(observation_end, model.fits, model.margin_rate, scores)
     return cache[observation_end]
+
+
+def _has_columns(db, table: str, columns) -> bool:
+    found = {r[0] for r in db.cursor().execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+    return set(columns) <= found
 
 
 def _stored_draws(db, observation_end: date) -> pd.DataFrame | None:
@@ -219,8 +227,9 @@ def store_default_models(db, con) -> list[date]:
     con.execute(f"CREATE OR REPLACE TABLE {STORED_SCORES} (observation_end DATE, {columns})")
     con.execute(f"CREATE OR REPLACE TABLE {STORED_DRAWS} (observation_end DATE, fit_group VARCHAR, draw INTEGER, "
                 + ", ".join(f"{t} DOUBLE" for t in DRAW_TOTALS) + ")")
-    stored = []
+    stored, drawing = [], []
     viewed = set(dashboard_observation_ends(db))
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draws")  # draws (numpy, scipy) beside the next fit
     for end in default_observation_ends(db):
         try:
             fits, margin_rate, scores = fitted_scores(db, end)
@@ -235,14 +244,17 @@ def store_default_models(db, con) -> list[date]:
         con.execute(f"INSERT INTO {STORED_SCORES} SELECT ?, * FROM new_scores ORDER BY customer_id", [end])
         con.unregister("new_scores")
         if end in viewed:  # the model check's calibration end needs no interval
-            con.register("new_draws", group_draws(db, end, fits, margin_rate, scores))
-            con.execute(f"INSERT INTO {STORED_DRAWS} SELECT ?, * FROM new_draws", [end])
-            con.unregister("new_draws")
+            drawing.append((end, pool.submit(group_draws, end, fits, margin_rate, scores)))
         stored.append(end)
+    for end, draws in drawing:
+        con.register("new_draws", draws.result())
+        con.execute(f"INSERT INTO {STORED_DRAWS} SELECT ?, * FROM new_draws", [end])
+        con.unregister("new_draws")
+    pool.shutdown()
     return stored
 
 
-_SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE"}
+_SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "boolean": "BOOLEAN"}
 
 
 def stored_model(db, observation_end: date) -> ValueModel | None:
@@ -267,8 +279,10 @@ def build_has(db, table: str) -> bool:
 
 
 def _stored(db, observation_end: date) -> ValueModel | None:
-    """The model of that date stored in the build, if any."""
-    if not build_has(db, STORED_FITS):
+    """The model of that date stored in the build, if any (a build made before its scores carried every SCORES
+    column, or its fits their covariance, is refitted instead)."""
+    if not build_has(db, STORED_FITS) or not _has_columns(db, STORED_SCORES, SCORES) or not _has_columns(
+            db, STORED_FITS, {"log_covariance": None}):
         return None
     rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate, "
                                f"log_covariance FROM {STORED_FITS} WHERE observation_end = ?",
