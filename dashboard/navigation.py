@@ -18,6 +18,7 @@ PAGES = [
     st.Page("../pages/cohorts.py", title="Cohorts & retention", icon=":material/grid_on:"),
     st.Page("../pages/customer_value.py", title="Customer value", icon=":material/diamond:"),
     st.Page("../pages/acquisition.py", title="Acquisition", icon=":material/person_add:"),
+    st.Page("../pages/valuation.py", title="Customer-based value", icon=":material/account_balance:"),
     st.Page("../pages/voice.py", title="Voice of the customer", icon=":material/forum:"),
     st.Page("../pages/model_check.py", title="Model check", icon=":material/fact_check:"),
     st.Page("../pages/glossary.py", title="Glossary", icon=":material/menu_book:"),

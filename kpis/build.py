@@ -12,18 +12,21 @@ from kpis.clv.check import store_default_check
 from kpis.clv.model import store_default_models
 from kpis.database import Database
 from kpis.sources import materialize
+from kpis.valuation import store_default_valuation
 from store import demo, importer
 
 
 def finish_build(con) -> None:
     """Derived tables of a build being made (`con`, read-write): customer_value, the CLV models of the dashboard's
-    default view with their parameter draws (clv_fits, clv_scores, clv_draws), its two equity bridges (clv_parts)
-    and the default model check (clv_checks), so that no reader fits, draws or values a customer base again."""
+    default view with their parameter draws (clv_fits, clv_scores, clv_draws), its two equity bridges (clv_parts),
+    the default model check (clv_checks) and valuation (clv_valuations), so that no reader fits, draws or values a
+    customer base again."""
     materialize(con)
     db = Database(con, name="build")
     store_default_models(db, con)
     store_default_parts(db, con)
     store_default_check(db, con)
+    store_default_valuation(db, con)
 
 
 def build_demo(path=None, **options) -> dict:

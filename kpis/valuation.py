@@ -59,6 +59,7 @@ at that CAC its acquisition adds nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -75,11 +76,12 @@ from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError
 from kpis.clv.gammagamma import NAMES as GG_NAMES
 from kpis.clv.horizon import Base, new_customer_margins
-from kpis.clv.model import POOLED, TIME_UNIT, observation_end_of, value_model
+from kpis.clv.model import POOLED, TIME_UNIT, build_has, observation_end_of, value_model
 from kpis.clv.uncertainty import draw_values
 from kpis.database import Database, KPIError, scope
-from kpis.periods import Period, add_months
+from kpis.periods import Period, add_months, last_complete
 from kpis.scope import Scope
+from kpis.stored import dumps, loads
 from kpis.unit_economics import cohort_economics
 
 LEVEL = 0.9
@@ -174,8 +176,41 @@ def valuation(db: Database, period, horizon_years: float = 10, discount_rate: fl
     cache = db.__dict__.setdefault("_valuation", {})
     with _lock:
         if key not in cache:
-            cache[key] = _valuation(db, where, months, rate, dict(filters or {}))
+            stored = _stored(db, key) if where.segment.is_everyone else None
+            cache[key] = stored or _valuation(db, where, months, rate, dict(filters or {}))
     return cache[key]
+
+
+STORED_VALUATIONS = "clv_valuations"  # the default view's valuation, stored with the build (store_default_valuation)
+
+
+def store_default_valuation(db, con) -> None:
+    """Value all customers at the end of the last complete month with the default assumptions, and write it into the
+    build being made (`con`, read-write): the page and the PDFs of the default view then read it. A base that cannot
+    be valued (too little history, no spend) stores nothing: asking says why."""
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_VALUATIONS} (period VARCHAR, segment VARCHAR, horizon_months "
+                "INTEGER, discount_rate DOUBLE, result VARCHAR)")
+    if db.data_end is None:
+        return
+    try:
+        value = valuation(db, last_complete(db.data_end, "month"))
+    except KPIError:
+        return
+    key = (Period.parse(value.period), repr(scope(db, value.period).segment), round(12 * value.horizon_years),
+           value.discount_rate)
+    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    con.execute(f"INSERT INTO {STORED_VALUATIONS} VALUES (?, ?, ?, ?, ?)",
+                [str(key[0]), key[1], key[2], key[3], dumps(fields)])
+
+
+def _stored(db, key) -> Valuation | None:
+    if not build_has(db, STORED_VALUATIONS):
+        return None
+    period, segment, months, rate = key
+    row = db.cursor().execute(f"SELECT result FROM {STORED_VALUATIONS} WHERE period = ? AND segment = ? AND "
+                              "horizon_months = ? AND discount_rate = ?",
+                              [str(period), segment, months, rate]).fetchone()
+    return None if row is None else Valuation(**loads(row[0]))
 
 
 def _horizon_months(horizon_years) -> int:

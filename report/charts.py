@@ -220,3 +220,27 @@ def contribution_bars(frame: pd.DataFrame, title: str = "") -> alt.Chart:
                         legend=alt.Legend(orient="bottom") if "rate_effect" in frame else None),
         tooltip=["segment:N", "effect:N", alt.Tooltip("amount:Q", format=",.4~g")],
     ).add_params(pick)
+
+
+def valuation_waterfall(parts: pd.DataFrame, currency_symbol: str = "€") -> alt.LayerChart:
+    """kpis.valuation's parts as a waterfall: existing customers, + future customers' margin, − their acquisition
+    cost, = the customer-based value."""
+    rows = parts.set_index("part")
+    steps = pd.DataFrame({"label": [rows.loc["future_value", "label"], rows.loc["future_acquisition_spend", "label"]],
+                          "value": [rows.loc["future_value", "value"], -rows.loc["future_acquisition_spend", "value"]]})
+    steps.attrs.update(reference=float(rows.loc["existing", "value"]), value=float(rows.loc["total", "value"]))
+    return waterfall(steps, str(rows.loc["existing", "label"]), str(rows.loc["total", "label"]), currency_symbol)
+
+
+def tornado(sensitivities: pd.DataFrame, currency_symbol: str = "€") -> alt.Chart:
+    """The total's change per assumption moved down (low) and up (high), largest range first."""
+    long = pd.concat([sensitivities.assign(side="lower", change=sensitivities["low_change"]),
+                      sensitivities.assign(side="higher", change=sensitivities["high_change"])])
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("label:N", sort=list(sensitivities["label"]), title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("change:Q", title=f"Change of the total ({currency_symbol})"),
+        color=alt.Color("side:N", title="Assumption", scale=alt.Scale(domain=["lower", "higher"],
+                                                                    range=[ORANGE, BLUE]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["label:N", "side:N", alt.Tooltip("change:Q", format=",.0f")],
+    ).properties(height=alt.Step(30))

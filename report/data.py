@@ -16,6 +16,7 @@ charts are drawn from the suppressed tables.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -117,6 +118,8 @@ class Snapshot:
     revenue_bridge: pd.DataFrame | None = None  # None when suppressed (partner) or undefined
     equity_bridge: pd.DataFrame | None = None
     channel_contributions: pd.DataFrame | None = None  # revenue's change by acquisition channel (board)
+    valuation: object | None = None  # kpis.valuation (10 years, 10 %), None when suppressed or not possible
+    valuation_note: str | None = None  # why there is none
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -243,6 +246,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
         "concentration": timed("concentration", _concentration, db, p, filters, snap),
         "voice": timed("voice", _voice, db, p, filters, board),
         "why": timed("why", _why, db, p, compare, filters, board),
+        "valuation": timed("valuation", _valuation, db, p, filters),
     }
     if snap.partner:  # retention is a share of the previous period's buyers
         for q in {p.previous(), ref.previous()}:
@@ -281,6 +285,15 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
                          if s and (board or name in ("revenue", "equity")
                                    or (name == "nps" and not snap.hidden((snap.nps or {}).get("answers"))))]
     snap.channel_contributions = why["channels"] if board else None
+    snap.valuation, snap.valuation_note = results["valuation"]
+    if snap.valuation is not None and hidden:
+        snap.valuation, snap.valuation_note = None, f"suppressed: fewer than {min_segment} customers bought"
+    if snap.valuation is not None and snap.partner:  # its tables: rows of too few new customers are hidden
+        cohorts = snap.valuation.cohorts.copy()
+        cohorts["suppressed"] = [snap.hidden(n) for n in cohorts["new_customers"]]
+        channels = snap.valuation.channels.copy()
+        channels["suppressed"] = [snap.hidden(n) for n in channels["new_customers_12m"]]
+        snap.valuation = dataclasses.replace(snap.valuation, cohorts=cohorts, channels=channels)
     voice = results["voice"]
     snap.nps, snap.csat, snap.peak = voice["nps"], voice["csat"], voice["peak"]
     snap.effort = voice["effort"]
@@ -336,6 +349,14 @@ def _why(db, p: Period, compare: str, filters: dict, board: bool) -> dict:
     if board and len(filters.get("acquisition_channel", ())) != 1:
         out["channels"] = kpis.contributions(db, "revenue", p, "acquisition_channel", compare, filters)
     return out
+
+
+def _valuation(db, p: Period, filters: dict):
+    """kpis.valuation with its default assumptions (10 years, 10 %), or None and why."""
+    try:
+        return kpis.valuation(db, p, filters=filters), None
+    except KPIError as error:
+        return None, str(error)
 
 
 def _channels(db, p: Period, filters: dict) -> pd.DataFrame:

@@ -483,6 +483,39 @@ def letter(s: Snapshot) -> list[tuple[str, str]]:
     return out
 
 
+def valuation(doc: Document) -> None:
+    s = doc.snap
+    doc.section("What the customer base is worth",
+                "Customer-based valuation (McCarthy & Fader): the margin today's customers are expected to bring, plus "
+                "the margin of the customers the company will acquire, net of what acquiring them costs.")
+    v = s.valuation
+    if v is None:
+        doc.paragraph(f"No valuation for this view: {s.valuation_note}.")
+        return
+    interval = f" (90 % interval {money(s, v.low)} – {money(s, v.high)})" if v.low is not None else ""
+    doc.lead_paragraph("Customer-based value.", f"{money(s, v.total)}{interval} at the end of {s.period.label}: "
+                       f"existing customers {money(s, v.existing)}, future customers' margin "
+                       f"{money(s, v.future_value)}, less the cost of acquiring them "
+                       f"{money(s, v.future_acquisition_spend)}.")
+    doc.paragraph(f"What this is not: {v.assumptions['not included']}.", size=8.5, color=MUTED)
+    symbol = fmt.SYMBOLS.get(s.currency, s.currency)
+    doc.chart(charts.valuation_waterfall(v.parts, symbol), 150, 58)
+    doc.chart(charts.tornado(v.sensitivities, symbol), 150, 46)
+    rows = []
+    for c in v.channels.to_dict("records"):
+        if c.get("suppressed"):
+            rows.append([c["channel"], too_few(s), muted(), muted()])
+            continue
+        rows.append([c["channel"], count(c["new_customers_12m"]), money(s, c["cac"], 2),
+                     money(s, c["break_even_cac"], 2)])
+    doc.subheading("Acquisition channels: cost and break-even cost of a new customer", room=40)
+    doc.table(["Channel", "New customers (12 months)", "CAC", "Break-even CAC"], rows, [50, 44, 40, 44],
+              ["L", "R", "R", "R"])
+    doc.subheading("Assumptions", room=40)
+    for name, text in v.assumptions.items():
+        doc.lead_paragraph(f"{name.capitalize()}.", text, size=8)
+
+
 def what_changed(doc: Document) -> None:
     s = doc.snap
     doc.section("What changed",
@@ -801,8 +834,9 @@ def definitions(doc: Document) -> None:
                     f"{s.min_segment}”.")
 
 
-BOARD = [summary, what_changed, equity_vs_volume, cohorts, concentration, acquisition, voice, model_check, definitions]
-PARTNER = [summary, what_changed, equity_vs_volume, cohorts, concentration, acquisition, voice, definitions]
+BOARD = [summary, what_changed, valuation, equity_vs_volume, cohorts, concentration, acquisition, voice, model_check,
+         definitions]
+PARTNER = [valuation, summary, what_changed, equity_vs_volume, cohorts, concentration, acquisition, voice, definitions]
 
 
 def render(snap: Snapshot) -> bytes:

@@ -94,7 +94,8 @@ def test_changing_a_filter_updates_the_link(server, page):
 # What the app's st.navigation (dashboard/navigation.py) declares: each page's title and URL path ("" is "/").
 NAVIGATION = {"Empty chair": "", "What changed": "what_changed", "Customer equity vs volume": "equity_vs_volume",
               "Cohorts & retention": "cohorts", "Customer value": "customer_value", "Acquisition": "acquisition",
-              "Voice of the customer": "voice", "Model check": "model_check", "Glossary": "glossary"}
+              "Customer-based value": "valuation", "Voice of the customer": "voice", "Model check": "model_check",
+              "Glossary": "glossary"}
 # Streamlit's legacy `pages/` navigation names its entries after the files: the script it runs, then each page.
 FILE_NAMED = {"app", "navigation"} | {p.stem.replace("_", " ") for p in (ROOT / "pages").glob("*.py")}
 # Records every sidebar navigation entry the page draws from its first paint on, even one gone between two polls.

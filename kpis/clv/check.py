@@ -50,8 +50,6 @@ longer than the data, an empty segment), `message` says why (the `ModelError` te
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import date, datetime, time, timedelta
 
 import ibis
@@ -75,6 +73,7 @@ from kpis.clv.rfm import rfm_summary, time_unit_days
 from kpis.clv.uncertainty import bgnbd_draws
 from kpis.database import segment
 from kpis.scope import Scope
+from kpis.stored import dumps, loads
 
 TOP_BUCKET = 7  # calibration frequencies of 7 or more share the last bucket, "7+"
 
@@ -189,35 +188,7 @@ def store_default_check(db, con) -> None:
     (`con`, read-write), so that the model check page and the board report read it instead of recomputing it."""
     result = holdout_check(db, CHECK_HOLDOUT_WEEKS)
     con.execute(f"CREATE OR REPLACE TABLE {STORED_CHECKS} (holdout_weeks INTEGER, time_unit VARCHAR, result VARCHAR)")
-    con.execute(f"INSERT INTO {STORED_CHECKS} VALUES (?, ?, ?)", [CHECK_HOLDOUT_WEEKS, TIME_UNIT, _dumps(result)])
-
-
-def _dumps(result: dict) -> str:
-    """The check as JSON: tables with their column types (pandas' table orient), dates as ISO strings."""
-    out = {}
-    for key, value in result.items():
-        if isinstance(value, pd.DataFrame):  # columns of datetime.date travel as ISO strings, and are named
-            dates = [c for c in value.columns if value[c].dtype == object and isinstance(value[c].iloc[0], date)]
-            value = value.assign(**{c: value[c].map(date.isoformat) for c in dates}) if len(value) else value
-            out[key] = {"table": value.to_json(orient="table", index=False), "dates": dates}
-        elif isinstance(value, date):
-            out[key] = {"date": value.isoformat()}
-        else:
-            out[key] = value
-    return json.dumps(out, default=lambda v: v.item())  # numpy scalars
-
-
-def _loads(text: str) -> dict:
-    out = {}
-    for key, value in json.loads(text).items():
-        if isinstance(value, dict) and set(value) == {"table", "dates"}:
-            table = pd.read_json(io.StringIO(value["table"]), orient="table")
-            out[key] = table.assign(**{c: table[c].map(date.fromisoformat).astype(object) for c in value["dates"]})
-        elif isinstance(value, dict) and set(value) == {"date"}:
-            out[key] = date.fromisoformat(value["date"])
-        else:
-            out[key] = value
-    return out
+    con.execute(f"INSERT INTO {STORED_CHECKS} VALUES (?, ?, ?)", [CHECK_HOLDOUT_WEEKS, TIME_UNIT, dumps(result)])
 
 
 def _stored_check(db, holdout_weeks: int) -> dict | None:
@@ -226,7 +197,7 @@ def _stored_check(db, holdout_weeks: int) -> dict | None:
         return None
     row = db.cursor().execute(f"SELECT result FROM {STORED_CHECKS} WHERE holdout_weeks = ? AND time_unit = ?",
                          [holdout_weeks, TIME_UNIT]).fetchone()
-    return None if row is None else _loads(row[0])
+    return None if row is None else loads(row[0])
 
 
 def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict, dict]:
