@@ -37,6 +37,9 @@ except KPIError as error:
     st.stop()
 
 
+money_format = f"{symbol}%,.2f" if currency in fmt.PREFIXED else f"%,.2f {symbol}"
+
+
 def money(amount) -> str:
     return fmt.compact_money(amount, currency, 2)
 
@@ -80,7 +83,10 @@ channels = value.channels[["channel", "new_customers_12m", "cac", "break_even_ca
 st.dataframe(channels.rename(columns={"channel": "Channel", "new_customers_12m": "New customers (12 months)",
                                       "cac": "CAC", "break_even_cac": "Break-even CAC",
                                       "yearly_growth": "Yearly growth (history)"}), hide_index=True, width="stretch",
-             column_config={"Yearly growth (history)": st.column_config.NumberColumn(format="percent")})
+             column_config={"Yearly growth (history)": st.column_config.NumberColumn(format="percent"),
+                            "New customers (12 months)": st.column_config.NumberColumn(format="%,d"),
+                            "CAC": st.column_config.NumberColumn(format=money_format),
+                            "Break-even CAC": st.column_config.NumberColumn(format=money_format)})
 st.caption("Break-even CAC: what acquiring a customer of that channel may cost before it is worth nothing (its "
            "expected discounted margin over the horizon).")
 cohorts = value.cohorts.assign(irr=[("> 1,000 %" if r > 10 else f"{100 * r:.0f} %") if pd.notna(r) else "—"
@@ -88,7 +94,12 @@ cohorts = value.cohorts.assign(irr=[("> 1,000 %" if r > 10 else f"{100 * r:.0f} 
 st.dataframe(cohorts.rename(columns={"cohort": "Cohort", "new_customers": "New customers", "cac": "CAC",
                                      "value": "Value per customer", "value_cac": "Value ÷ CAC",
                                      "payback_months": "Payback (months)", "irr": "IRR (a year)"}),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch",
+             column_config={"Cohort": st.column_config.DateColumn(format="MMM YYYY"),
+                            "New customers": st.column_config.NumberColumn(format="%,d"),
+                            "CAC": st.column_config.NumberColumn(format=money_format),
+                            "Value per customer": st.column_config.NumberColumn(format=money_format),
+                            "Value ÷ CAC": st.column_config.NumberColumn(format="%.1f×")})
 download(value.parts, "customer_based_value", view)
 
 st.subheader("Assumptions, in plain words")
