@@ -38,7 +38,7 @@ java:
 
 test: $(VENV)/.dev $(VENV)/.spark $(VENV)/.bench browser java
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Benchmarks (bench/run.py; not part of the tests): its peers (lifetimes) come from bench/requirements.txt only.
 $(VENV)/.bench: $(VENV)/.dev bench/requirements.txt

@@ -121,10 +121,3 @@ def on_engine(request, tmp_path_factory):
 
     return open_on
 
-
-def pytest_collection_modifyitems(config, items):
-    """With `-n 2 --dist loadgroup` (make test): every Spark test in one process, so one JVM starts, and every other
-    test with the rest of its file (its module fixtures built once)."""
-    for item in items:
-        spark = item.get_closest_marker("spark") is not None or "[spark" in item.nodeid
-        item.add_marker(pytest.mark.xdist_group("spark" if spark else item.nodeid.split("::")[0]))
