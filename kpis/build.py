@@ -12,6 +12,7 @@ from kpis.clv.check import store_default_check
 from kpis.clv.model import store_default_models
 from kpis.database import Database
 from kpis.sources import materialize
+from kpis.story import store_default_headlines
 from kpis.valuation import store_default_valuation
 from store import demo, importer
 
@@ -27,6 +28,7 @@ def finish_build(con) -> None:
     store_default_parts(db, con)
     store_default_check(db, con)
     store_default_valuation(db, con)
+    store_default_headlines(db, con)  # last: its equity sentence reads the stored bridges and draws
 
 
 def build_demo(path=None, **options) -> dict:

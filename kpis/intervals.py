@@ -26,7 +26,7 @@ import numpy as np
 from ibis import _
 
 from kpis.catalog import REGISTRY
-from kpis.clv.model import AT_RISK_P_ALIVE, model_draws, observation_end_of, value_model
+from kpis.clv.model import AT_RISK_P_ALIVE, model_draws, observation_end_of, stored_group_sums, value_model
 from kpis.database import Database, KPIError, scope
 from kpis.evaluate import evaluate_scope
 from kpis.periods import COMPARES
@@ -61,6 +61,10 @@ def _base_sums(db: Database, where: Scope, end) -> dict[str, dict[str, float]]:
     12-month revenue): one query, remembered per database, date and segment."""
     memo = db.__dict__.setdefault("_interval_sums", {})
     tag = (end, repr(where.segment))
+    stored = stored_group_sums(db, end) if where.segment.is_everyone and tag not in memo else None
+    if stored is not None:
+        memo[tag] = {c: dict(zip(stored["fit_group"], stored[c].astype(float), strict=True))
+                     for c in ("customers", "equity", "at_risk", "at_risk_revenue")}
     if tag not in memo:
         scores = value_model(db, end).scores
         base = scores if where.segment.is_everyone else scores.semi_join(where.customers, "customer_id")

@@ -8,13 +8,17 @@ within the noise. The dashboard's empty chair page and the board PDF's first pag
 
 from __future__ import annotations
 
+import json
+
 from kpis import format as fmt
 from kpis.bridges import equity_bridge, revenue_bridge
 from kpis.clv.common import ModelError
+from kpis.clv.model import build_has
 from kpis.contributions import contributions
 from kpis.database import Database, KPIError, period_of
 from kpis.decompose import describe_movers
 from kpis.intervals import change_interval
+from kpis.periods import COMPARES, last_complete
 from kpis.voice.noise import change_with_margin
 
 NOTABLE = 0.10  # a part worth naming carries at least this share of the change
@@ -116,12 +120,44 @@ def where_sentence(db: Database, period, compare: str, filters: dict | None, cur
     return "By acquisition channel: " + describe_movers(said, fmt=lambda v: _money(v, currency))
 
 
+STORED_HEADLINES = "story_headlines"  # the default view's sentences, written with the build (store_default_headlines)
+
+
 def headline(db: Database, period, compare: str = "previous", filters: dict | None = None) -> list[str]:
-    """Three to five sentences for the top of the empty chair and the board PDF (module docstring)."""
-    period_of(period)
+    """Three to five sentences for the top of the empty chair and the board PDF (module docstring); the default
+    view's are read from the build."""
+    chosen = period_of(period)
+    if not any(v not in (None, [], ()) for v in (filters or {}).values()):
+        stored = _stored(db, chosen, compare)
+        if stored is not None:
+            return stored
+    return _sentences(db, period, compare, filters)
+
+
+def _sentences(db: Database, period, compare: str, filters: dict | None) -> list[str]:
     currency = db.metadata.get("currency", "EUR")
     sentences = [revenue_sentence(db, period, compare, filters, currency),
                  equity_sentence(db, period, compare, filters, currency),
                  nps_sentence(db, period, compare, filters),
                  where_sentence(db, period, compare, filters, currency)]
     return [s for s in sentences if s]
+
+
+def store_default_headlines(db, con) -> None:
+    """Write the default view's sentences (all customers, the last complete month against the month before and
+    against a year earlier) into the build being made (`con`, read-write)."""
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_HEADLINES} (period VARCHAR, compare VARCHAR, sentences VARCHAR)")
+    if db.data_end is None:
+        return
+    month = last_complete(db.data_end, "month")
+    for compare in COMPARES:
+        con.execute(f"INSERT INTO {STORED_HEADLINES} VALUES (?, ?, ?)",
+                    [str(month), compare, json.dumps(_sentences(db, month, compare, None))])
+
+
+def _stored(db, period, compare: str) -> list[str] | None:
+    if not build_has(db, STORED_HEADLINES):
+        return None
+    row = db.cursor().execute(f"SELECT sentences FROM {STORED_HEADLINES} WHERE period = ? AND compare = ?",
+                              [str(period), compare]).fetchone()
+    return None if row is None else json.loads(row[0])

@@ -82,3 +82,22 @@ def test_every_stored_score_is_a_number(base, request):
     stored = db.cursor().execute("SELECT count(*), count(clv), count(*) FILTER (WHERE isnan(clv)) "
                                  "FROM clv_scores").fetchone()
     assert stored[0] > 0 and stored[0] == stored[1] and stored[2] == 0
+
+
+def test_the_builds_group_sums_are_the_scores_sums(large):
+    """All customers' per-group sums stored with the build equal those the engine computes from the scores."""
+    from kpis.clv import model
+    from kpis.database import scope
+    from kpis.intervals import _base_sums
+
+    fresh = kpis.connect(large.name)
+    end = model.observation_end_of(fresh, scope(fresh, "2026-10").period)
+    stored = model.stored_group_sums(fresh, end).set_index("fit_group")
+    other = kpis.connect(large.name)
+    monkey = other.__dict__.setdefault("_interval_sums", {})
+    assert not monkey
+    computed = _base_sums(other, scope(other, "2026-10", {"acquisition_channel": list(other.filter_values(
+        "acquisition_channel"))}), end)  # every channel listed: a segment, so the engine computes it
+    for column in ("customers", "equity", "at_risk", "at_risk_revenue"):
+        for group, value in computed[column].items():
+            assert stored.loc[group, column] == pytest.approx(value, rel=1e-9), (column, group)

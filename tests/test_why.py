@@ -223,3 +223,13 @@ def test_the_builds_bridges_equal_a_fresh_computation(demo):
         for column in bridge.PARTS_SCHEMA:
             if column != "customer_id":
                 assert np.allclose(got[column].astype(float), fresh[column].astype(float), rtol=1e-12), column
+
+
+@pytest.mark.parametrize("compare", ["previous", "year_ago"])
+def test_the_build_stores_the_default_headline(demo, compare):
+    """The default view's sentences are written with the build: a fresh process reads what it would compute."""
+    from kpis.story import _sentences, headline
+
+    fresh = kpis.connect(demo.name)  # the demo's data end on 2026-10-31: October is the last complete month
+    assert fresh.cursor().execute("SELECT count(*) FROM story_headlines").fetchone()[0] == 2
+    assert headline(fresh, "2026-10", compare) == _sentences(fresh, "2026-10", compare, None)

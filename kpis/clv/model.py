@@ -47,6 +47,7 @@ SCORES = {"customer_id": "string", "fit_group": "string", "frequency": "int64", 
           "expected_spend": "float64", "p_alive": "float64", "clv": "float64", "revenue_12m": "float64",
           "valuable": "boolean"}  # valuable: among the 30 % most valuable (VALUABLE_TIERS), as customers at risk count
 STORED_FITS, STORED_SCORES, STORED_DRAWS = "clv_fits", "clv_scores", "clv_draws"  # a build's (store_default_models)
+STORED_SUMS = "clv_group_sums"  # all customers' group_sums for the dashboard's dates
 DRAW_TOTALS = ("equity", "at_risk", "at_risk_revenue")  # per fit group and parameter draw (group_draws)
 _lock = threading.Lock()
 
@@ -177,6 +178,25 @@ def group_draws(observation_end: date, fits: dict, margin_rate: float, scores: p
     return pd.concat(rows, ignore_index=True)
 
 
+def group_sums(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per fit group: customers, their CLV, and the valuable ones at risk (count, 12-month revenue) — what a segment's
+    interval scales (kpis.intervals), here for all customers."""
+    risk = (scores["p_alive"] < AT_RISK_P_ALIVE) & scores["valuable"]
+    frame = scores.assign(at_risk=risk.astype(float), at_risk_revenue=scores["revenue_12m"].where(risk, 0.0))
+    return frame.groupby("fit_group").agg(customers=("customer_id", "size"), equity=("clv", "sum"),
+                                          at_risk=("at_risk", "sum"),
+                                          at_risk_revenue=("at_risk_revenue", "sum")).reset_index()
+
+
+def stored_group_sums(db, observation_end: date) -> pd.DataFrame | None:
+    """group_sums of that date as the build stored them, if it did."""
+    if not build_has(db, STORED_SUMS):
+        return None
+    frame = db.cursor().execute(f"SELECT fit_group, customers, equity, at_risk, at_risk_revenue FROM {STORED_SUMS} "
+                                "WHERE observation_end = ?", [observation_end]).df()
+    return None if frame.empty else frame
+
+
 def valuable_customers(db) -> pd.Series:
     """The ids of the customers among the 30 % most valuable (lifetime revenue: customer_value's tiers)."""
     v = db.tables["customer_value"]
@@ -227,6 +247,8 @@ def store_default_models(db, con) -> list[date]:
     con.execute(f"CREATE OR REPLACE TABLE {STORED_SCORES} (observation_end DATE, {columns})")
     con.execute(f"CREATE OR REPLACE TABLE {STORED_DRAWS} (observation_end DATE, fit_group VARCHAR, draw INTEGER, "
                 + ", ".join(f"{t} DOUBLE" for t in DRAW_TOTALS) + ")")
+    con.execute(f"CREATE OR REPLACE TABLE {STORED_SUMS} (observation_end DATE, fit_group VARCHAR, customers DOUBLE, "
+                "equity DOUBLE, at_risk DOUBLE, at_risk_revenue DOUBLE)")
     stored, drawing = [], []
     viewed = set(dashboard_observation_ends(db))
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draws")  # draws (numpy, scipy) beside the next fit
@@ -245,6 +267,9 @@ def store_default_models(db, con) -> list[date]:
         con.unregister("new_scores")
         if end in viewed:  # the model check's calibration end needs no interval
             drawing.append((end, pool.submit(group_draws, end, fits, margin_rate, scores)))
+            con.register("new_sums", group_sums(scores))
+            con.execute(f"INSERT INTO {STORED_SUMS} SELECT ?, * FROM new_sums", [end])
+            con.unregister("new_sums")
         stored.append(end)
     for end, draws in drawing:
         con.register("new_draws", draws.result())
