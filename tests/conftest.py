@@ -71,6 +71,26 @@ def demo_base(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def known_path(tmp_path_factory) -> Path:
+    """The hand-built 20-customer fixture (tests/kpi_fixture.py), imported once per session."""
+    from tests import kpi_fixture
+
+    return kpi_fixture.build_database(tmp_path_factory.mktemp("kpi_fixture"))
+
+
+@pytest.fixture(scope="session")
+def cdnow_path(tmp_path_factory) -> Path:
+    """CDNOW (Fader, Hardie & Lee's sample: tests/data/cdnow_sample.csv) imported once per session."""
+    from datetime import datetime
+
+    from kpis.build import import_files
+
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.duckdb"
+    import_files(path, orders=Path(__file__).parent / "data" / "cdnow_sample.csv", now=datetime(2000, 1, 1))
+    return path
+
+
+@pytest.fixture(scope="session")
 def spark_session(tmp_path_factory):
     """One local Spark for the whole session (started only when a Spark test asks for it)."""
     if WHY_NO_SPARK:

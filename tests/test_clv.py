@@ -3,7 +3,7 @@ hand-worked answers, and discounted CLV over calendar months."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -14,19 +14,11 @@ from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
 import kpis
-from kpis.build import import_files
 from kpis.clv import BetaGeo, GammaGamma, ModelError, customer_clv, month_ends, rfm_compressed, rfm_summary
 from store.schema import create_tables
 
 CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv"
 CALIBRATION_END = "1997-09-30"  # 39 weeks after 1997-01-01; the holdout runs 1997-10-01 .. 1998-06-30 (39 weeks)
-
-
-@pytest.fixture(scope="session")
-def cdnow_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cdnow") / "cdnow.duckdb"
-    import_files(path, orders=CDNOW, now=datetime(2000, 1, 1))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,18 @@ from __future__ import annotations
 import pytest
 
 import kpis
-from tests import kpi_fixture
 
 NO_FILTER: dict = {}
 
 
-@pytest.fixture(scope="session")
-def fixture_path(tmp_path_factory):
-    return kpi_fixture.build_database(tmp_path_factory.mktemp("kpi_fixture"))
+@pytest.fixture
+def fixture_path(known_path):
+    return known_path  # tests/conftest.py: shared with tests/test_spark.py
 
 
 @pytest.fixture
-def db(fixture_path, engine, on_engine):
-    return on_engine(fixture_path, engine)
+def db(known_path, engine, on_engine):
+    return on_engine(known_path, engine)
 
 
 # 2023-01 orders: o01 c01 100/60 books · o02 c02 40/25 home · o03 c03 200/150 electronics · o04 c02 60/35 books

@@ -10,7 +10,6 @@ on it. Skipped, saying why, when pyspark or Java 17 is missing (`make test` inst
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -18,10 +17,8 @@ import pandas as pd
 import pytest
 
 import kpis
-from kpis.build import import_files
 from kpis.clv import rfm_compressed, rfm_summary
 from kpis.clv.rfm import rfm_patterns
-from tests import kpi_fixture
 from tests import test_clv as clv_tests
 from tests import test_kpis_known as known_tests
 from tests.conftest import CONNECT_PORT, SPARK, export, write_config
@@ -53,10 +50,9 @@ def same_frames(spark_frame: pd.DataFrame, duck_frame: pd.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def known(tmp_path_factory, spark):
-    folder = tmp_path_factory.mktemp("known_spark")
-    duck = kpi_fixture.build_database(folder)
-    return kpis.connect(duck), kpis.connect(export(duck, folder / "lake"))
+def known(known_path, on_engine, spark):
+    """The known-answer fixture on both engines, the same databases tests/test_kpis_known.py reads."""
+    return on_engine(known_path, "duckdb"), on_engine(known_path, "spark")
 
 
 def test_a_config_file_opens_spark(known):
@@ -77,10 +73,8 @@ def test_known_answers_are_the_same_values_and_types(known, key, period, filters
 
 
 @pytest.fixture(scope="module")
-def cdnow(tmp_path_factory, spark):
-    folder = tmp_path_factory.mktemp("cdnow_spark")
-    import_files(folder / "cdnow.duckdb", orders=clv_tests.CDNOW, now=datetime(2000, 1, 1))
-    return kpis.connect(folder / "cdnow.duckdb"), kpis.connect(export(folder / "cdnow.duckdb", folder / "lake"))
+def cdnow(cdnow_path, on_engine, spark):
+    return on_engine(cdnow_path, "duckdb"), on_engine(cdnow_path, "spark")
 
 
 def test_cdnow_summary_is_the_same_on_both_engines(cdnow):
