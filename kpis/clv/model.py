@@ -190,10 +190,15 @@ def group_sums(scores: pd.DataFrame) -> pd.DataFrame:
 
 def stored_group_sums(db, observation_end: date) -> pd.DataFrame | None:
     """group_sums of that date as the build stored them, if it did."""
-    if not build_has(db, STORED_SUMS):
+    return _stored_rows(db, STORED_SUMS, "fit_group, customers, equity, at_risk, at_risk_revenue", observation_end)
+
+
+def _stored_rows(db, table: str, columns: str, observation_end: date, order: str = "") -> pd.DataFrame | None:
+    """A build table's rows of one observation end (None when the build has no such table or rows)."""
+    if not build_has(db, table):
         return None
-    frame = db.cursor().execute(f"SELECT fit_group, customers, equity, at_risk, at_risk_revenue FROM {STORED_SUMS} "
-                                "WHERE observation_end = ?", [observation_end]).df()
+    frame = db.cursor().execute(f"SELECT {columns} FROM {table} WHERE observation_end = ? {order}",
+                                [observation_end]).df()
     return None if frame.empty else frame
 
 
@@ -229,11 +234,8 @@ def _has_columns(db, table: str, columns) -> bool:
 
 
 def _stored_draws(db, observation_end: date) -> pd.DataFrame | None:
-    if not build_has(db, STORED_DRAWS):
-        return None
-    frame = db.cursor().execute(f"SELECT fit_group, draw, {', '.join(DRAW_TOTALS)} FROM {STORED_DRAWS} "
-                                "WHERE observation_end = ? ORDER BY fit_group, draw", [observation_end]).df()
-    return None if frame.empty else frame
+    return _stored_rows(db, STORED_DRAWS, f"fit_group, draw, {', '.join(DRAW_TOTALS)}", observation_end,
+                        "ORDER BY fit_group, draw")
 
 
 def store_default_models(db, con) -> list[date]:
