@@ -20,6 +20,9 @@ import duckdb
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "emptychair.duckdb"
 KEEP_VERSIONS = 2  # the current build and the one before it
+# A build's engine memory, whatever the size of the data: DuckDB spills what does not fit to a temp folder beside the
+# builds (same disk) rather than taking 80 % of the machine. $EMPTYCHAIR_BUILD_MEMORY overrides it ("8GB").
+BUILD_MEMORY = "4GB"
 
 
 class DatabaseMissing(FileNotFoundError):
@@ -62,7 +65,7 @@ def new_build(path: str | os.PathLike | None = None, finish: Callable | None = N
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = folder / f"{stamp}-{secrets.token_hex(3)}.duckdb"
     building = target.with_name(target.name + ".building")
-    con = duckdb.connect(str(building))
+    con = duckdb.connect(str(building), config=build_settings(folder))
     try:
         yield con
         if finish is not None:
@@ -77,6 +80,12 @@ def new_build(path: str | os.PathLike | None = None, finish: Callable | None = N
             leftover.unlink(missing_ok=True)
         raise
     _prune(path)
+
+
+def build_settings(folder: Path) -> dict[str, str]:
+    """DuckDB settings of a build's connection: a bounded memory and where to spill beyond it."""
+    return {"memory_limit": os.environ.get("EMPTYCHAIR_BUILD_MEMORY") or BUILD_MEMORY,
+            "temp_directory": str(folder / "spill")}
 
 
 def _point(path: Path, target: Path) -> None:
