@@ -40,7 +40,7 @@ def _scopes(db: Database, period, compare: str, filters: dict | None) -> tuple[S
 
 def revenue_split(db: Database, where: Scope) -> dict:
     """The period's revenue of its new customers (acquired in it) and its returning buyers' buyers, orders, revenue."""
-    o = where.orders.join(where.customers.select("customer_id", "acquired_at"), "customer_id")
+    o = where.orders  # with its customers' acquisition dates (kpis.sources.facts)
     new = (o.acquired_at >= where.period.start) & (o.acquired_at < where.period.end)
     row = db.row(o.aggregate(
         new_revenue=o.revenue.sum(where=new).cast("float64"),

@@ -15,14 +15,16 @@ from kpis.sources import materialize
 from kpis.story import store_default_headlines
 from kpis.valuation import store_default_valuation
 from store import demo, importer
+from store.schema import customer_attributes
 
 
 def finish_build(con) -> None:
-    """Derived tables of a build being made (`con`, read-write): customer_value, the CLV models of the dashboard's
+    """Derived tables of a build being made (`con`, read-write): customer_value, the fact tables (orders and answers
+    with their customer's segment columns), the CLV models of the dashboard's
     default view with their parameter draws (clv_fits, clv_scores, clv_draws), its two equity bridges (clv_parts),
     the default model check (clv_checks) and valuation (clv_valuations), so that no reader fits, draws or values a
     customer base again."""
-    materialize(con)
+    materialize(con, tuple(customer_attributes(con)))
     db = Database(con, name="build")
     store_default_models(db, con)
     store_default_parts(db, con)

@@ -23,21 +23,17 @@ def _share(condition, total) -> ibis.Expr:
 
 
 def _retention(s: Scope):
-    o = s.orders_between(s.period.previous().start, s.period.end)  # one pass over both periods
-    start = ibis.timestamp(s.period.start.isoformat())
-    per = o.group_by("customer_id").aggregate(before=(o.ordered_at < start).any(), now=(o.ordered_at >= start).any())
-    before = per.filter(per.before)
-    return before.aggregate(value=_share(before.now.cast("int64").sum(), before.count()))
+    before = s.activity_between(s.period.previous().start, s.period.start)  # the previous period's buyers
+    return before.aggregate(value=_share(before.next_active.cast("int64").sum(), before.count()))
 
 
-def _repeat_purchase(s: Scope):
-    o = s.orders
-    per = o.group_by("customer_id").aggregate(n=o.count())
-    first = s.tables["customer_value"].select("customer_id", "first_order")
-    j = per.join(first, "customer_id")
-    # "at least two orders so far" = two in the period, or a first order before it (no full-history scan)
-    returning = (j.n >= 2) | (j.first_order < s.period.start)
-    return j.aggregate(value=_share(returning.cast("int64").sum(), j.count()))
+def _retention_over(scopes: list[Scope]):
+    """Retention of consecutive periods in one pass: the previous periods' buyers, grouped by period."""
+    first, previous = scopes[0], [s.period.previous() for s in scopes]
+    before = first.activity_between(previous[0].start, previous[-1].end)
+    before = before.mutate(_scope=first.period_index("activity", before, previous))
+    per = before.group_by("_scope").aggregate(value=_share(before.next_active.cast("int64").sum(), before.count()))
+    return per.select("_scope", "value")
 
 
 def _repeat_90d(s: Scope):
@@ -50,12 +46,6 @@ def _repeat_90d(s: Scope):
     early = o.filter(o.ordered_at < o.first + ibis.interval(days=90))
     per = early.group_by("customer_id").aggregate(n=early.count())
     return per.aggregate(value=_share((per.n >= 2).sum(), per.count()))
-
-
-def _categories(s: Scope):
-    o = s.orders
-    per = o.group_by("customer_id").aggregate(k=o.category.nunique())
-    return per.aggregate(value=per.k.mean())
 
 
 def _historical_clv(s: Scope):
@@ -72,14 +62,13 @@ def _historical_clv(s: Scope):
 
 def _top_share(s: Scope):
     share = float(s.params.get("top_share", TOP_SHARE))
-    o = s.orders
-    per = o.group_by("customer_id").aggregate(revenue=_money(o.revenue).sum())
-    ranked = per.mutate(
+    a = s.activity  # a row per buyer of the period
+    ranked = a.mutate(
         rank=ibis.row_number().over(order_by=[ibis.desc("revenue"), "customer_id"]),  # 0-based
-        buyers=per.customer_id.count().over(),
+        buyers=a.customer_id.count().over(),
     )
-    top = ibis.ifelse(ranked.rank < (ranked.buyers * share).ceil(), ranked.revenue, 0.0)
-    return ranked.aggregate(value=_share(top.sum(), ranked.revenue.sum()))
+    top = ibis.ifelse(ranked.rank < (ranked.buyers * share).ceil(), _money(ranked.revenue), 0.0)
+    return ranked.aggregate(value=_share(top.sum(), _money(ranked.revenue).sum()))
 
 
 CATALOG = [
@@ -87,7 +76,7 @@ CATALOG = [
     KPI("active_customers", "Active customers",
         "Customers who placed at least one order in the period.",
         "count of distinct customers with an order in the period",
-        Unit.COUNT, True, EQUITY, Measure("orders", lambda o: o.customer_id.nunique()), additive=True),
+        Unit.COUNT, True, EQUITY, Measure("activity", lambda a: a.count()), additive=True),
     KPI("new_customers", "New customers",
         "Customers acquired during the period (their first order, unless the customer file says otherwise).",
         "count of customers whose acquisition date falls in the period",
@@ -95,7 +84,7 @@ CATALOG = [
     KPI("retention_rate", "Retention rate",
         "Of the customers who bought in the previous period, the share who bought again in this one.",
         "customers active in both the previous and this period ÷ customers active in the previous period",
-        Unit.PERCENT, True, EQUITY, Query(_retention), base=PREVIOUS_BUYERS, weight=PREVIOUS_BUYERS),
+        Unit.PERCENT, True, EQUITY, Query(_retention, _retention_over), base=PREVIOUS_BUYERS, weight=PREVIOUS_BUYERS),
     KPI("churn_rate", "Churn rate",
         "Of the customers who bought in the previous period, the share who did not buy in this one.",
         "1 − retention rate",
@@ -104,7 +93,8 @@ CATALOG = [
     KPI("repeat_purchase_rate", "Repeat purchase rate",
         "Of the period's buyers, the share who have ordered at least twice in their lifetime so far.",
         "buyers of the period with ≥ 2 orders up to the period's end ÷ buyers of the period",
-        Unit.PERCENT, True, EQUITY, Query(_repeat_purchase), short="Repeat rate", weight="active_customers"),
+        Unit.PERCENT, True, EQUITY, Measure("activity", lambda a: _share(a.repeat.cast("int64").sum(), a.count())),
+        short="Repeat rate", weight="active_customers"),
     KPI("repeat_rate_90d", "Repeat within 90 days",
         "Of the customers acquired in the period, the share who ordered again within 90 days of their first "
         "order. Shown only once the whole cohort has had 90 days.",
@@ -121,7 +111,8 @@ CATALOG = [
     KPI("categories_per_customer", "Categories per customer",
         "Average number of distinct product categories each active customer bought in the period (cross-sell).",
         "mean over active customers of their distinct categories in the period",
-        Unit.RATIO, True, EQUITY, Query(_categories), short="Categories/customer", weight="active_customers"),
+        Unit.RATIO, True, EQUITY, Measure("activity", lambda a: a.categories.mean()), short="Categories/customer",
+        weight="active_customers"),
     KPI("revenue_per_customer", "Revenue per customer",
         "Revenue of the period per active customer.",
         "revenue ÷ active customers",
@@ -153,19 +144,19 @@ CATALOG = [
     KPI("revenue", "Revenue",
         "Amount paid by customers for the period's orders.",
         "Σ order revenue",
-        Unit.CURRENCY, True, VOLUME, Measure("orders", lambda o: _money(o.revenue).sum()), additive=True),
+        Unit.CURRENCY, True, VOLUME, Measure("activity", lambda a: _money(a.revenue).sum()), additive=True),
     KPI("orders", "Orders",
         "Number of orders placed in the period.",
         "count of orders",
-        Unit.COUNT, True, VOLUME, Measure("orders", lambda o: o.count()), additive=True),
+        Unit.COUNT, True, VOLUME, Measure("activity", lambda a: a.orders.sum().fill_null(0)), additive=True),
     KPI("cost_of_sales", "Cost of sales",
         "Cost of the goods and service behind the period's orders.",
         "Σ order cost (orders of unknown cost are left out)",
-        Unit.CURRENCY, False, VOLUME, Measure("orders", lambda o: _money(o.cost).sum()), additive=True),
+        Unit.CURRENCY, False, VOLUME, Measure("activity", lambda a: _money(a.cost).sum()), additive=True),
     KPI("gross_margin", "Gross margin",
         "Revenue minus the cost of goods and service, for the period's orders.",
         "Σ (revenue − cost) over orders of known cost",
-        Unit.CURRENCY, True, VOLUME, Measure("orders", lambda o: _money(o.revenue - o.cost).sum()), additive=True),
+        Unit.CURRENCY, True, VOLUME, Measure("activity", lambda a: _money(a.margin).sum()), additive=True),
     KPI("gross_margin_rate", "Gross margin rate",
         "Share of revenue left after the cost of goods and service.",
         "gross margin ÷ revenue",

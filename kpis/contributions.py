@@ -37,15 +37,27 @@ def _leaves(keys) -> list[str] | None:
     return chain if all(isinstance(REGISTRY[k].compute, Measure | Ratio | Derived) for k in chain) else None
 
 
+GROUP = "_contribution_group"  # no customer attribute is named so
+
+
+def _with_group(where, relation, source: str, by: str):
+    """The source's rows with the customer column `by` as GROUP: their own copy of it in a fact table
+    (kpis.sources.facts), else looked up (the acquired customers; an attribute named like an order column)."""
+    if where.carries(source, by):
+        known = relation.filter(relation.customer_id.notnull())  # as the lookup's join: anonymous answers are nobody's
+        return known.mutate(**{GROUP: known[by].cast("string")})
+    lookup = where.tables["customer_value"] if by == "value_tier" else where.tables["customers"]
+    return relation.join(lookup.select("customer_id", **{GROUP: lookup[by].cast("string")}), "customer_id")
+
+
 def _grouped(db: Database, keys: list[str], where, by: str) -> dict[str, dict[str, float | None]] | None:
     """Each value of `by`'s KPIs for one scope, every source in one grouped query — what a loop over the segments
     computes one scope at a time (and so the same numbers); None when a KPI is not built from measures alone."""
     chain = _leaves(keys)
     if chain is None:
         return None
-    lookup = where.tables["customer_value"] if by == "value_tier" else where.tables["customers"]
-    lookup = lookup.select("customer_id", segment=lookup[by].cast("string"))
-    relations = {"orders": lambda: where.orders, "acquired": lambda: where.acquired, "feedback": lambda: where.feedback}
+    relations = {"orders": lambda: where.orders, "acquired": lambda: where.acquired, "feedback": lambda: where.feedback,
+                 "activity": lambda: where.activity}
     per: dict[str, dict] = defaultdict(dict)
     for source in dict.fromkeys(REGISTRY[k].compute.source for k in chain if isinstance(REGISTRY[k].compute,
                                                                                          Measure)):
@@ -53,11 +65,11 @@ def _grouped(db: Database, keys: list[str], where, by: str) -> dict[str, dict[st
             return None
         members = [k for k in chain
                    if isinstance(REGISTRY[k].compute, Measure) and REGISTRY[k].compute.source == source]
-        relation = relations[source]().join(lookup, "customer_id")
-        frame = db.frame(relation.group_by("segment").aggregate(
+        relation = _with_group(where, relations[source](), source, by)
+        frame = db.frame(relation.group_by(GROUP).aggregate(
             **{k: REGISTRY[k].compute.expr(relation) for k in members}))
         for row in frame.to_dict("records"):
-            per[str(row.pop("segment"))].update({k: plain(v) for k, v in row.items()})
+            per[str(row.pop(GROUP))].update({k: plain(v) for k, v in row.items()})
     for values in per.values():
         for key in chain:
             compute = REGISTRY[key].compute

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from kpis.periods import Period
 from kpis.scope import Scope, Segment
-from kpis.sources import NO_ORDERS, TIERS, base_tables
+from kpis.sources import ACTIVITY, FACTS, NO_ORDERS, TIERS, activity, base_tables, facts
 from store.files import current_file
 from store.schema import customer_attributes, read_metadata
 
@@ -47,11 +47,20 @@ class Database:
         self.metadata = read_metadata(self.cursor())
         self.attributes = tuple(customer_attributes(self.cursor()) if attributes is None else attributes)
         self.tables = base_tables(self.attributes)
+        for source, name in FACTS.items():
+            if not self.has_table(name):  # a build made before fact tables: the same rows, joined per query
+                self.tables[name] = facts(self.tables, source, self.attributes)
+        if not self.has_table(ACTIVITY):
+            self.tables[ACTIVITY] = activity(self.tables, self.attributes)
         o = self.tables["orders"]
         span = self.row(o.aggregate(first=o.ordered_at.min(), last=o.ordered_at.max()))
         self.data_start: date | None = span["first"].date() if span["first"] else None
         self.data_end: date | None = span["last"].date() if span["last"] else None
         self._values: dict[str, tuple[str, ...]] = {}
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.cursor().execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if not hasattr(self._local, "cursor"):

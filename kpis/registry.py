@@ -24,7 +24,7 @@ class Group(StrEnum):
 
 @dataclass(frozen=True)
 class Measure:
-    """An aggregate over one source relation of the scope ("orders", "acquired", "spend", "feedback")."""
+    """An aggregate over one source relation of the scope ("activity", "orders", "acquired", "spend", "feedback")."""
 
     source: str
     expr: Callable  # (filtered ibis table) -> ibis scalar
@@ -32,9 +32,14 @@ class Measure:
 
 @dataclass(frozen=True)
 class Query:
-    """A scalar computed by its own query; returns None where the KPI is undefined for the scope."""
+    """A scalar computed by its own query; returns None where the KPI is undefined for the scope.
+
+    `over_periods`, when given, computes it for consecutive periods of one grain (a trend's, a comparison's) in one
+    pass: (scopes in time order) -> a table of `_scope` (index in that list) and `value`, a row per scope that has
+    one; it must give what `expr` gives scope by scope (tests/test_segments.py checks it does)."""
 
     expr: Callable  # (Scope) -> one-row ibis table with a `value` column, or None
+    over_periods: Callable | None = None
 
 
 @dataclass(frozen=True)

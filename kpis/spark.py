@@ -46,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kpis.database import Database, open_duckdb
-from kpis.sources import base_tables, customer_value
+from kpis.sources import ACTIVITY, FACTS, activity, base_tables, customer_value, facts
 from store.schema import SCHEMA_VERSION, TABLES, UNKNOWN
 
 DEFAULT_MASTER = "local[*]"
@@ -392,10 +392,12 @@ def _cached_view(spark, name: str, query: str) -> None:
 
 
 def register(spark, config: SparkConfig, name: str = "") -> tuple[str, ...]:
-    """Create the views orders, customers, feedback, marketing_spend, customer_value and metadata in `spark`.
+    """Create the views orders, customers, feedback, marketing_spend, customer_value, the fact and activity tables
+    and metadata.
 
-    Returns the customer attributes (extra customer columns). customers and customer_value are derived (a pass
-    over orders each) and cached lazily: the first query that needs them computes them, the next ones reuse them.
+    Returns the customer attributes (extra customer columns). customers, customer_value and the fact and activity
+    tables (kpis.sources.FACTS, ACTIVITY) are derived and cached lazily: the first query that needs one computes it,
+    the next ones reuse it.
     """
     for table in REQUIRED_TABLES:
         if table not in config.tables:
@@ -432,6 +434,10 @@ def register(spark, config: SparkConfig, name: str = "") -> tuple[str, ...]:
         FROM ({_FIRST_ORDERS}) f LEFT ANTI JOIN _emptychair_given_customers g ON f.customer_id = g.customer_id""")
     tables = base_tables()
     _cached_view(spark, "customer_value", to_spark_sql(customer_value(tables["orders"], tables["customers"])))
+    with_attributes = base_tables(tuple(attributes))
+    for source, name in FACTS.items():  # segments filter the rows' own columns (kpis.sources.facts)
+        _cached_view(spark, name, to_spark_sql(facts(with_attributes, source, tuple(attributes))))
+    _cached_view(spark, ACTIVITY, to_spark_sql(activity(with_attributes, tuple(attributes))))
     meta = {"schema_version": SCHEMA_VERSION, "currency": config.currency, "source": "spark", "engine": "spark",
             "master": config.master, "config": config.origin or name,
             "tables": {t: str(s) for t, s in config.tables.items()},
@@ -581,6 +587,9 @@ class SparkDatabase(Database):
 
     def sql(self, expr: ibis.Expr) -> str:
         return to_spark_sql(expr)
+
+    def has_table(self, name: str) -> bool:
+        return self.spark.catalog.tableExists(name)
 
     def arrow(self, expr: ibis.Expr) -> pa.Table:
         return self.cursor().execute(self.sql(expr))._table
