@@ -76,7 +76,7 @@ def table(sizes: list[int], results: dict[int, dict]) -> list[str]:
     head = " | ".join(f"{n / 1e6:g}M: s (s per M)" for n in sizes)
     exponents = " | ".join(f"growth {a / 1e6:g}M→{b / 1e6:g}M" for a, b in zip(sizes, sizes[1:], strict=False))
     lines = [f"| step | {head} | {exponents} | peak memory at {sizes[-1] / 1e6:g}M |",
-             "|---" * (2 + 2 * len(sizes) - 1) + "|---|"]
+             "|---" * (2 * len(sizes) + 1) + "|"]
     for step in results[sizes[0]]:
         cells = [f"{seconds(results[n][step][0])} ({results[n][step][0] / (n / 1e6):.2f})" for n in sizes]
         growth = [f"{math.log(results[b][step][0] / results[a][step][0]) / math.log(b / a):.2f}"
