@@ -26,7 +26,8 @@ import numpy as np
 from ibis import _
 
 from kpis.catalog import REGISTRY
-from kpis.clv.model import AT_RISK_P_ALIVE, model_draws, observation_end_of, stored_group_sums, value_model
+from kpis.clv.declarations import score_sums
+from kpis.clv.model import model_draws, observation_end_of, value_model
 from kpis.database import Database, KPIError, scope
 from kpis.evaluate import evaluate_scope
 from kpis.periods import COMPARES
@@ -56,28 +57,6 @@ def _per_group(db: Database, table) -> dict[str, float]:
     return dict(db.frame(table.group_by("fit_group").aggregate(v=_.v.sum())).itertuples(index=False))
 
 
-def _base_sums(db: Database, where: Scope, end) -> dict[str, dict[str, float]]:
-    """Per fit group, the scope's customers in the scores, their CLV, and the valuable ones at risk (count and
-    12-month revenue): one query, remembered per database, date and segment."""
-    memo = db.__dict__.setdefault("_interval_sums", {})
-    tag = (end, repr(where.segment))
-    stored = stored_group_sums(db, end) if where.segment.is_everyone and tag not in memo else None
-    if stored is not None:
-        memo[tag] = {c: dict(zip(stored["fit_group"], stored[c].astype(float), strict=True))
-                     for c in ("customers", "equity", "at_risk", "at_risk_revenue")}
-    if tag not in memo:
-        scores = value_model(db, end).scores
-        base = scores if where.segment.is_everyone else scores.semi_join(where.customers, "customer_id")
-        j = base
-        risk = (j.p_alive < AT_RISK_P_ALIVE) & j.valuable
-        frame = db.frame(j.group_by("fit_group").aggregate(
-            customers=j.count(), equity=j.clv.sum(), at_risk=risk.cast("int64").sum(),
-            at_risk_revenue=j.revenue_12m.sum(where=risk)))
-        memo[tag] = {c: {g: float(v or 0.0) for g, v in zip(frame["fit_group"], frame[c], strict=True)}
-                     for c in ("customers", "equity", "at_risk", "at_risk_revenue")}
-    return memo[tag]
-
-
 def kpi_draws(db: Database, key: str, where: Scope) -> np.ndarray | None:
     """The K parameter draws of a model-based KPI for a scope (module docstring), None where it has none."""
     if key not in INTERVAL_KPIS:
@@ -88,7 +67,7 @@ def kpi_draws(db: Database, key: str, where: Scope) -> np.ndarray | None:
     draws = model_draws(db, end)
     if draws is None:
         return None
-    sums = _base_sums(db, where, end)
+    sums = score_sums(db, where, value_model(db, end))
     if key in ("customer_equity", "predictive_clv"):
         equity = _scaled(sums["equity"], _ratios(draws, "equity"))
         return equity if key == "customer_equity" else equity / sum(sums["customers"].values())

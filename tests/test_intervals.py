@@ -87,17 +87,17 @@ def test_every_stored_score_is_a_number(base, request):
 def test_the_builds_group_sums_are_the_scores_sums(large):
     """All customers' per-group sums stored with the build equal those the engine computes from the scores."""
     from kpis.clv import model
+    from kpis.clv.declarations import score_sums
     from kpis.database import scope
-    from kpis.intervals import _base_sums
 
     fresh = kpis.connect(large.name)
     end = model.observation_end_of(fresh, scope(fresh, "2026-10").period)
     stored = model.stored_group_sums(fresh, end).set_index("fit_group")
     other = kpis.connect(large.name)
-    monkey = other.__dict__.setdefault("_interval_sums", {})
-    assert not monkey
-    computed = _base_sums(other, scope(other, "2026-10", {"acquisition_channel": list(other.filter_values(
-        "acquisition_channel"))}), end)  # every channel listed: a segment, so the engine computes it
+    assert not other.__dict__.get("_score_sums")
+    computed = score_sums(other, scope(other, "2026-10", {"acquisition_channel": list(other.filter_values(
+        "acquisition_channel"))}), model.value_model(other, end))  # every channel listed: a segment, so the engine
+    # computes it
     for column in ("customers", "equity", "at_risk", "at_risk_revenue"):
         for group, value in computed[column].items():
             assert stored.loc[group, column] == pytest.approx(value, rel=1e-9), (column, group)

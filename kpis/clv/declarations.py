@@ -15,6 +15,7 @@ from kpis.clv.model import (
     ValueModel,
     observation_end_of,
     order_margin,
+    stored_group_sums,
     value_model,
 )
 from kpis.registry import KPI, Computed, Group, Ratio, Unit
@@ -34,20 +35,43 @@ def _model(db, scope: Scope) -> ValueModel | None:
         return None  # kpis.clv.check tells why a base cannot be modelled
 
 
-def _base(scope: Scope, model: ValueModel) -> ibis.Table:
-    """The model's scores of the segment's customers."""
-    scores = model.scores
-    return scores if scope.segment.is_everyone else scores.semi_join(scope.customers, "customer_id")
+SUMS = ("customers", "equity", "at_risk", "at_risk_revenue")
+
+
+def score_sums(db, scope: Scope, model: ValueModel) -> dict[str, dict[str, float]]:
+    """Per fit group, the segment's customers in the model's scores, their CLV, and the valuable ones at risk (count
+    and 12-month revenue): what predicted CLV, equity, the customers at risk and their revenue are totals of, and what
+    their intervals scale (kpis.intervals). One grouped query, remembered per database, date and segment; all
+    customers' stored with the build for its dates."""
+    memo = db.__dict__.setdefault("_score_sums", {})
+    tag = (model.observation_end, repr(scope.segment))
+    if tag in memo:
+        return memo[tag]
+    stored = stored_group_sums(db, model.observation_end) if scope.segment.is_everyone else None
+    if stored is None:
+        scores = model.scores
+        base = scores if scope.segment.is_everyone else scores.semi_join(scope.customers, "customer_id")
+        risk = (base.p_alive < AT_RISK_P_ALIVE) & base.valuable
+        stored = db.frame(base.group_by("fit_group").aggregate(
+            customers=base.count(), equity=base.clv.sum(), at_risk=risk.cast("int64").sum(),
+            at_risk_revenue=base.revenue_12m.sum(where=risk)))
+    memo[tag] = {c: {g: float(v or 0.0) for g, v in zip(stored["fit_group"], stored[c], strict=True)} for c in SUMS}
+    return memo[tag]
+
+
+def _total(db, scope: Scope, column: str) -> float | None:
+    model = _model(db, scope)
+    return None if model is None else float(sum(score_sums(db, scope, model)[column].values()))
 
 
 def _mean_clv(db, scope):
-    model = _model(db, scope)
-    return None if model is None else db.row(_base(scope, model).aggregate(v=_.clv.mean()))["v"]
+    customers = _total(db, scope, "customers")
+    return None if not customers else _total(db, scope, "equity") / customers
 
 
 def _equity(db, scope):
-    model = _model(db, scope)
-    return None if model is None else db.row(_base(scope, model).aggregate(v=_.clv.sum()))["v"]
+    equity = _total(db, scope, "equity")
+    return None if equity is None or not _total(db, scope, "customers") else equity
 
 
 def _realized_margin(db, scope: Scope, cohort, until: date) -> float:
@@ -90,24 +114,13 @@ def _payback(db, scope, cac):
     return float(reached[0] + 1) if len(reached) else None
 
 
-def _at_risk(scope: Scope, model: ValueModel) -> ibis.Table:
-    """Valuable customers (the 30 % most valuable, VALUABLE_TIERS: the scores' `valuable`) of the segment whose
-    P(alive) fell below 50 % (their scores)."""
-    s = model.scores
-    risk = s.filter((s.p_alive < AT_RISK_P_ALIVE) & s.valuable)
-    return risk if scope.segment.is_everyone else risk.semi_join(scope.customers, "customer_id")
-
-
 def _customers_at_risk(db, scope):
-    model = _model(db, scope)
-    return None if model is None else db.row(_at_risk(scope, model).aggregate(n=_.count()))["n"]
+    at_risk = _total(db, scope, "at_risk")
+    return None if at_risk is None else int(at_risk)
 
 
 def _value_at_risk(db, scope):
-    model = _model(db, scope)
-    if model is None:
-        return None
-    return db.row(_at_risk(scope, model).aggregate(v=_.revenue_12m.sum()))["v"] or 0.0
+    return _total(db, scope, "at_risk_revenue")
 
 
 CLV_KPIS = [
