@@ -24,6 +24,7 @@ from store.files import current_file
 from store.schema import customer_attributes, read_metadata
 
 FIXED_FILTERS = ("acquisition_channel", "region", "cohort", "value_tier")
+BATCH_ROWS = 100_000  # rows per record batch that score_batches hands its function on DuckDB
 
 
 class KPIError(ValueError):
@@ -82,7 +83,8 @@ class Database:
     def execute(self, sql: str):
         """Run SQL on this thread's cursor, the registered frames visible to it."""
         self.cursor()
-        if self._frames.keys() - self._local.frames:  # a fresh cursor: the old one may hold an unfinished result
+        if self._frames.keys() != self._local.frames:  # a fresh cursor (the old one may hold an unfinished result),
+            # which no longer holds the tables forgotten since
             self._local.cursor, self._local.frames = self._new_cursor()
         return self._local.cursor.execute(sql)
 
@@ -124,6 +126,27 @@ class Database:
             values = self.frame(f.select("touchpoint").distinct().order_by("touchpoint"))["touchpoint"]
             self._values["feedback.touchpoint"] = tuple(str(v) for v in values if v is not None)
         return self._values["feedback.touchpoint"]
+
+    def keep(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """The expression's result kept by the engine as table `name` for the queries that read it next (DuckDB: an
+        Arrow table in this process); `forget` drops it."""
+        self._frames[name] = self.arrow(expr)
+        return ibis.table(expr.schema(), name=name)
+
+    def score_batches(self, name: str, expr: ibis.Table, fn, schema: dict[str, str]) -> ibis.Table:
+        """Table `name`: `fn` (an iterator of Arrow record batches -> one of record batches with `schema`'s columns)
+        applied to the expression's rows as the engine streams them (DuckDB: in this process, BATCH_ROWS at a time)."""
+        cur, _ = self._new_cursor()
+        try:
+            reader = cur.sql(self.sql(expr)).to_arrow_reader(BATCH_ROWS)
+            self._frames[name] = pa.Table.from_batches(list(fn(reader)), ibis.schema(schema).to_pyarrow())
+        finally:
+            cur.close()
+        return ibis.table(schema, name=name)
+
+    def forget(self, name: str) -> None:
+        """Drop a table kept (`keep`) or scored (`score_batches`)."""
+        self._frames.pop(name, None)
 
 
 def open_duckdb(path) -> Database:

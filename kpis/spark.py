@@ -34,6 +34,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import tomllib
@@ -263,6 +264,9 @@ def session(master: str = DEFAULT_MASTER, settings: dict | None = None, app_name
     running = SparkContext._active_spark_context
     if running is None:
         _check_java()
+        if master.startswith("local"):  # Python workers (CLV scoring) run this interpreter and see this project
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            settings = {"spark.executorEnv.PYTHONPATH": str(Path(__file__).resolve().parents[1])} | settings
     elif _normal_master(running.master) != _normal_master(master):
         raise EngineError(f"this process already runs Spark on {running.master}; one process holds one Spark "
                           f"context, so master {master} cannot be used here: run it in another process")
@@ -597,6 +601,31 @@ class SparkDatabase(Database):
     def register_frame(self, name: str, frame: pd.DataFrame) -> None:
         """A temp view of this database's session (every cursor shares the session)."""
         self.spark.createDataFrame(frame.reset_index(drop=True)).createOrReplaceTempView(name)
+
+    def keep(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """A temp view of the expression that Spark caches once computed (nothing comes to the driver)."""
+        frame = self.spark.sql(self.sql(expr))
+        frame.createOrReplaceTempView(name)
+        frame.cache()
+        return ibis.table(expr.schema(), name=name)
+
+    def score_batches(self, name: str, expr: ibis.Table, fn, schema: dict[str, str]) -> ibis.Table:
+        """A cached temp view of `fn` run by Spark's executors on the expression's Arrow record batches (mapInArrow):
+        a distributed job whose rows never reach the driver."""
+        ddl = ", ".join(f"`{c}` {_SPARK_RESULT_TYPES[t]}" for c, t in schema.items())
+        frame = self.spark.sql(self.sql(expr)).mapInArrow(fn, ddl)
+        frame.createOrReplaceTempView(name)
+        frame.cache()
+        return ibis.table(schema, name=name)
+
+    def forget(self, name: str) -> None:
+        """Uncache and drop a view kept or scored (a scored view computed from it keeps its own cache)."""
+        if self.spark.catalog.tableExists(name):
+            self.spark.catalog.uncacheTable(name)
+            self.spark.catalog.dropTempView(name)
+
+
+_SPARK_RESULT_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "boolean": "boolean"}
 
 
 def connect(source, tables: dict | None = None, currency: str | None = None) -> Database:

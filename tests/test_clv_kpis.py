@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, timedelta
 
+import ibis
 import numpy as np
+import pandas as pd
 import pytest
 
 import kpis
 from kpis.build import build_demo
-from kpis.clv.model import POOLED, default_observation_ends, fitted_scores, value_model
+from kpis.clv import BetaGeo, GammaGamma, ModelError, customer_clv, rfm_summary
+from kpis.clv.model import (
+    MIN_CUSTOMERS_PER_FIT,
+    POOLED,
+    cells_of,
+    channel_of,
+    default_observation_ends,
+    fitted_scores,
+    value_model,
+)
 from store.demo import CHANNELS
 from tests import kpi_fixture
 
@@ -146,7 +158,7 @@ def test_the_model_check_reads_the_stored_calibration_fit_and_finds_what_a_refit
     assert np.allclose(stored["parameters"]["standard_error"], refit["parameters"]["standard_error"], rtol=1e-6)
 
 
-def test_monthly_expected_margin_equals_the_customer_by_customer_sum(model):
+def test_monthly_expected_margin_equals_the_customer_by_customer_sum(db, model):
     # Payback sums E[purchases in month m] × expected spend × margin rate over a cohort; computed on distinct
     # (x, T) pairs, it must equal the plain per-customer evaluation of eq. 10.
     from kpis.clv.model import HORIZON_MONTHS, TIME_UNIT, month_ends
@@ -159,3 +171,85 @@ def test_monthly_expected_margin_equals_the_customer_by_customer_sum(model):
         cumulative = bg.expected_purchases(bounds, c["frequency"], c["recency"], c["T"])
         expected += np.diff(cumulative) * c["expected_spend"] * model.margin_rate
     assert np.allclose(model.monthly_expected_margin(members), expected, rtol=1e-10)
+    # payback reads the same sums per (fit group, x, T), grouped in the engine
+    cells = db.frame(cells_of(model.scores.filter(model.scores.customer_id.isin(members["customer_id"].tolist()))))
+    assert len(cells) < len(members)
+    assert np.allclose(model.monthly_margin_of(cells), expected, rtol=1e-10)
+
+
+# --- fitted from aggregates, scored in the engine ------------------------------------------------------------------
+
+
+def customer_by_customer(db, end, spend_sample=None):
+    """The models as a per-customer summary in Python gives them (what the value model did before it fitted from the
+    engine's aggregates): a fit per channel of 200 customers or more on its rows, the channels the models cannot
+    identify and the small ones pooled, the pooled fit on every customer; Gamma-Gamma on the `spend_sample`
+    customers of smallest MD5(customer_id) among a group's repeat buyers when given; customer_clv per group."""
+    summary = rfm_summary(db, end, "W")
+    channel = channel_of(db, summary.index)
+    group = channel.where(channel.map(channel.value_counts()) >= MIN_CUSTOMERS_PER_FIT, POOLED)
+
+    def fit(members):
+        spenders = members[(members["frequency"] > 0) & (members["monetary_value"] > 0)]
+        if spend_sample is not None:
+            digest = pd.Series([hashlib.md5(i.encode()).hexdigest() for i in spenders.index], spenders.index)
+            spenders = spenders.loc[digest.sort_values().index[:spend_sample]].sort_index()
+        return (BetaGeo().fit(members["frequency"], members["recency"], members["T"]),
+                GammaGamma().fit(spenders["frequency"], spenders["monetary_value"]))
+
+    fits = {}
+    for g in sorted(set(group) - {POOLED}):
+        try:
+            fits[g] = fit(summary[group == g])
+        except ModelError:
+            group = group.where(group != g, POOLED)
+    if (group == POOLED).any():
+        fits[POOLED] = fit(summary)
+    margin_rate = value_model(db, end).margin_rate
+    values = pd.concat(customer_clv(*fits[g], members, margin_rate, 36, 0.10) for g, members in summary.groupby(group))
+    return fits, summary.assign(fit_group=group).join(values)
+
+
+@pytest.mark.parametrize("end, groups", [
+    (date(2024, 12, 31), ["search", POOLED]),  # the other channels have fewer than 200 customers
+    (date(2025, 3, 31), ["organic", POOLED]),  # affiliate (207) and search (339) cannot be identified yet
+    (date(2025, 6, 30), ["affiliate", "organic", "search", "social", POOLED]),  # referral: 129 customers
+    (date(2026, 3, 31), ["affiliate", "organic", "referral", "search", "social"]),
+])
+def test_fits_from_aggregates_and_batch_scores_are_the_customer_by_customer_ones(demo_base, monkeypatch, end, groups):
+    # The fits read patterns and spend values with their counts, in their first customer's order: the same
+    # numbers as fits on every customer's row, bit for bit; the scores, computed 250 customers a batch, too.
+    monkeypatch.setattr("kpis.database.BATCH_ROWS", 250)
+    db = kpis.connect(demo_base(2_500, 3))
+    fits, margin_rate, scores = fitted_scores(db, end)
+    expected_fits, expected = customer_by_customer(db, end)
+    assert list(fits) == list(expected_fits) == groups
+    for g, (bg, gg) in fits.items():
+        assert (bg.params, gg.params) == (expected_fits[g][0].params, expected_fits[g][1].params), g
+    scores = scores.set_index("customer_id")
+    assert scores.index.equals(expected.index)
+    pd.testing.assert_frame_equal(scores[expected.columns], expected, check_exact=False, rtol=1e-12, atol=0)
+    o = db.tables["orders"]
+    o = o.filter((o.ordered_at >= ibis.timestamp(end - timedelta(days=364))) & (o.ordered_at < ibis.timestamp(
+        end + timedelta(days=1))))
+    revenue = db.frame(o.group_by("customer_id").aggregate(r=o.revenue.sum().cast("float64")))
+    assert np.allclose(scores["revenue_12m"], revenue.set_index("customer_id")["r"].reindex(scores.index).fillna(0.0),
+                       rtol=1e-12)
+    v = db.tables["customer_value"]
+    valuable = db.frame(v.filter(v.value_tier.isin(["top 10%", "next 20%"])))
+    assert set(scores.index[scores["valuable"]]) == set(valuable["customer_id"]) & set(scores.index)
+
+
+@pytest.mark.parametrize("end", [date(2025, 3, 31), date(2026, 3, 31)])  # with a pooled fit; channels only
+def test_spend_is_fitted_on_a_hash_sample_of_a_large_group(demo_base, monkeypatch, end):
+    # With at most 250 repeat buyers a group, Gamma-Gamma reads those of smallest MD5(customer_id): the fit is that of
+    # their rows; BG/NBD still reads every customer.
+    monkeypatch.setattr("kpis.clv.model.SPEND_SAMPLE", 250)
+    db = kpis.connect(demo_base(2_500, 3))
+    fits = fitted_scores(db, end)[0]
+    expected = customer_by_customer(db, end, spend_sample=250)[0]
+    assert list(fits) == list(expected)
+    for g, (bg, gg) in fits.items():
+        assert (bg.params, gg.params) == (expected[g][0].params, expected[g][1].params), g
+        assert gg.customers == expected[g][1].customers <= 250
+    assert max(gg.customers for bg, gg in fits.values()) == 250

@@ -39,7 +39,7 @@ def test_a_stored_date_pays_nothing_at_view_time(large, monkeypatch):
 
     fresh = kpis.connect(large.name)
     monkeypatch.setattr(model, "group_draws", lambda *a, **k: pytest.fail("drew at view time"))
-    monkeypatch.setattr(model, "fitted_scores", lambda *a, **k: pytest.fail("fitted at view time"))
+    monkeypatch.setattr(model, "fit_value_models", lambda *a, **k: pytest.fail("fitted at view time"))
     assert kpis.interval(fresh, "customer_equity", "2026-10") is not None
     assert kpis.change_interval(fresh, "customer_equity", "2026-10", "year_ago") is not None
 

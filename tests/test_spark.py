@@ -113,7 +113,7 @@ def test_patterns_are_the_compressed_summary_on_both_engines(cdnow):
         rfm_patterns(cdnow[1], clv_tests.CALIBRATION_END, by="favourite_colour")
 
 
-def test_a_spark_connect_server_gives_the_same_answers(known, spark):
+def test_a_spark_connect_server_gives_the_same_answers(known, cdnow, spark):
     # A Spark Connect server in the test's own Spark (as `start-connect-server.sh` runs one on a cluster).
     spark._jvm.org.apache.spark.sql.connect.service.SparkConnectService.start(spark._jsc.sc())
     duck, lake = known
@@ -124,6 +124,12 @@ def test_a_spark_connect_server_gives_the_same_answers(known, spark):
         same(kpis.evaluate(remote, key, period, filters=filters), kpis.evaluate(duck, key, period, filters=filters),
              key)
     same_frames(kpis.cohort_retention(remote, "2023-01", "2023-02"), kpis.cohort_retention(duck, "2023-01", "2023-02"))
+    # predictive CLV: the server's executors score every customer (mapInArrow through the Connect client)
+    remote = kpis.connect(write_config(Path(cdnow[1].name).parent, f"sc://localhost:{CONNECT_PORT}", "connect.toml"))
+    for key in ("customer_equity", "customers_at_risk", "value_at_risk"):
+        expected = kpis.evaluate(cdnow[0], key, "1998-06")
+        assert expected, key
+        same(kpis.evaluate(remote, key, "1998-06"), expected, key)
 
 
 # --- helpful errors ------------------------------------------------------------------------------------------

@@ -1,19 +1,22 @@
 """The same numbers on Spark on a demo: every registered KPI, the tables, both PDF editions, the dashboard and the CLI,
-against DuckDB (a file of its own so that a second test process can run it beside tests/test_spark.py)."""
+against DuckDB, and the customers scored by a Spark job (a file of its own so that a second test process can run it
+beside tests/test_spark.py)."""
 
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 
 import ibis
 import pytest
 from pypdf import PdfReader
 
 import kpis
+from kpis.spark import SparkDatabase
 from report import render
 from report.data import collect
 from report.layout import value_text
-from tests.conftest import SPARK
+from tests.conftest import SPARK, export
 from tests.test_spark import same, same_frames
 
 pytestmark = SPARK
@@ -119,3 +122,75 @@ def test_dashboard_and_cli_accept_a_spark_config(demo, monkeypatch, capsys):
         assert not at.exception
         shown[db.dialect] = metrics(at)
     assert shown["pyspark"] == shown["duckdb"] and shown["duckdb"]
+
+
+# --- predictive CLV: every customer scored by Spark, only aggregates on the driver ---------------------------------
+
+CLV_KEYS = ["predictive_clv", "customer_equity", "new_customer_value", "clv_cac", "cac_payback_months",
+            "customers_at_risk", "value_at_risk"]
+PATTERNS = ("channel", "frequency", "recency_days", "age_days", "weight", "recency", "T")  # BG/NBD's, per channel
+FIT_INPUTS = {PATTERNS, PATTERNS[1:], ("frequency", "monetary_value", "weight")}  # and pooled; Gamma-Gamma's
+
+
+@pytest.fixture(scope="module")
+def fresh_lake(demo_base, tmp_path_factory):
+    """The demo's lake opened anew: no model fitted yet (the `demo` fixture's lake may have fitted them)."""
+    return kpis.connect(export(demo_base(2_500, 3), tmp_path_factory.mktemp("fresh_lake")))
+
+
+@pytest.mark.parametrize("period, end", [
+    ("2026-10", date(2026, 10, 31)),  # the DuckDB build's stored model: Spark fits what the build stored
+    ("2026-03", date(2026, 3, 31)),  # fitted on both engines
+])
+def test_customers_are_scored_by_a_spark_job_and_the_driver_gets_aggregates(demo, fresh_lake, monkeypatch, period,
+                                                                             end):
+    duck, lake = demo[0], fresh_lake
+    spark = lake.spark
+    scored = spark.sparkContext.accumulator(0)  # rows the scoring function yields, added up from the executors
+    score_batches = SparkDatabase.score_batches
+
+    def counting(self, name, expr, fn, schema):
+        def counted(batches):
+            for batch in fn(batches):
+                scored.add(batch.num_rows)
+                yield batch
+
+        return score_batches(self, name, expr, counted, schema)
+
+    monkeypatch.setattr(SparkDatabase, "score_batches", counting)
+    received, sent = [], []  # (columns, rows) of every result the driver collects; rows it sends to Spark
+    frame_type = type(spark.sql("SELECT 1"))
+    for method in ("toArrow", "toPandas", "collect"):
+        original = getattr(frame_type, method)
+
+        def collecting(self, *args, original=original, **kwargs):
+            result = original(self, *args, **kwargs)
+            received.append((tuple(self.columns), len(result)))
+            return result
+
+        monkeypatch.setattr(frame_type, method, collecting)
+    create = type(spark).createDataFrame
+
+    def sending(self, data, *args, **kwargs):
+        sent.append(len(data))
+        return create(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(type(spark), "createDataFrame", sending)
+
+    values = kpis.evaluate_many(lake, CLV_KEYS, period)
+    monkeypatch.undo()
+
+    expected = kpis.evaluate_many(duck, CLV_KEYS, period)
+    assert sum(v is not None for v in expected.values()) == len(CLV_KEYS)
+    for key in CLV_KEYS:
+        same(values[key], expected[key], key)
+    customers = duck.cursor().execute("SELECT count(DISTINCT customer_id) FROM orders WHERE ordered_at < ?",
+                                      [end + timedelta(days=1)]).fetchone()[0]
+    assert scored.value == customers  # every customer, once, on the executors
+    name = lake._value_models[end].scores.get_name()
+    assert "MapInArrow" in spark.table(name)._jdf.queryExecution().executedPlan().toString()
+    assert spark.catalog.isCached(name) and not spark.catalog.tableExists(f"clv_inputs_{end:%Y%m%d}")
+    assert sent == []
+    assert received and all("customer_id" not in columns and rows < customers for columns, rows in received)
+    large = {columns for columns, rows in received if rows > 100}  # the others: a handful of rows each
+    assert PATTERNS in large and large <= FIT_INPUTS

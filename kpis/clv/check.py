@@ -66,7 +66,7 @@ from kpis.clv.model import (
     TIME_UNIT,
     build_has,
     channel_of,
-    fit_groups,
+    fit_value_models,
     stored_model,
 )
 from kpis.clv.rfm import rfm_summary, time_unit_days
@@ -203,7 +203,8 @@ def _stored_check(db, holdout_weeks: int) -> dict | None:
 def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict, dict]:
     """Every customer's calibration summary with its fit group, the fits, and (customers, repeat buyers) per fit.
 
-    The same grouping as the dashboard's value model (model.fit_groups). ModelError when the pooled fit fails.
+    The same fits and grouping as the dashboard's value model (model.fit_value_models). ModelError when the pooled
+    fit fails.
     """
     stored = stored_model(db, calibration_end) if time_unit == TIME_UNIT else None
     if stored is not None:  # the build's fit as of that date (the default holdout's is stored): the same fit
@@ -212,10 +213,10 @@ def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict,
             channel=channel_of(db, summary.index))
         fits = stored.fits
     else:
+        fits = fit_value_models(db, calibration_end, time_unit)  # ModelError when nobody bought by then
         summary = rfm_summary(db, calibration_end, time_unit)
-        if summary.empty:
-            raise ModelError(f"no customer bought on or before {calibration_end}: nothing to fit")
-        summary, fits = fit_groups(db, summary)
+        channel = channel_of(db, summary.index)
+        summary = summary.assign(channel=channel, group=channel.where(channel.isin(set(fits) - {POOLED}), POOLED))
     repeat = summary["frequency"] > 0
     sizes = {g: (len(summary), int(repeat.sum())) if g == POOLED
              else (int((summary["group"] == g).sum()), int((repeat & (summary["group"] == g)).sum())) for g in fits}

@@ -13,6 +13,7 @@ from kpis.clv.model import (
     AT_RISK_P_ALIVE,
     HORIZON_MONTHS,
     ValueModel,
+    cells_of,
     observation_end_of,
     order_margin,
     stored_group_sums,
@@ -107,9 +108,8 @@ def _payback(db, scope, cac):
     realized = np.zeros(observed)
     for a, m in zip(by_age["age"], by_age["m"], strict=True):
         realized[int(a)] += m or 0.0
-    members = db.frame(model.scores.semi_join(cohort, "customer_id")
-                       .select("fit_group", "frequency", "recency", "T", "expected_spend"))
-    cumulative = np.cumsum(np.concatenate([realized, model.monthly_expected_margin(members)])) / size
+    cells = db.frame(cells_of(model.scores.semi_join(cohort, "customer_id")))  # per (fit group, x, T), not customer
+    cumulative = np.cumsum(np.concatenate([realized, model.monthly_margin_of(cells)])) / size
     reached = np.nonzero(cumulative >= cac)[0]
     return float(reached[0] + 1) if len(reached) else None
 

@@ -7,8 +7,13 @@ over their customers, not separate fits.
 
 Every build stores the models of the dashboard's default view (the last complete month, the month before and
 the same month a year earlier: `store_default_models`, tables clv_fits and clv_scores), so that a fresh process
-reads them instead of refitting; other dates are fitted on first use and their scores registered with the
-database (`Database.register_frame`). Either way the KPIs query the scores in the engine, as a table.
+reads them instead of refitting; other dates are fitted on first use. Either way the KPIs query the scores in the
+engine, as a table.
+
+Customers stay in the engine: the fits read aggregates (`fit_value_models`: each fit group's distinct (x, t_x, T)
+patterns with their counts, and its repeat buyers' distinct (x, m̄) values — all of them, or a stated hash sample on
+a large group), and the engine scores every customer with the fitted parameters (`kpis.clv.score.Scorer` over its
+Arrow record batches: `Database.score_batches`, on Spark a `mapInArrow` job), keeping the scores as a table.
 """
 
 from __future__ import annotations
@@ -23,15 +28,17 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from ibis import _
 
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.gammagamma import NAMES as GG_NAMES
 from kpis.clv.gammagamma import GammaGamma
-from kpis.clv.rfm import rfm_summary
+from kpis.clv.rfm import rfm_table, time_unit_days
+from kpis.clv.score import INPUTS, SCORES, Scorer, parameters_of
 from kpis.clv.uncertainty import draw_values
-from kpis.clv.value import customer_clv, month_ends
+from kpis.clv.value import month_ends
 from kpis.periods import last_complete
 
 HORIZON_MONTHS = 36
@@ -41,11 +48,8 @@ AT_RISK_P_ALIVE = 0.5  # a valuable customer is "at risk" once P(alive) falls be
 VALUABLE_TIERS = ("top 10%", "next 20%")
 MIN_CUSTOMERS_PER_FIT = 200  # smaller channels use the pooled fit (unidentifiable ones too)
 POOLED = "all customers"
+SPEND_SAMPLE = 100_000  # Gamma-Gamma reads at most this many repeat buyers per fit group (fit_value_models)
 CHECK_HOLDOUT_WEEKS = 26  # the model check's default holdout: its calibration-end fit is stored with the build
-SCORES = {"customer_id": "string", "fit_group": "string", "frequency": "int64", "recency": "float64",
-          "T": "float64", "monetary_value": "float64", "expected_purchases_horizon": "float64",
-          "expected_spend": "float64", "p_alive": "float64", "clv": "float64", "revenue_12m": "float64",
-          "valuable": "boolean"}  # valuable: among the 30 % most valuable (VALUABLE_TIERS), as customers at risk count
 STORED_FITS, STORED_SCORES, STORED_DRAWS = "clv_fits", "clv_scores", "clv_draws"  # a build's (store_default_models)
 STORED_SUMS = "clv_group_sums"  # all customers' group_sums for the dashboard's dates
 DRAW_TOTALS = ("equity", "at_risk", "at_risk_revenue")  # per fit group and parameter draw (group_draws)
@@ -73,17 +77,36 @@ class ValueModel:
     def monthly_expected_margin(self, customers: pd.DataFrame, months: int = HORIZON_MONTHS) -> np.ndarray:
         """Expected (undiscounted) margin of these customers (rows of `scores`) in each of the next `months`
         calendar months."""
+        cells = []
+        for group, members in customers.groupby("fit_group"):
+            x, tx, t = (members[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+            weight = self.fits[group][0].p_alive(x, tx, t) * members["expected_spend"].to_numpy(dtype=float)
+            cells.append(pd.DataFrame({"fit_group": group, "frequency": x, "T": t, "weight": weight}))
+        return self.monthly_margin_of(pd.concat(cells) if cells else pd.DataFrame(columns=list(CELLS)), months)
+
+    def monthly_margin_of(self, cells: pd.DataFrame, months: int = HORIZON_MONTHS) -> np.ndarray:
+        """monthly_expected_margin from per-(fit group, x, T) sums: `cells` has CELLS columns, weight = Σ P(alive) ×
+        expected spend of the customers there (grouped in the engine: `cells_of`), rows need not be distinct."""
         bounds = np.concatenate([[0.0], month_ends(self.observation_end, months, TIME_UNIT)])
         total = np.zeros(months)
-        for group, members in customers.groupby("fit_group"):
+        for group, members in cells.groupby("fit_group"):
             bg = self.fits[group][0]
-            x, tx, t = (members[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+            x, t = (members[c].to_numpy(dtype=float) for c in ("frequency", "T"))
             # E[Y(t)] = P(alive) × E[Y(t) | alive]; the second factor depends on (x, T) only, shared by many
             (ux, ut), inverse, _ = unique_rows(x, t)
             per_month = np.diff(bg.expected_purchases_if_alive(bounds[None, :], ux[:, None], ut[:, None]), axis=1)
-            weight = bg.p_alive(x, tx, t) * members["expected_spend"].to_numpy(dtype=float)
+            weight = members["weight"].to_numpy(dtype=float)
             total += np.bincount(inverse, weights=weight, minlength=ux.size) @ per_month
         return total * self.margin_rate
+
+
+CELLS = ("fit_group", "frequency", "T", "weight")
+
+
+def cells_of(scores: ibis.Table) -> ibis.Table:
+    """Scores summed per (fit group, x, T): weight = Σ P(alive) × expected spend (ValueModel.monthly_margin_of)."""
+    return scores.group_by(["fit_group", "frequency", "T"]).aggregate(
+        weight=(scores.p_alive * scores.expected_spend).sum())
 
 
 def observation_end_of(db, period) -> date | None:
@@ -106,36 +129,62 @@ def value_model(db, observation_end: date) -> ValueModel:
 
 
 def fitted_scores(db, observation_end: date) -> tuple[dict, float, pd.DataFrame]:
-    """Fit the models as of `observation_end`: (fits per group, margin rate, scores frame with SCORES columns)."""
-    summary = rfm_summary(db, observation_end, TIME_UNIT)
-    margin_rate = _margin_rate(db, observation_end)
-    summary, fits = fit_groups(db, summary)
-    values = [customer_clv(*fits[g], members, margin_rate, HORIZON_MONTHS, ANNUAL_DISCOUNT)
-              for g, members in summary.groupby("group")]
-    scores = summary.join(pd.concat(values)).rename(columns={"group": "fit_group"}).rename_axis("customer_id")
-    scores["revenue_12m"] = _revenue_12m(db, observation_end).reindex(scores.index).fillna(0.0)
-    scores["valuable"] = scores.index.isin(valuable_customers(db))
-    return fits, margin_rate, scores.reset_index()[list(SCORES)]
+    """Fit the models as of `observation_end`: (fits per group, margin rate, scores frame with SCORES columns, in
+    customer order). One row per customer in Python: for a build (store_default_models) and tests."""
+    name = f"clv_fitted_{observation_end:%Y%m%d}"
+    fits, margin_rate, scores = _scored(db, observation_end, name)
+    frame = db.arrow(scores.order_by("customer_id")).to_pandas()
+    db.forget(name)
+    return fits, margin_rate, frame
 
 
-def _revenue_12m(db, observation_end: date) -> pd.Series:
-    """Revenue of the 365 days to the observation end (that day included), per customer who bought then."""
+def score_inputs(db, observation_end: date, time_unit: str = TIME_UNIT) -> ibis.Table:
+    """Per customer who bought by `observation_end`: the RFM summary's columns (rfm_table), the acquisition channel
+    (POOLED when unknown), the revenue of the 365 days to the observation end (that day included) and whether the
+    customer is among the 30 % most valuable (lifetime revenue: customer_value's VALUABLE_TIERS)."""
+    rfm = rfm_table(db.tables, observation_end, time_unit_days(time_unit))
+    c = db.tables["customers"]
+    channels = c.select(id=c.customer_id, channel=c.acquisition_channel)
+    rfm = rfm.left_join(channels, rfm.customer_id == channels.id)
     end = observation_end + timedelta(days=1)
     o = db.tables["orders"]
     o = o.filter((o.ordered_at >= ibis.timestamp(end - timedelta(days=365))) & (o.ordered_at < ibis.timestamp(end)))
-    per = db.arrow(o.group_by("customer_id").aggregate(revenue=o.revenue.cast("float64").sum())).to_pandas()
-    return per.set_index("customer_id")["revenue"]
+    revenue = o.group_by(id="customer_id").aggregate(revenue=o.revenue.cast("float64").sum())
+    v = db.tables["customer_value"]
+    valuable = v.filter(v.value_tier.isin(VALUABLE_TIERS)).select(valuable_id=v.customer_id)
+    j = rfm.left_join(revenue, rfm.customer_id == revenue.id)
+    j = j.left_join(valuable, j.customer_id == valuable.valuable_id)
+    return j.select("customer_id", channel=j.channel.fill_null(POOLED), frequency=j.frequency,
+                    recency_days=j.recency_days, age_days=j.age_days, recency=j.recency, T=j["T"],
+                    monetary_value=j.monetary_value, revenue_12m=j.revenue.fill_null(0.0),
+                    valuable=j.valuable_id.notnull())
+
+
+def _scored(db, observation_end: date, name: str) -> tuple[dict, float, ibis.Table]:
+    """Fit as of `observation_end` and score every customer in the engine, as table `name`: (fits, margin rate,
+    the scores table). The customers' inputs are kept by the engine while the fits read them and it scores them."""
+    kept = f"clv_inputs_{observation_end:%Y%m%d}"
+    inputs = db.keep(kept, score_inputs(db, observation_end))
+    try:
+        fits = fit_value_models(db, observation_end, base=inputs)
+        margin_rate = _margin_rate(db, observation_end)
+        fitted = sorted(set(fits) - {POOLED})
+        group = ibis.ifelse(inputs.channel.isin(fitted), inputs.channel, POOLED) if fitted else ibis.literal(POOLED)
+        scorer = Scorer(parameters_of(fits), margin_rate, observation_end, HORIZON_MONTHS, ANNUAL_DISCOUNT, TIME_UNIT)
+        scores = db.score_batches(name, inputs.mutate(fit_group=group).select(*INPUTS), scorer, SCORES)
+        db.row(scores.aggregate(n=_.count()))  # scored now, while the inputs are kept
+    finally:
+        db.forget(kept)
+    return fits, margin_rate, scores
 
 
 def _fit(db, observation_end: date) -> ValueModel | ModelError:
+    name = f"clv_scores_{observation_end:%Y%m%d}"
     try:
-        fits, margin_rate, scores = fitted_scores(db, observation_end)
+        fits, margin_rate, scores = _scored(db, observation_end, name)
     except ModelError as error:  # remembered, so an unfittable date is not refitted on every call
         return error
-    name = f"clv_scores_{observation_end:%Y%m%d}"
-    db.register_frame(name, scores)
-    return ValueModel(observation_end, fits, margin_rate, ibis.table(SCORES, name=name), db,
-                      scores.set_index("customer_id").sort_index())
+    return ValueModel(observation_end, fits, margin_rate, scores, db)
 
 
 # --- models stored in the build ----------------------------------------------------------------------------------
@@ -200,12 +249,6 @@ def _stored_rows(db, table: str, columns: str, observation_end: date, order: str
     frame = db.cursor().execute(f"SELECT {columns} FROM {table} WHERE observation_end = ? {order}",
                                 [observation_end]).df()
     return None if frame.empty else frame
-
-
-def valuable_customers(db) -> pd.Series:
-    """The ids of the customers among the 30 % most valuable (lifetime revenue: customer_value's tiers)."""
-    v = db.tables["customer_value"]
-    return db.arrow(v.filter(v.value_tier.isin(VALUABLE_TIERS)).select("customer_id")).to_pandas()["customer_id"]
 
 
 def model_draws(db, observation_end: date) -> pd.DataFrame | None:
@@ -329,26 +372,66 @@ def _stored(db, observation_end: date) -> ValueModel | None:
     return ValueModel(observation_end, fits, rows[0][-2], scores, db)
 
 
-def fit_groups(db, summary: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[BetaGeo, GammaGamma]]]:
-    """Give each customer a fit group — its acquisition channel, or POOLED for channels too small or that the
-    models cannot identify — and fit each group (the pooled fit uses every customer). ModelError when even the
-    pooled fit fails."""
-    summary = summary.copy()
-    summary["channel"] = channel_of(db, summary.index)
-    sizes = summary["channel"].value_counts()
-    summary["group"] = summary["channel"].where(summary["channel"].map(sizes) >= MIN_CUSTOMERS_PER_FIT, POOLED)
-    fits, parts = {}, []
-    for group, members in summary.groupby("group"):
-        if group != POOLED:
-            try:
-                fits[group] = _fit_group(members)
-            except ModelError:  # a channel the models cannot identify falls back to the pooled fit
-                members = members.assign(group=POOLED)
-        parts.append(members)
-    summary = pd.concat(parts)
-    if (summary["group"] == POOLED).any():
-        fits[POOLED] = _fit_group(summary)
-    return summary, fits
+_PATTERN = ("frequency", "recency_days", "age_days")
+
+
+def fit_value_models(db, observation_end: date, time_unit: str = TIME_UNIT,
+                     base: ibis.Table | None = None) -> dict[str, tuple[BetaGeo, GammaGamma]]:
+    """BG/NBD + Gamma-Gamma per fit group as of `observation_end`, from aggregates of the engine.
+
+    A fit group is an acquisition channel with at least MIN_CUSTOMERS_PER_FIT customers whose models the data
+    identify; the other customers (smaller channels, unidentifiable ones, an unknown channel) share the POOLED fit,
+    which reads every customer. BG/NBD reads the group's distinct (x, t_x, T) patterns with their numbers of
+    customers — the likelihood of the compressed rows is the customers' one — and Gamma-Gamma its repeat buyers'
+    distinct (x, m̄) values with their counts: every repeat buyer of a group of at most SPEND_SAMPLE (100,000) of
+    them, else the SPEND_SAMPLE whose MD5(customer_id) is smallest, a sample the same on every engine and run.
+    Rows come in the order of their first customer (smallest customer_id), the order a summary sorted by customer
+    gives them: so the fits are bit for bit those of the customer-by-customer rows, on every engine (the optimiser's
+    path depends on the order of its sums). `base`: score_inputs (or any table with its customer_id, channel and
+    RFM columns) to read, kept by the engine; ModelError when the pooled fit fails.
+    """
+    if base is None:
+        kept = f"clv_fit_inputs_{observation_end:%Y%m%d}_{time_unit}"
+        base = db.keep(kept, score_inputs(db, observation_end, time_unit))
+        try:
+            return fit_value_models(db, observation_end, time_unit, base)
+        finally:
+            db.forget(kept)
+    patterns = _patterns(db, base, ["channel"])
+    if patterns.empty:
+        raise ModelError(f"no customer bought on or before {observation_end}: nothing to fit")
+    sizes = patterns.groupby("channel")["weight"].sum()
+    repeat = patterns[patterns["frequency"] > 0].groupby("channel")["weight"].sum()
+    fits = {}
+    for channel, size in sizes.items():
+        if channel == POOLED or size < MIN_CUSTOMERS_PER_FIT:
+            continue
+        try:
+            fits[channel] = _fit_group(patterns[patterns["channel"] == channel],
+                                       _spend_values(db, base.filter(base.channel == channel), repeat.get(channel, 0)))
+        except ModelError:  # a channel the models cannot identify falls back to the pooled fit
+            pass
+    if set(sizes.index) - set(fits):
+        fits[POOLED] = _fit_group(_patterns(db, base, []), _spend_values(db, base, repeat.sum()))
+    return fits
+
+
+def _patterns(db, customers: ibis.Table, by: list[str]) -> pd.DataFrame:
+    """Distinct (frequency, recency, T) per value of the `by` columns, with `weight` = customers, in the order of
+    their first customer (fit_value_models); the ids stay in the engine."""
+    return db.arrow(customers.group_by([*by, *_PATTERN]).aggregate(
+        first=_.customer_id.min(), weight=_.count(), recency=_.recency.max(), T=_["T"].max())
+        .order_by([*by, "first"]).drop("first")).to_pandas()
+
+
+def _spend_values(db, customers: ibis.Table, repeat_buyers: int) -> pd.DataFrame:
+    """Distinct (frequency, monetary_value) of the repeat buyers with a positive value, with `weight` = customers:
+    all of them, or the SPEND_SAMPLE of smallest MD5(customer_id) when more may have one (fit_value_models)."""
+    r = customers.filter((customers.frequency > 0) & (customers.monetary_value > 0))
+    if repeat_buyers > SPEND_SAMPLE:
+        r = r.order_by([r.customer_id.hexdigest("md5"), r.customer_id]).limit(SPEND_SAMPLE)
+    return db.arrow(r.group_by(["frequency", "monetary_value"]).aggregate(first=_.customer_id.min(), weight=_.count())
+                    .order_by("first").drop("first")).to_pandas()
 
 
 def channel_of(db, ids: pd.Index) -> pd.Series:
@@ -358,9 +441,9 @@ def channel_of(db, ids: pd.Index) -> pd.Series:
     return channels.set_index("customer_id")["acquisition_channel"].reindex(ids).fillna(POOLED)
 
 
-def _fit_group(summary: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
-    bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
-    gg = GammaGamma().fit(summary["frequency"], summary["monetary_value"])
+def _fit_group(patterns: pd.DataFrame, values: pd.DataFrame) -> tuple[BetaGeo, GammaGamma]:
+    bg = BetaGeo().fit(patterns["frequency"], patterns["recency"], patterns["T"], weights=patterns["weight"])
+    gg = GammaGamma().fit(values["frequency"], values["monetary_value"], weights=values["weight"])
     return bg, gg
 
 
