@@ -105,6 +105,13 @@ class Database:
         names = [d[0] for d in cur.description]
         return {n: plain(v) for n, v in zip(names, cur.fetchone() or [None] * len(names), strict=True)}
 
+    def records(self, expr: ibis.Expr) -> list[dict]:
+        """Run an expression; its rows as dicts of plain Python values (integers stay integers, as row() gives them:
+        a frame would read DuckDB's 128-bit sums as floats)."""
+        cur = self.execute(self.sql(expr))
+        names = [d[0] for d in cur.description]
+        return [{n: plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+
     def frame(self, expr: ibis.Expr) -> pd.DataFrame:
         return self.execute(self.sql(expr)).df()
 

@@ -101,8 +101,8 @@ def _measures(db: Database, source: str, members: list[str], scopes: list[Scope]
         slices.append(rows.mutate(_scope=first.period_index(source, rows, periods) + len(places)))
         places += run
     stacked = slices[0] if len(slices) == 1 else ibis.union(*slices)
-    frame = db.frame(stacked.group_by("_scope").aggregate(**aggregates(stacked)))
-    found = {places[int(r.pop("_scope"))]: {k: plain(v) for k, v in r.items()} for r in frame.to_dict("records")}
+    rows = db.records(stacked.group_by("_scope").aggregate(**aggregates(stacked)))
+    found = {places[r.pop("_scope")]: r for r in rows}
     if len(found) < len(scopes):
         empty = first.rows_between(source, first.period.start, first.period.start)
         nothing = db.row(empty.aggregate(**aggregates(empty)))
@@ -126,11 +126,11 @@ def _compute(db: Database, order: list[str], scopes: list[Scope], known: list[di
     grouped = [(key, [scopes[i] for i in run], run) for key in order
                if isinstance(REGISTRY[key].compute, Query) and REGISTRY[key].compute.over_periods is not None
                for run in runs(scopes) if len(run) > 1 and any(key not in values[i] for i in run)]
-    for (key, _, run), frame in zip(grouped, _map(lambda job: db.frame(REGISTRY[job[0]].compute.over_periods(
+    for (key, _, run), rows in zip(grouped, _map(lambda job: db.records(REGISTRY[job[0]].compute.over_periods(
             job[1])), grouped), strict=True):
-        found = dict(zip(frame["_scope"].astype(int), frame["value"], strict=True))
+        found = {r["_scope"]: r["value"] for r in rows}
         for position, i in enumerate(run):
-            values[i].setdefault(key, plain(found.get(position)))
+            values[i].setdefault(key, found.get(position))
 
     def rest(i: int) -> dict:
         where, got = scopes[i], values[i]
