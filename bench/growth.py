@@ -1,6 +1,6 @@
 """How the figures grow with the customer base: the same steps at several sizes, per million customers.
 
-    python bench/growth.py [--sizes 100000,1000000,5000000] [--repeat K] [--data FOLDER]
+    python bench/growth.py [--sizes 100000,1000000,5000000] [--repeat K] [--data FOLDER] [--views numbers,whole]
 
 Each size's demo database is built once (data/bench_N.duckdb; its build time and peak memory are kept beside it in
 data/bench_N.build.json, so a later run reuses both) and measured in fresh worker processes as bench/run.py does:
@@ -57,14 +57,17 @@ def page(path: Path, period: str, whole: bool, repeat: int) -> dict[str, Timing]
     return {"cold": cold, "segment": segment, "everyone": everyone}
 
 
-def measure(n: int, repeat: int, folder: Path) -> dict[str, tuple[float, float]]:
+VIEWS = {"numbers": (False, "empty chair numbers"), "whole": (True, "whole page")}
+
+
+def measure(n: int, repeat: int, folder: Path, views=tuple(VIEWS)) -> dict[str, tuple[float, float]]:
     """Every figure at one size: {step: (seconds, peak MB)}."""
     import kpis
 
     path, built = database(n, folder)
     period = last_complete_month(kpis.connect(path).data_end)
     figures = {"demo build": (built["seconds"], built["peak_mb"])}
-    for whole, name in ((False, "empty chair numbers"), (True, "whole page")):
+    for whole, name in (VIEWS[v] for v in views):
         runs = page(path, period, whole, repeat)
         figures[f"{name}: cold process"] = (runs["cold"].median, runs["cold"].peak_mb)
         figures[f"{name}: segment, uncached"] = (runs["segment"].median, runs["segment"].peak_mb)
@@ -94,12 +97,13 @@ def main(argv=None) -> int:
     args.add_argument("--sizes", default="100000,1000000,5000000")
     args.add_argument("--repeat", type=int, default=3)
     args.add_argument("--data", type=Path, default=ROOT / "data", help="where the databases are built and kept")
+    args.add_argument("--views", default=",".join(VIEWS), help="numbers (the empty chair's), whole (the page)")
     args = args.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     print(f"growth run, load {load()}", flush=True)
     results = {}
     for n in sizes:
-        results[n] = measure(n, args.repeat, args.data)
+        results[n] = measure(n, args.repeat, args.data, args.views.split(","))
         for step, (spent, peak) in results[n].items():
             print(f"{n:>9,} {step:48s} {seconds(spent):>9s} {mb(peak):>10s}", flush=True)
     print("\n".join(table(sizes, results)))
