@@ -55,6 +55,15 @@ def _warm_value_model(db: kpis.Database) -> None:
             pass  # the KPIs will show as undefined; the model check page says why
 
 
+def warm_up() -> None:
+    """Before the server's first visitor: open the current build (its default view's models loading in the
+    background), so a fresh server's first page costs what any page costs. Nothing when there is no database yet:
+    the first page builds the demo and says so."""
+    path = configured_path()
+    if path.exists() and path.suffix.lower() != ".toml":  # a Spark session starts with its first page
+        _database(str(current_file(path)))
+
+
 def database() -> kpis.Database:
     """The KPI database of the current build: a rerun after an import sees the new data."""
     return _database(str(current_file(configured_path())))
