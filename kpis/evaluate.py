@@ -49,17 +49,21 @@ def evaluate_scope(db: Database, keys, where: Scope) -> dict[str, float | int | 
 
 def evaluate_scopes(db: Database, keys, scopes: list[Scope]) -> list[dict[str, float | int | None]]:
     """Every requested KPI for scopes that differ by period only (a comparison's, a trend's): each source's measures
-    for every period in one grouped query, the other KPIs period by period; each value computed once per database."""
+    for every period of a grain in one grouped query, the other KPIs period by period; each value computed once per
+    database."""
     memo = db.__dict__.setdefault("_memo", {})
     chain = needed(keys)
     tags = [_tag(s) for s in scopes]
     known = {tag: {k: memo[(k, tag)] for k in chain if (k, tag) in memo} for tag in tags}
     todo = {tag: s for tag, s in zip(tags, scopes, strict=True) if len(known[tag]) < len(chain)}
-    if todo:
-        computed = _compute(db, chain, list(todo.values()), [known[t] for t in todo])
+    by_grain = defaultdict(dict)  # one pass reads the periods of one grain (their activity rows, their runs)
+    for tag, where in todo.items():
+        by_grain[where.period.grain][tag] = where
+    for group in by_grain.values():
+        computed = _compute(db, chain, list(group.values()), [known[t] for t in group])
         if len(memo) > MEMO_SIZE:
             memo.clear()
-        for tag, values in zip(todo, computed, strict=True):
+        for tag, values in zip(group, computed, strict=True):
             known[tag] = values
             memo.update({(k, tag): v for k, v in values.items()})
     return [{k: known[tag][k] for k in keys} for tag in tags]
@@ -123,11 +127,11 @@ def _compute(db: Database, order: list[str], scopes: list[Scope], known: list[di
         for i, row in zip(wanted, _measures(db, source, members, [scopes[i] for i in wanted]), strict=True):
             values[i].update({k: v for k, v in row.items() if k not in values[i]})
 
-    grouped = [(key, [scopes[i] for i in run], run) for key in order
+    grouped = [(key, run) for key in order
                if isinstance(REGISTRY[key].compute, Query) and REGISTRY[key].compute.over_periods is not None
                for run in runs(scopes) if len(run) > 1 and any(key not in values[i] for i in run)]
-    for (key, _, run), rows in zip(grouped, _map(lambda job: db.records(REGISTRY[job[0]].compute.over_periods(
-            job[1])), grouped), strict=True):
+    for (key, run), rows in zip(grouped, _map(lambda job: db.records(REGISTRY[job[0]].compute.over_periods(
+            [scopes[i] for i in job[1]])), grouped), strict=True):
         found = {r["_scope"]: r["value"] for r in rows}
         for position, i in enumerate(run):
             values[i].setdefault(key, found.get(position))

@@ -114,6 +114,7 @@ def test_an_attribute_named_like_an_order_column_filters_the_customers(tmp_path)
     ["2024-12", "2024-11", "2023-12"],  # a comparison's three: now, previous, a year earlier
     ["2023-Q1", "2024-Q1", "2023-Q2"],
     ["2024"],
+    ["2024-03", "2024-Q2", "2024-07", "2023"],  # grains mixed: a month then the quarter that follows it
 ])
 def test_periods_in_one_pass_equal_each_period_alone(known_path, both, filters, grain_periods):
     keys = [k for k in KEYS if not isinstance(kpis.REGISTRY[k].compute, Computed)]
