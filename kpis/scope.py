@@ -9,10 +9,7 @@ from functools import cached_property
 import ibis
 
 from kpis.periods import Period, add_months
-from kpis.sources import ACTIVITY, ACTIVITY_COLUMNS, FACTS
-
-WHEN = {"orders": "ordered_at", "acquired": "acquired_at", "spend": "month", "feedback": "answered_at",
-        "activity": "start"}
+from kpis.sources import ACTIVITY, ACTIVITY_COLUMNS, FACTS, WHEN
 
 
 def _ts(day: date) -> ibis.Expr:

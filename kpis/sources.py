@@ -23,7 +23,9 @@ VALUE_SCHEMA = {
 # Orders and survey answers carry their customer's fixed attributes (written at build time), so that a segment is a
 # filter on the rows' own columns, never a join with a million customers: FACTS[source] is the table that does.
 FACTS = {"orders": "order_facts", "feedback": "feedback_facts"}
-_FACT_ORDER = {"orders": "ordered_at", "feedback": "answered_at"}  # stored in time order: a period reads its slice
+# The time column of each source a measure reads (fact tables are stored in its order: a period reads its slice).
+WHEN = {"orders": "ordered_at", "acquired": "acquired_at", "spend": "month", "feedback": "answered_at",
+        "activity": "start"}
 
 
 # One row per customer and period (every grain) in which they bought: what most KPIs of a period read — a count of
@@ -135,7 +137,7 @@ def facts_sql(source: str, customer_attributes: tuple[str, ...], dialect: str = 
     """A fact table's query in an engine's SQL (rows in time order on DuckDB: a period's filter skips the rest)."""
     tables = base_tables(customer_attributes)
     expr = facts(tables, source, customer_attributes)
-    return ibis.to_sql(expr.order_by(_FACT_ORDER[source]) if dialect == "duckdb" else expr, dialect=dialect)
+    return ibis.to_sql(expr.order_by(WHEN[source]) if dialect == "duckdb" else expr, dialect=dialect)
 
 
 def activity_sql(customer_attributes: tuple[str, ...], dialect: str = "duckdb") -> str:

@@ -342,10 +342,7 @@ def stored_model(db, observation_end: date) -> ValueModel | None:
 
 def build_has(db, table: str) -> bool:
     """Whether the database is a DuckDB build carrying this derived table (older builds and Spark do not)."""
-    if getattr(db, "dialect", None) != "duckdb":
-        return False
-    return bool(db.cursor().execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
+    return getattr(db, "dialect", None) == "duckdb" and db.has_table(table)
 
 
 def _stored(db, observation_end: date) -> ValueModel | None:
