@@ -604,9 +604,7 @@ class SparkDatabase(Database):
 
     def keep(self, name: str, expr: ibis.Table) -> ibis.Table:
         """A temp view of the expression that Spark caches once computed (nothing comes to the driver)."""
-        frame = self.spark.sql(self.sql(expr))
-        frame.createOrReplaceTempView(name)
-        frame.cache()
+        _cached_view(self.spark, name, self.sql(expr))
         return ibis.table(expr.schema(), name=name)
 
     def score_batches(self, name: str, expr: ibis.Table, fn, schema: dict[str, str]) -> ibis.Table:
