@@ -1,21 +1,28 @@
-"""Command line: build the demo database, import a company's files, describe a database, write a PDF report."""
+"""Command line: build the demo database, import a company's files, describe a database, write a PDF report, keep
+the company's targets and events."""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 import time
 from pathlib import Path
 
 import kpis
+from kpis import format as fmt
 from kpis.build import build_demo, import_files
+from kpis.decisions import Refused
+from kpis.events import CATEGORIES, events_of, parse_events
 from kpis.periods import COMPARES
 from kpis.spark import EngineError
+from kpis.targets import parse_targets
 from report import ReportError, build_report
 from store.files import DatabaseMissing, db_path, open_readonly
 from store.importer import ImportRejected
 from store.overview import overview
+from store.settings import Settings, settings_path
 
 
 def _demo(args) -> int:
@@ -101,6 +108,132 @@ def _report(args) -> int:
     return 0
 
 
+# --- targets and events: the company's decisions, in the settings store beside the database ----------------------
+
+def _settings(args) -> Settings:
+    return Settings(settings_path(args.db))
+
+
+def _read_csv(name: str, required: tuple[str, ...], optional: tuple[str, ...]) -> list[dict]:
+    """A CSV's rows as text (Refused naming the file for a missing file or column, or an unknown column)."""
+    path = Path(name)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = [c.strip() for c in reader.fieldnames or []]
+            missing = [c for c in required if c not in columns]
+            unknown = [c for c in columns if c not in required + optional]
+            if missing or unknown:
+                raise Refused([f"{path}: " + "; ".join(
+                    ([f"no column {', '.join(missing)}"] if missing else [])
+                    + ([f"unknown column {', '.join(unknown)}"] if unknown else []))
+                    + f" (columns: {', '.join(required)}, optional {', '.join(optional)})"])
+            return [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
+    except OSError as error:
+        raise Refused([f"{path}: {error.strerror or error}"]) from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise Refused([f"{path}: not a UTF-8 CSV file ({error})"]) from None
+
+
+def _refused(run):
+    """Run a settings command: a refusal prints every bad row and exits 2, having written nothing."""
+    def command(args) -> int:
+        try:
+            return run(args)
+        except Refused as refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
+        except (DatabaseMissing, EngineError) as missing:
+            print(missing, file=sys.stderr)
+            return 2
+    return command
+
+
+@_refused
+def _targets_import(args) -> int:
+    rows = _read_csv(args.file, ("kpi", "period", "target"), ("segment", "tolerance", "public"))
+    parsed = parse_targets(rows, kpis.connect(args.db), where=str(args.file))
+    _settings(args).put_targets(parsed, by=_who())
+    print(f"{len(parsed)} target(s) stored in {settings_path(args.db)}")
+    return 0
+
+
+def _targets_list(args) -> int:
+    frame = _settings(args).targets()
+    if frame.empty:
+        print("no targets: add some with `cli.py targets import FILE.csv`")
+        return 0
+    for row in frame.to_dict("records"):
+        kpi = kpis.REGISTRY.get(row["kpi"])
+        shown = fmt.value(row["target"], kpi.unit) if kpi else row["target"]
+        print(f"{row['kpi']:<24} {row['period']:<8} {row['segment'] or 'all customers':<28} {shown:>14}  "
+              f"tolerance {100 * row['tolerance']:g} %{'  public' if row['public'] else ''}")
+    return 0
+
+
+@_refused
+def _targets_remove(args) -> int:
+    segment = args.segment or ""
+    if not _settings(args).remove_target(args.kpi, args.period, segment):
+        print(f"error: no target for {args.kpi} {args.period} {segment or 'all customers'} "
+              "(`cli.py targets list` shows them)", file=sys.stderr)
+        return 2
+    print(f"removed the target of {args.kpi} for {args.period} ({segment or 'all customers'})")
+    return 0
+
+
+def _targets_kpis(args) -> int:
+    """The KPIs a target can be set for, with what a target of each is written as."""
+    for key, kpi in kpis.REGISTRY.items():
+        low, high = kpi.possible
+        span = "a rate: 42 % or 0.42" if kpi.unit.value == "percent" else (
+            f"{low:g} to {high:g}" if high is not None else f"≥ {low:g}" if low is not None else "any amount")
+        direction = "higher is better" if kpi.higher_is_better else "lower is better"
+        print(f"{key:<24} {kpi.label:<36} {span:<22} {direction}")
+    return 0
+
+
+@_refused
+def _events_add(args) -> int:
+    row = {"date": args.date, "until": args.until, "label": args.label, "category": args.category,
+           "segment": args.segment}
+    parsed = parse_events([row], kpis.connect(args.db), where="")
+    (number,) = _settings(args).add_events(parsed, by=_who())
+    print(f"event {number} added: {events_of(_settings(args).events().query('id == @number'))[0].text}")
+    return 0
+
+
+@_refused
+def _events_import(args) -> int:
+    rows = _read_csv(args.file, ("date", "label"), ("until", "category", "segment"))
+    parsed = parse_events(rows, kpis.connect(args.db), where=str(args.file))
+    _settings(args).add_events(parsed, by=_who())
+    print(f"{len(parsed)} event(s) stored in {settings_path(args.db)}")
+    return 0
+
+
+def _events_list(args) -> int:
+    events = events_of(_settings(args).events())
+    if not events:
+        print("no events: add one with `cli.py events add --date 2026-03-02 --label \"Spring campaign\"`")
+    for event in events:
+        print(f"{event.id:>4}  {event.text}")
+    return 0
+
+
+def _events_remove(args) -> int:
+    if not _settings(args).remove_event(args.id):
+        print(f"error: no event {args.id} (`cli.py events list` shows them)", file=sys.stderr)
+        return 2
+    print(f"removed event {args.id}")
+    return 0
+
+
+def _who() -> str:
+    """Who changed a setting from the command line: the system user."""
+    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+
+
 def _engine_config(path) -> bool:
     """--db names an engine config file (README, "Running on Spark") rather than a DuckDB file."""
     return db_path(path).suffix.lower() == ".toml"
@@ -156,6 +289,36 @@ def parser() -> argparse.ArgumentParser:
                      help="partner edition: fewest customers a figure may rest on (default 10)")
     rep.add_argument("--out", required=True, help="the PDF file to write")
     rep.set_defaults(run=_report)
+
+    def action(acts, name: str, text: str, run) -> argparse.ArgumentParser:
+        sub = acts.add_parser(name, help=text)
+        sub.add_argument("--db", help=db_help)
+        sub.set_defaults(run=run)
+        return sub
+
+    targets = commands.add_parser("targets", help="the company's targets: a KPI's goal for a period and segment")
+    acts = targets.add_subparsers(dest="action", required=True)
+    action(acts, "import", "add or replace targets from a CSV (kpi,period,target[,segment,tolerance,public]); a bad "
+           "row refuses the whole file", _targets_import).add_argument("file")
+    action(acts, "list", "the targets stored", _targets_list)
+    remove = action(acts, "remove", "remove one target", _targets_remove)
+    remove.add_argument("kpi")
+    remove.add_argument("period")
+    remove.add_argument("--segment", help="the target's segment (region=FR); default all customers")
+    action(acts, "kpis", "the KPIs a target can be set for, and how to write one", _targets_kpis)
+
+    events = commands.add_parser("events", help="dated notes drawn on every time chart (campaigns, price changes…)")
+    acts = events.add_subparsers(dest="action", required=True)
+    add = action(acts, "add", "add one event", _events_add)
+    add.add_argument("--date", required=True, help="its day, or first day (YYYY-MM-DD)")
+    add.add_argument("--until", help="its last day, for a range")
+    add.add_argument("--label", required=True, help="what happened, in a few words")
+    add.add_argument("--category", default="other", help=f"one of {', '.join(CATEGORIES)} (default other)")
+    add.add_argument("--segment", help="the segment it concerns (acquisition_channel=search); default everyone")
+    action(acts, "import", "add events from a CSV (date,label[,until,category,segment])", _events_import
+           ).add_argument("file")
+    action(acts, "list", "the events stored", _events_list)
+    action(acts, "remove", "remove one event by its number (events list)", _events_remove).add_argument("id", type=int)
     return root
 
 

@@ -84,6 +84,19 @@ class KPI:
     # For a rate that is a weighted mean over segments (NPS over answers, retention over the previous period's
     # buyers): the count it is weighted by. A Ratio of additive KPIs is weighted by its denominator without it.
     weight: str | None = None
+    scale: tuple[float, float] | None = None  # a SCORE's possible values (NPS −100 to 100); other units have theirs
+    # A flow over time (revenue, orders, new customers): a quarter's value is the sum of its months' values, so a
+    # yearly target phases into its months by their share of its length. Not a stock (customers active, equity).
+    sums_over_time: bool = False
+
+    @property
+    def possible(self) -> tuple[float | None, float | None]:
+        """The values the KPI can take (None: unbounded), for validating targets: 0–1 for a rate."""
+        if self.unit is Unit.SCORE:
+            return self.scale
+        if self.unit is Unit.PERCENT:
+            return 0.0, 1.0
+        return (None, None) if self.unit is Unit.CURRENCY else (0.0, None)
 
     @property
     def short_label(self) -> str:
@@ -138,6 +151,10 @@ def build_registry(kpis: list[KPI]) -> dict[str, KPI]:
                 raise ValueError(f"KPI {kpi.key} {role} {count!r}, which is not a declared count")
         if kpi.additive and kpi.weight is not None:
             raise ValueError(f"KPI {kpi.key}: an additive KPI has no weight")
+        if (kpi.unit is Unit.SCORE) != (kpi.scale is not None):
+            raise ValueError(f"KPI {kpi.key}: a score declares its scale (the values it can take), other units not")
+        if kpi.sums_over_time and not (kpi.additive and kpi.unit in (Unit.COUNT, Unit.CURRENCY)):
+            raise ValueError(f"KPI {kpi.key}: only an additive count or amount can sum over time")
         model_inputs = [k for k in dict.fromkeys(kpi.inputs) if registry[k].model_based]
         if model_inputs and not kpi.model_based:
             raise ValueError(f"KPI {kpi.key} is computed from model-based {', '.join(model_inputs)}: "

@@ -24,8 +24,11 @@ def render(snap: Snapshot) -> bytes:
 
 
 def build_report(db, period, compare: str = "previous", edition: str = "board", filters: dict | None = None,
-                 min_segment: int = 10) -> bytes:
+                 min_segment: int = 10, targets=None, events=None) -> bytes:
     """The PDF snapshot of one view: `db` a kpis.Database, `period` "2024-Q3" / "2024-09" / "2024", `compare`
     "previous" or "year", `edition` "board" or "partner", `filters` {name: value or values} as for every KPI,
-    `min_segment` the fewest customers a partner-edition figure may rest on. ReportError for a bad argument."""
-    return render(collect(db, period, compare=compare, edition=edition, filters=filters, min_segment=min_segment))
+    `min_segment` the fewest customers a partner-edition figure may rest on; `targets` and `events` the settings
+    store's tables (store.settings): a status column, and events on the time charts. ReportError for a bad
+    argument."""
+    return render(collect(db, period, compare=compare, edition=edition, filters=filters, min_segment=min_segment,
+                          targets=targets, events=events))

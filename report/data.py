@@ -205,7 +205,7 @@ def model_check(db, filters: dict) -> dict:
 
 
 def collect(db, period, compare: str = "previous", edition: str = "board", filters=None,
-            min_segment: int = 10) -> Snapshot:
+            min_segment: int = 10, targets=None, events=None) -> Snapshot:
     """Gather (and, for partners, suppress) every number of the report for one view."""
     if edition not in EDITIONS:
         raise ReportError(f"unknown edition {edition!r}: use {' or '.join(EDITIONS)}")

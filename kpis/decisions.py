@@ -1,0 +1,105 @@
+"""What targets and events share: a segment in words ("region=FR"), and rows refused with their line and reason.
+
+Targets and events are the company's decisions (kept by store.settings); a row reaches the store only once every
+row of its file, form or command has passed, so a refused file writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kpis.database import FIXED_FILTERS, Database
+from kpis.periods import Period
+
+ALL_CUSTOMERS = ""  # the segment of a target or event for everyone
+
+
+class Refused(ValueError):
+    """Rows that cannot be stored: each problem names where it is (the file's line, the form's field) and why."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("nothing was written:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def segment_names(db: Database) -> tuple[str, ...]:
+    return FIXED_FILTERS + db.attributes
+
+
+def parse_segment(text: str | None, db: Database) -> str:
+    """A segment in the files' form ("region=FR"; empty for all customers), checked against the database."""
+    text = (text or "").strip()
+    if not text:
+        return ALL_CUSTOMERS
+    name, sep, value = (part.strip() for part in text.partition("="))
+    names = segment_names(db)
+    if not sep or not name or not value:
+        raise ValueError(f"segment {text!r}: write NAME=VALUE, e.g. region=FR")
+    if name not in names:
+        raise ValueError(f"unknown segment {name!r}: use one of {', '.join(names)}")
+    if name == "cohort":
+        try:
+            cohort = Period.parse(value)
+        except ValueError as error:
+            raise ValueError(f"segment cohort: {error}") from None
+        if cohort.grain != "month":
+            raise ValueError(f"segment cohort={value}: a cohort is a month, e.g. cohort=2025-03")
+        value = str(cohort)
+    elif value not in db.filter_values(name):
+        known = db.filter_values(name)
+        raise ValueError(f"unknown {name} {value!r}: the data has {', '.join(known[:12])}"
+                         + (" …" if len(known) > 12 else ""))
+    return f"{name}={value}"
+
+
+def segment_of(filters: dict | None) -> str | None:
+    """The view's segment in the files' form: "" for all customers, "region=FR" for one value of one name, None for
+    any other view (two names, two values): no single target is about it."""
+    chosen = {n: tuple(v) for n, v in (filters or {}).items() if v}
+    if not chosen:
+        return ALL_CUSTOMERS
+    if len(chosen) == 1:
+        ((name, values),) = chosen.items()
+        if len(values) == 1:
+            return f"{name}={values[0]}"
+    return None
+
+
+def segment_filters(segment: str) -> dict[str, tuple[str, ...]]:
+    """A stored segment as the filters that compute it ({} for all customers)."""
+    if not segment:
+        return {}
+    name, _, value = segment.partition("=")
+    return {name: (value,)}
+
+
+def shows(segment: str, filters: dict | None) -> bool:
+    """Whether something about `segment` belongs in a view of `filters`: everything about all customers does; one
+    segment's unless the view filters its name to other values (a search campaign is not in a view of e-mail)."""
+    if not segment:
+        return True
+    name, _, value = segment.partition("=")
+    chosen = (filters or {}).get(name)
+    return not chosen or value in tuple(map(str, chosen))
+
+
+def parse_day(text, what: str) -> date:
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{what} {str(text).strip()!r} is not a date: write YYYY-MM-DD, e.g. 2026-03-02") from None
+
+
+def check_rows(rows: list[dict], parse, where: str, first_line: int = 2) -> list[dict]:
+    """parse(row) for every row; Refused with every failing row's line ("targets.csv line 3: …") when any fails."""
+    parsed, problems = [], []
+    for line, row in enumerate(rows, start=first_line):
+        try:
+            parsed.append(parse(row))
+        except ValueError as error:
+            problems.append(f"{where} line {line}: {error}" if where else str(error))
+    if problems:
+        raise Refused(problems)
+    return parsed

@@ -1,0 +1,112 @@
+"""Events: dated notes ("Spring campaign", "price rise", "site outage") drawn on every time chart they touch.
+
+An event is a day or a range of days, in a category, for all customers or one segment. A chart of periods shows
+it on each period it touches; a view shows it unless its segment is one the view's filters leave out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from kpis.database import Database
+from kpis.decisions import check_rows, parse_day, parse_segment, shows
+from kpis.periods import Period
+
+CATEGORIES = {"campaign": "Campaign", "price": "Price", "incident": "Incident", "product": "Product",
+              "other": "Other"}
+LABEL_LENGTH = 80  # what a chart's tooltip and the PDF's line hold
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    start: date
+    until: date | None  # the last day of a range (included); None for a single day
+    label: str
+    category: str
+    segment: str
+
+    @property
+    def last(self) -> date:
+        return self.until or self.start
+
+    @property
+    def dates(self) -> str:
+        """"2 Mar 2026" or "2 Mar – 31 Mar 2026"."""
+        if self.until is None or self.until == self.start:
+            return f"{self.start.day} {self.start:%b %Y}"
+        year = "" if self.start.year == self.until.year else f" {self.start.year}"
+        first = f"{self.start.day} {self.start:%b}{year}"
+        return f"{first} – {self.until.day} {self.until:%b %Y}"
+
+    @property
+    def text(self) -> str:
+        """The line listed under a chart: "2 Mar – 31 Mar 2026 · Campaign · Spring campaign (search)"."""
+        where = f" ({self.segment.partition('=')[2]})" if self.segment else ""
+        return f"{self.dates} · {CATEGORIES.get(self.category, self.category)} · {self.label}{where}"
+
+
+def events_of(frame: pd.DataFrame) -> list[Event]:
+    """The settings store's events table as Events, in date order."""
+    out = []
+    for row in frame.to_dict("records"):
+        until = row.get("until")
+        out.append(Event(int(row["id"]), pd.Timestamp(row["start"]).date(),
+                         None if until is None or pd.isna(until) else pd.Timestamp(until).date(),
+                         row["label"], row["category"], row["segment"] or ""))
+    return sorted(out, key=lambda e: (e.start, e.id))
+
+
+def touching(events: list[Event], first: date, end: date, filters: dict | None = None) -> list[Event]:
+    """Events of the view (segment) with a day in [first, end)."""
+    return [e for e in events if e.start < end and e.last >= first and shows(e.segment, filters)]
+
+
+def on_periods(events: list[Event], periods: list, filters: dict | None = None) -> pd.DataFrame:
+    """A row per event and period it touches (period as "2026-03", label, category, text, range: a range of days or
+    a single day), for a chart whose axis is those periods."""
+    periods = [Period.parse(p) for p in periods]
+    rows = []
+    if periods:
+        for event in touching(events, min(p.start for p in periods), max(p.end for p in periods), filters):
+            for p in periods:
+                if event.start < p.end and event.last >= p.start:
+                    rows.append({"period": str(p), "event": event.id, "label": event.label,
+                                 "category": CATEGORIES.get(event.category, event.category), "text": event.text,
+                                 "range": event.until is not None and event.until != event.start})
+    return pd.DataFrame(rows, columns=["period", "event", "label", "category", "text", "range"])
+
+
+def on_days(events: list[Event], first: date, end: date, filters: dict | None = None) -> pd.DataFrame:
+    """A row per event in [first, end) for a chart with a time axis: start, end (the day after its last), label…"""
+    rows = [{"start": pd.Timestamp(e.start), "end": pd.Timestamp(e.last + timedelta(days=1)), "event": e.id,
+             "label": e.label, "category": CATEGORIES.get(e.category, e.category), "text": e.text,
+             "range": e.until is not None and e.until != e.start} for e in touching(events, first, end, filters)]
+    return pd.DataFrame(rows, columns=["start", "end", "event", "label", "category", "text", "range"])
+
+
+def parse_event(row: dict, db: Database) -> dict:
+    """One event (date, label; optional until, category, segment) as the store keeps it."""
+    start = parse_day(row.get("date") or row.get("start") or "", "date")
+    until_text = row.get("until")
+    until = None if until_text is None or not str(until_text).strip() or pd.isna(until_text) else parse_day(
+        until_text, "until")
+    if until is not None and until < start:
+        raise ValueError(f"the event ends ({until}) before it starts ({start})")
+    label = " ".join(str(row.get("label") or "").split())
+    if not label:
+        raise ValueError("no label given")
+    if len(label) > LABEL_LENGTH:
+        raise ValueError(f"label of {len(label)} characters: at most {LABEL_LENGTH}")
+    category = str(row.get("category") or "other").strip().lower()
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}: use one of {', '.join(CATEGORIES)}")
+    return {"start": start, "until": None if until == start else until, "label": label, "category": category,
+            "segment": parse_segment(row.get("segment"), db)}
+
+
+def parse_events(rows: list[dict], db: Database, where: str = "") -> list[dict]:
+    return check_rows(rows, lambda row: parse_event(row, db), where)

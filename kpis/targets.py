@@ -1,0 +1,195 @@
+"""Targets: a KPI's goal for a period and a segment, and its status — on track, at risk or off track.
+
+A target is set for a month, a quarter or a year, for all customers or one segment (region=FR). A period without
+a target of its own takes the target of the quarter or year containing it, phased: a KPI that sums over time
+(revenue, orders, new customers: `KPI.sums_over_time`) gets the longer period's target in proportion to its length
+(a yearly revenue target of 12M is 1M a month, 3M a quarter); any other KPI (a rate, a score, a stock such as
+customer equity) keeps the value (a 40 % retention target for the year is 40 % every month).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpis.catalog import REGISTRY
+from kpis.database import Database
+from kpis.decisions import Refused, check_rows, parse_segment, segment_of
+from kpis.evaluate import evaluate_many
+from kpis.periods import Period
+from kpis.registry import KPI, Unit
+
+DEFAULT_TOLERANCE = 0.05
+STATUSES = ("on track", "at risk", "off track")
+STATUS_COLOURS = {"on track": "green", "at risk": "orange", "off track": "red"}
+_EDGE = 1e-9  # a relative slack, so that an actual exactly at the tolerance's edge counts as at risk
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The target that applies to one KPI, period and segment: set for it, or phased from a longer period."""
+
+    kpi: str
+    period: Period
+    segment: str
+    target: float
+    tolerance: float
+    public: bool
+    phased_from: Period | None = None
+
+    @property
+    def source(self) -> str:
+        return f"phased from {self.phased_from.label}" if self.phased_from else "set"
+
+
+def status(kpi: KPI, actual: float | None, target: float, tolerance: float = DEFAULT_TOLERANCE) -> str | None:
+    """On track when the actual is at least as good as the target in the KPI's direction; at risk when it falls
+    short by at most `tolerance` × |target| (the edge included); off track beyond. None without an actual."""
+    if actual is None or pd.isna(actual):
+        return None
+    short = (target - actual) if kpi.higher_is_better else (actual - target)
+    if short <= 0:
+        return "on track"
+    return "at risk" if short <= (tolerance + _EDGE) * abs(target) else "off track"
+
+
+def goal(targets: pd.DataFrame, key: str, period: Period, segment: str) -> Goal | None:
+    """The target of a KPI for a period and segment: its own, else the quarter's or the year's, phased."""
+    rows = targets[(targets["kpi"] == key) & (targets["segment"] == segment)] if len(targets) else targets
+    set_for = {str(p): r for p, r in zip(rows.get("period", []), rows.to_dict("records"), strict=True)}
+    containing = [period] + [Period.containing(period.start, g) for g in ("quarter", "year")
+                             if Period.containing(period.start, g).months > period.months]
+    for longer in containing:
+        row = set_for.get(str(longer))
+        if row is None:
+            continue
+        share = period.months / longer.months if REGISTRY[key].sums_over_time else 1.0
+        return Goal(key, period, segment, float(row["target"]) * share, float(row["tolerance"]),
+                    bool(row["public"]), None if longer == period else longer)
+    return None
+
+
+def goals(targets: pd.DataFrame, period, filters: dict | None = None, public_only: bool = False) -> dict[str, Goal]:
+    """Every KPI's target for the view (period and segment), in registry order; none for a view of several values
+    or names, which no single target is about."""
+    segment, period = segment_of(filters), Period.parse(period)
+    if segment is None or not len(targets):
+        return {}
+    found = {key: goal(targets, key, period, segment) for key in REGISTRY if key in set(targets["kpi"])}
+    return {k: g for k, g in found.items() if g is not None and (g.public or not public_only)}
+
+
+def statuses(targets: pd.DataFrame, values: dict[str, float | None], period, filters: dict | None = None,
+             public_only: bool = False) -> dict[str, str]:
+    """The status of each KPI of `values` (key → actual) that has a target for the view."""
+    found = goals(targets, period, filters, public_only)
+    out = {k: status(REGISTRY[k], values.get(k), g.target, g.tolerance) for k, g in found.items() if k in values}
+    return {k: s for k, s in out.items() if s is not None}
+
+
+def scorecard(db: Database, targets: pd.DataFrame, period, filters: dict | None = None,
+              public_only: bool = False) -> pd.DataFrame:
+    """Each KPI with a target for the view: actual, target, gap (actual − target), gap_share (gap ÷ |target|),
+    status, tolerance, source ("set" or "phased from 2026"), public; registry order."""
+    found = goals(targets, period, filters, public_only)
+    columns = ["kpi", "label", "unit", "actual", "target", "gap", "gap_share", "status", "tolerance", "source",
+               "public"]
+    if not found:
+        return pd.DataFrame(columns=columns)
+    actuals = evaluate_many(db, list(found), [str(Period.parse(period))], filters=filters)
+    rows = []
+    for key, g in found.items():
+        kpi = REGISTRY[key]
+        actual = actuals.loc[str(Period.parse(period)), key] if key in actuals else None
+        actual = None if actual is None or pd.isna(actual) else float(actual)
+        gap = None if actual is None else actual - g.target
+        rows.append({"kpi": key, "label": kpi.label, "unit": kpi.unit.value, "actual": actual, "target": g.target,
+                     "gap": gap, "gap_share": None if gap is None or not g.target else gap / abs(g.target),
+                     "status": status(kpi, actual, g.target, g.tolerance), "tolerance": g.tolerance,
+                     "source": g.source, "public": g.public})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def target_line(targets: pd.DataFrame, key: str, periods: list, segment: str) -> list[float | None]:
+    """The target of each period (None where there is none): the line a trend is read against."""
+    found = [goal(targets, key, Period.parse(p), segment) for p in periods]
+    return [None if g is None else g.target for g in found]
+
+
+# --- reading targets from a file, a command or a form ------------------------------------------------------------
+
+def parse_number(text, kpi: KPI) -> float:
+    """A target as written: 1250000, 1,250,000, 42 % (a rate), 0.42 (a rate as a share), +35 (a score)."""
+    raw = str(text).strip()
+    written = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("_", "")
+    percent = written.endswith("%")
+    written = written.rstrip("%")
+    if "," in written and all(len(g) == 3 for g in written.split(",")[1:]):
+        written = written.replace(",", "")  # thousands separators
+    try:
+        number = float(written)
+    except ValueError:
+        raise ValueError(f"target {raw!r} is not a number") from None
+    if percent and kpi.unit is not Unit.PERCENT:
+        raise ValueError(f"target {raw!r}: {kpi.label} is not a rate ({kpi.unit.value}): write it without %")
+    if percent:
+        number /= 100
+    low, high = kpi.possible
+    if (low is not None and number < low) or (high is not None and number > high):
+        span = ("0 % to 100 %" if kpi.unit is Unit.PERCENT
+                else f"{low:g} to {high:g}" if high is not None else f"at least {low:g}")
+        hint = " (a rate is written 42 % or 0.42)" if kpi.unit is Unit.PERCENT and not percent and number <= 100 else ""
+        raise ValueError(f"target {raw} is impossible for {kpi.label}: it ranges {span}{hint}")
+    return number
+
+
+def parse_tolerance(text) -> float:
+    raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).strip()
+    if not raw:
+        return DEFAULT_TOLERANCE
+    try:
+        value = float(raw.rstrip("%").strip()) / (100 if raw.endswith("%") else 1)
+    except ValueError:
+        raise ValueError(f"tolerance {raw!r} is not a number (write 5 % or 0.05)") from None
+    if not 0 <= value < 1:
+        raise ValueError(f"tolerance {raw!r} must be from 0 % to under 100 %")
+    return value
+
+
+def parse_flag(text) -> bool:
+    raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).strip().lower()
+    if raw in ("", "0", "false", "no", "n"):
+        return False
+    if raw in ("1", "true", "yes", "y"):
+        return True
+    raise ValueError(f"public {raw!r}: write yes or no")
+
+
+def parse_target(row: dict, db: Database) -> dict:
+    """One target row (kpi, period, target; optional segment, tolerance, public) as the store keeps it."""
+    key = str(row.get("kpi") or "").strip()
+    if key not in REGISTRY:
+        raise ValueError(f"unknown KPI {key!r}: `cli.py targets kpis` lists them" if key else "no kpi given")
+    text = str(row.get("period") or "").strip()
+    if not text:
+        raise ValueError("no period given: write 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)")
+    period = Period.parse(text)
+    if row.get("target") is None or not str(row.get("target")).strip():
+        raise ValueError("no target given")
+    return {"kpi": key, "period": str(period), "segment": parse_segment(row.get("segment"), db),
+            "target": parse_number(row["target"], REGISTRY[key]), "tolerance": parse_tolerance(row.get("tolerance")),
+            "public": parse_flag(row.get("public"))}
+
+
+def parse_targets(rows: list[dict], db: Database, where: str = "") -> list[dict]:
+    """Every row checked (Refused naming each bad row's line); a KPI, period and segment given twice is refused."""
+    parsed = check_rows(rows, lambda row: parse_target(row, db), where)
+    seen: dict[tuple, int] = {}
+    for line, row in enumerate(parsed, start=2):
+        key = (row["kpi"], row["period"], row["segment"])
+        if key in seen:
+            raise Refused([f"{where} line {line}: {row['kpi']} {row['period']} {row['segment'] or 'all customers'} "
+                           f"is already on line {seen[key]}"])
+        seen[key] = line
+    return parsed
