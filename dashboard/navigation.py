@@ -13,6 +13,7 @@ ensure_database()
 
 PAGES = [
     st.Page("../pages/empty_chair.py", title="Empty chair", icon=":material/chair:", default=True),
+    st.Page("../pages/scorecard.py", title="Scorecard", icon=":material/flag:"),
     st.Page("../pages/what_changed.py", title="What changed", icon=":material/waterfall_chart:"),
     st.Page("../pages/equity_vs_volume.py", title="Customer equity vs volume", icon=":material/balance:"),
     st.Page("../pages/cohorts.py", title="Cohorts & retention", icon=":material/grid_on:"),

@@ -66,26 +66,34 @@ def touching(events: list[Event], first: date, end: date, filters: dict | None =
 
 
 def on_periods(events: list[Event], periods: list, filters: dict | None = None) -> pd.DataFrame:
-    """A row per event and period it touches (period as "2026-03", label, category, text, range: a range of days or
-    a single day), for a chart whose axis is those periods."""
+    """A row per event and period it touches (period as "2026-03", number: the event's place on this chart from 1,
+    label, category, text, range: a range of days or a single day), for a chart whose axis is those periods."""
     periods = [Period.parse(p) for p in periods]
     rows = []
     if periods:
-        for event in touching(events, min(p.start for p in periods), max(p.end for p in periods), filters):
+        shown = touching(events, min(p.start for p in periods), max(p.end for p in periods), filters)
+        for number, event in enumerate(shown, start=1):
             for p in periods:
                 if event.start < p.end and event.last >= p.start:
-                    rows.append({"period": str(p), "event": event.id, "label": event.label,
+                    rows.append({"period": str(p), "number": number, "event": event.id, "label": event.label,
                                  "category": CATEGORIES.get(event.category, event.category), "text": event.text,
                                  "range": event.until is not None and event.until != event.start})
-    return pd.DataFrame(rows, columns=["period", "event", "label", "category", "text", "range"])
+    return pd.DataFrame(rows, columns=["period", "number", "event", "label", "category", "text", "range"])
 
 
 def on_days(events: list[Event], first: date, end: date, filters: dict | None = None) -> pd.DataFrame:
-    """A row per event in [first, end) for a chart with a time axis: start, end (the day after its last), label…"""
-    rows = [{"start": pd.Timestamp(e.start), "end": pd.Timestamp(e.last + timedelta(days=1)), "event": e.id,
-             "label": e.label, "category": CATEGORIES.get(e.category, e.category), "text": e.text,
-             "range": e.until is not None and e.until != e.start} for e in touching(events, first, end, filters)]
-    return pd.DataFrame(rows, columns=["start", "end", "event", "label", "category", "text", "range"])
+    """A row per event in [first, end) for a chart with a time axis: start, end (the day after its last), number…"""
+    rows = [{"start": pd.Timestamp(e.start), "end": pd.Timestamp(e.last + timedelta(days=1)), "number": number,
+             "event": e.id, "label": e.label, "category": CATEGORIES.get(e.category, e.category), "text": e.text,
+             "range": e.until is not None and e.until != e.start}
+            for number, e in enumerate(touching(events, first, end, filters), start=1)]
+    return pd.DataFrame(rows, columns=["start", "end", "number", "event", "label", "category", "text", "range"])
+
+
+def legend(marks: pd.DataFrame) -> list[str]:
+    """The lines listed under a chart: "① 2 Mar – 31 Mar 2026 · Campaign · Spring campaign", one per event."""
+    firsts = marks.drop_duplicates("number").sort_values("number")
+    return [f"{n}. {text}" for n, text in zip(firsts["number"], firsts["text"], strict=True)]
 
 
 def parse_event(row: dict, db: Database) -> dict:

@@ -97,11 +97,11 @@ def scorecard(db: Database, targets: pd.DataFrame, period, filters: dict | None 
                "public"]
     if not found:
         return pd.DataFrame(columns=columns)
-    actuals = evaluate_many(db, list(found), [str(Period.parse(period))], filters=filters)
+    actuals = evaluate_many(db, list(found), str(Period.parse(period)), filters=filters)
     rows = []
     for key, g in found.items():
         kpi = REGISTRY[key]
-        actual = actuals.loc[str(Period.parse(period)), key] if key in actuals else None
+        actual = actuals.get(key)
         actual = None if actual is None or pd.isna(actual) else float(actual)
         gap = None if actual is None else actual - g.target
         rows.append({"kpi": key, "label": kpi.label, "unit": kpi.unit.value, "actual": actual, "target": g.target,

@@ -8,9 +8,11 @@ import streamlit as st
 
 from kpis import REGISTRY
 from kpis import format as fmt
+from kpis.events import legend, on_periods
 from kpis.labels import FILTER_LABELS
 from kpis.periods import add_months
-from ui import data
+from report.charts import event_layers
+from ui import data, decisions
 from ui.db import database
 from ui.state import current_view, drill
 from ui.tables import download
@@ -172,14 +174,17 @@ if spend_known:
     if trend.empty:
         st.info("No period of the last twelve has both acquisition spend and new customers for these channels.")
     else:
+        marks = on_periods(decisions.events(), sorted(set(trend["period"])), view.filters)
         line = alt.Chart(trend).mark_line(point=True).encode(
             x=alt.X("period:O", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("value:Q", title=f"CAC ({symbol})"),
             color=alt.Color("Channel:N", scale=alt.Scale(scheme="tableau10"),
                             legend=alt.Legend(orient="bottom", title=None)),
             tooltip=["Channel", "period", alt.Tooltip("value:Q", format=",.2f", title="CAC")],
-        ).properties(height=260)
-        st.altair_chart(line, width="stretch")
+        )
+        st.altair_chart(alt.layer(*event_layers(marks, "period"), line).properties(height=260), width="stretch")
+        if not marks.empty:
+            st.caption("Events: " + " · ".join(legend(marks)))
         st.caption("Is each new customer getting cheaper or dearer to win? A rising line means the channel costs "
                    "more per customer; gaps are periods without spend or without new customers.")
 

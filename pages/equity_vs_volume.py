@@ -7,8 +7,10 @@ import streamlit as st
 
 from kpis import REGISTRY, Group, rebased_trend
 from kpis import format as fmt
+from kpis.events import legend, on_periods
 from kpis.labels import COMPARISONS
-from ui import data
+from report.charts import event_layers
+from ui import data, decisions
 from ui.db import database
 from ui.state import current_view, drill_period, periods
 from ui.tables import download
@@ -38,7 +40,8 @@ def tile_grid(keys: list[str], per_row: int, table: pd.DataFrame, trend: pd.Data
             tile(where, key, table, view, currency, list(trend[key]) if spark else None)
 
 
-def trend_chart(trend: pd.DataFrame, keys: list[str], labels: dict[str, str], currency: str) -> alt.LayerChart:
+def trend_chart(trend: pd.DataFrame, keys: list[str], labels: dict[str, str], currency: str,
+                marks: pd.DataFrame) -> alt.LayerChart:
     lines = rebased_trend(trend, keys)
     lines["label"] = lines["period"].map(labels)
     order = [labels[p] for p in trend["period"]]
@@ -66,9 +69,14 @@ def trend_chart(trend: pd.DataFrame, keys: list[str], labels: dict[str, str], cu
         kpi = REGISTRY[key]
         bands[kpi.label] = [fmt.value(None if pd.isna(v) else v, kpi.unit, currency) for v in trend[key]]
         tooltip.append(alt.Tooltip(f"{kpi.label}:N"))
+    if not marks.empty:  # the band on top takes the hover: it names the period's events too
+        texts = marks.groupby("period")["text"].agg(" · ".join)
+        bands["Events"] = bands["period"].map(texts).fillna("")
+        tooltip.append(alt.Tooltip("Events:N"))
     pick = alt.selection_point(name="pick", fields=["period"], on="click", empty=False)
     band = alt.Chart(bands).mark_rect(opacity=0, cursor="pointer").encode(x=x, tooltip=tooltip).add_params(pick)
     return alt.layer(
+        *event_layers(marks, "label", order),
         hundred,
         drawn.mark_line(strokeWidth=2.5).encode(detail="piece:N", strokeDash=dash),
         drawn.mark_point(filled=True, size=36),
@@ -121,8 +129,12 @@ if not picked:
 elif trend[picked].isna().all().all():
     st.info(f"No values for {view.describe_filters()} over these periods.")
 else:
-    event = st.altair_chart(trend_chart(trend, picked, labels, currency), width="stretch", on_select="rerun",
-                            selection_mode="pick")
+    marks = on_periods(decisions.events(), list(trend["period"]), view.filters)
+    marks["label"] = marks["period"].map(labels)
+    event = st.altair_chart(trend_chart(trend, picked, labels, currency, marks), width="stretch",
+                            on_select="rerun", selection_mode="pick")
+    if not marks.empty:
+        st.caption("Events: " + " · ".join(legend(marks)))
     st.caption("Each line starts at 100 at its first period: 120 means 20 % above where it started. Solid "
                "lines are the customer, dashed lines volume and cost — when dashed lines climb and solid ones "
                "do not, sales grew without better customers. Gaps: not measurable that period. "

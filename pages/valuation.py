@@ -11,8 +11,9 @@ import streamlit as st
 
 from kpis import KPIError
 from kpis import format as fmt
-from report.charts import tornado, valuation_waterfall
-from ui import data
+from kpis.events import legend, on_days
+from report.charts import event_layers, tornado, valuation_waterfall
+from ui import data, decisions
 from ui.db import database
 from ui.state import current_view
 from ui.tables import download
@@ -69,11 +70,15 @@ forecast = value.acquisition.assign(kind="forecast")
 base = alt.Chart(history).encode(x=alt.X("month:T", title=None))
 band = alt.Chart(forecast).mark_area(opacity=0.2, color="#1f5fa8").encode(
     x="month:T", y=alt.Y("low:Q", title="New customers"), y2="high:Q")
-chart = alt.layer(band,
+months = pd.concat([history["month"], forecast["month"]])
+marks = on_days(decisions.events(), months.min().date(), (months.max() + pd.DateOffset(months=1)).date(), view.filters)
+chart = alt.layer(*event_layers(marks, "start", x2="end"), band,
                   alt.Chart(forecast).mark_line(color="#1f5fa8", strokeDash=[5, 3]).encode(x="month:T", y="forecast:Q"),
                   base.mark_line(color="#222222").encode(y="actual:Q"),
                   base.mark_line(color="#e07b00", strokeDash=[2, 2]).encode(y="fitted:Q"))
 st.altair_chart(chart.properties(height=260), width="stretch")
+if not marks.empty:
+    st.caption("Events: " + " · ".join(legend(marks)))
 st.caption(f"Black: new customers per month; orange: the model's fit; blue: its forecast with a 90 % band. "
            f"{value.assumptions['acquisition model'].capitalize()}. Holdout check: "
            f"{value.assumptions['holdout check']}.")

@@ -13,9 +13,11 @@ import streamlit as st
 
 from kpis import REGISTRY, Unit
 from kpis import format as fmt
+from kpis.events import legend, on_periods
 from kpis.labels import COMPARISONS, EFFORT_PEAK_MIN_ANSWERS
 from kpis.voice.declarations import SCORE_GROUPS, unhappy_and_happy
-from ui import data
+from report.charts import event_layers
+from ui import data, decisions
 from ui.db import database
 from ui.state import current_view
 from ui.tables import download
@@ -151,6 +153,7 @@ else:
     }
     axes = {"nps": ("NPS (−100 to +100)", "+.0f", None), "csat": ("Satisfied answers", ".0%", None),
             "ces": ("Mean effort (1 easy – 5 hard)", ".2f", [1, 5])}
+    marks = on_periods(decisions.events(), list(trend["period"]), filters)
     for column, key in zip(st.columns(3, gap="large"), SCORES, strict=True):
         frame = series[key].set_index("period").astype("float64").reset_index()
         title, number, domain = axes[key]
@@ -167,6 +170,7 @@ else:
             band = alt.Chart(frame).mark_area(opacity=0.18, color=BLUE).encode(x=x, y="low:Q", y2="high:Q",
                                                                               tooltip=tips_band)
             layers = [band, line]
+        layers = event_layers(marks, "period") + layers
         if key == "nps":
             zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(strokeDash=[4, 4], color=GREY).encode(y="y:Q")
             layers.insert(1, zero)
@@ -179,6 +183,8 @@ else:
         bars = alt.Chart(frame).mark_bar(color=GREY).encode(
             x=alt.X("period:O", title=None, axis=None), y=alt.Y("answers:Q", title="answers"), tooltip=tips)
         column.altair_chart(bars.properties(height=70), width="stretch")
+    if not marks.empty:
+        st.caption("Events: " + " · ".join(legend(marks)))
 
 # --- effort by journey step ----------------------------------------------------------------------------------
 

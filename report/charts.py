@@ -46,6 +46,36 @@ def render(chart: alt.TopLevelMixin, width: float, height: float) -> bytes:
     return vlc.vegalite_to_pdf(chart.to_dict(validate=False))  # built here, checked by the tests
 
 
+EVENT = "#7b4fb5"  # events (kpis.events) on every time chart: a violet rule for a day, a band for a range
+
+
+def event_layers(marks: pd.DataFrame, x: str, sort: list | None = None, x2: str | None = None,
+                 size: float = 11) -> list:
+    """Layers drawing events on a chart: on a chart of periods, `marks` from kpis.events.on_periods with `x` the
+    column the chart's axis reads (a band per period a range touches, a rule on a day's period); on a time axis,
+    from kpis.events.on_days with x="start" and x2="end". Each carries its number (the list under the chart) and
+    its text on hover. An empty list when there is no event."""
+    if marks is None or marks.empty:
+        return []
+    kind = ":T" if x2 else ":O"
+    position = alt.X(f"{x}{kind}", sort=sort, title=None) if not x2 else alt.X(f"{x}:T", title=None)
+    tooltip = [alt.Tooltip("text:N", title="Event")]
+    ranges, days = marks[marks["range"]], marks[~marks["range"]]
+    layers = []
+    if not ranges.empty:
+        band = alt.Chart(ranges).mark_rect(color=EVENT, opacity=0.12)
+        layers.append(band.encode(x=position, x2=f"{x2}:T", tooltip=tooltip) if x2 else
+                      band.encode(x=position, tooltip=tooltip))
+    if not days.empty:
+        layers.append(alt.Chart(days).mark_rule(color=EVENT, strokeDash=[3, 2], strokeWidth=1.5).encode(
+            x=position, tooltip=tooltip))
+    firsts = marks.drop_duplicates("number")
+    layers.append(alt.Chart(firsts).mark_text(color=EVENT, fontWeight="bold", fontSize=size, dy=-2,
+                                              baseline="top").encode(x=position, y=alt.value(2),
+                                                                     text="number:N", tooltip=tooltip))
+    return layers
+
+
 def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str]) -> alt.LayerChart | None:
     """Each KPI indexed to 100 at its first period with a value: customer KPIs solid, volume and cost dashed."""
     lines = rebased_trend(trend, keys)

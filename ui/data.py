@@ -14,6 +14,7 @@ import streamlit as st
 import kpis
 from kpis.clv.check import holdout_check as _holdout_check
 from kpis.story import headline as _headline
+from kpis.targets import scorecard as _scorecard
 from store.files import current_file
 from ui.db import _database, configured_path
 
@@ -71,3 +72,4 @@ equity_bridge = cached(kpis.equity_bridge)
 contributions = cached(kpis.contributions)
 headline = cached(_headline)
 valuation = cached(kpis.valuation)
+scorecard = cached(_scorecard)

@@ -8,6 +8,8 @@ import streamlit as st
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.registry import Unit
+from kpis.targets import STATUS_COLOURS, status
+from ui.decisions import view_goals
 from ui.state import View
 
 
@@ -19,17 +21,24 @@ def kpi_help(key: str) -> str:
 
 def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark: list | None = None,
          note: str | None = None) -> None:
-    """One st.metric for a KPI from a kpis.compare table."""
+    """One st.metric for a KPI from a kpis.compare table, with its target's status as a badge when it has one."""
     kpi = REGISTRY[key]
     value, change = table.loc[key, "value"], table.loc[key, f"delta_{view.compare}"]
-    change = None if pd.isna(change) else change
+    value, change = (None if pd.isna(v) else v for v in (value, change))
     interval, noise = _uncertainty(table, key, view, currency)
+    label, against = kpi.short_label, None
+    goal = view_goals(view).get(key)
+    if goal is not None:
+        state = status(kpi, value, goal.target, goal.tolerance)
+        # The badge first: a narrow tile cuts its label's end, never the status.
+        label = (f":{STATUS_COLOURS[state]}-badge[{state}] " if state else ":gray-badge[target] ") + label
+        against = f"target {fmt.value(goal.target, kpi.unit, currency, compact=True)}"
     where.metric(
-        kpi.short_label,
-        fmt.value(None if pd.isna(value) else value, kpi.unit, currency, compact=True),
+        label,
+        fmt.value(value, kpi.unit, currency, compact=True),
         delta=fmt.delta(change, kpi.unit, currency),
         delta_color="off" if noise else "normal" if kpi.higher_is_better else "inverse",
-        delta_description=" · ".join(t for t in (note, interval) if t) or f"vs {view.reference.label}",
+        delta_description=" · ".join(t for t in (against, note, interval) if t) or f"vs {view.reference.label}",
         help=kpi_help(key),
         chart_data=[v for v in spark if v is not None] or None if spark else None,
         border=True,

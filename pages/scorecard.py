@@ -1,0 +1,201 @@
+"""Scorecard: each KPI with a target for the view — actual, target, gap, status, and its trend against the target
+line — and the forms that set targets and events (kept in the settings store beside the database, kpis.targets and
+kpis.events validate them)."""
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kpis import REGISTRY
+from kpis import format as fmt
+from kpis.decisions import Refused, segment_of
+from kpis.events import CATEGORIES, legend, on_periods, parse_events
+from kpis.labels import describe_filters
+from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, target_line
+from report.charts import event_layers
+from ui import data, decisions
+from ui.db import database
+from ui.state import current_view, filter_names, filter_options, periods
+
+TREND_PERIODS = 12
+ALL = "all customers"
+
+db = database()
+view = current_view(db)
+currency = db.metadata.get("currency", "EUR")
+period = str(view.period)
+segment = segment_of(view.filters)
+
+st.title("Scorecard")
+if st.session_state.get("scorecard:saved"):
+    st.success(st.session_state.pop("scorecard:saved"), icon=":material/check:")
+st.caption(f"**{view.period.label}** · {view.describe_filters()} · data as of {db.data_end:%d %b %Y} · "
+           f"amounts in {currency}")
+
+targets = decisions.targets()
+card = data.scorecard(targets, period, filters=view.filters)
+if segment is None:
+    st.info("Targets are set for all customers or for one segment value (one region, one channel…): choose one "
+            "value, or none, in the sidebar to see them.")
+elif card.empty:
+    st.info(f"No target for {view.period.label} ({view.describe_filters()}). Set one below, or import a file: "
+            "`python cli.py targets import targets.csv` (columns kpi, period, target; optional segment, tolerance, "
+            "public).")
+else:
+    counts = card["status"].value_counts()
+    for where, state in zip(st.columns(len(STATUSES) + 1), (*STATUSES, None), strict=True):
+        if state is None:
+            where.metric("Not measurable", int(card["status"].isna().sum()), border=True,
+                         help="A target whose KPI has no value for the view (no answers, no spend in the segment).")
+        else:
+            where.metric(f":{STATUS_COLOURS[state]}-badge[{state}]", int(counts.get(state, 0)), border=True)
+
+    def gap_text(row) -> str:
+        if row["gap"] is None or pd.isna(row["gap"]):
+            return "—"
+        unit = REGISTRY[row["kpi"]].unit
+        share = "" if row["gap_share"] is None or pd.isna(row["gap_share"]) else f" ({100 * row['gap_share']:+.1f} %)"
+        return (fmt.delta(row["gap"], unit, currency) or "—") + ("" if unit.value == "percent" else share)
+
+    shown = pd.DataFrame({
+        "Status": [s or "not measurable" for s in card["status"]],
+        "KPI": card["label"],
+        "Actual": [fmt.value(None if pd.isna(v) else v, REGISTRY[k].unit, currency)
+                   for k, v in zip(card["kpi"], card["actual"], strict=True)],
+        "Target": [fmt.value(v, REGISTRY[k].unit, currency) for k, v in zip(card["kpi"], card["target"], strict=True)],
+        "Gap": [gap_text(row) for row in card.to_dict("records")],
+        "Better when": ["higher" if REGISTRY[k].higher_is_better else "lower" for k in card["kpi"]],
+        "Tolerance": [f"{100 * t:g} %" for t in card["tolerance"]],
+        "Target of": card["source"],
+        "Public": card["public"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"Public": st.column_config.CheckboxColumn(
+                     help="Shown in the shareholders & partners edition")})
+    st.caption("On track: at least as good as the target in the KPI's direction. At risk: short of it by no more "
+               "than its tolerance (default 5 % of the target). Off track: further. A month without a target of its "
+               "own takes its quarter's or year's: amounts and counts in proportion to its length (a year's revenue "
+               "target ÷ 12), rates, scores and stocks as they are.")
+
+    st.subheader("Against the target line")
+    window = [p for p in reversed(periods(db, view.grain)) if p <= view.period][-TREND_PERIODS:]
+    drawable = [k for k in card["kpi"] if not REGISTRY[k].model_based]
+    trend = data.trend(drawable, period, len(window), filters=view.filters) if drawable else None
+    marks = on_periods(decisions.events(), [str(p) for p in window], view.filters)
+    marks["label"] = marks["period"].map({str(p): p.label for p in window})
+    order = [p.label for p in window]
+    columns = st.columns(3)
+    for index, key in enumerate(card["kpi"]):
+        kpi = REGISTRY[key]
+        where = columns[index % 3]
+        state = card.loc[card["kpi"] == key, "status"].iloc[0]
+        badge = f" :{STATUS_COLOURS[state]}-badge[{state}]" if isinstance(state, str) else ""
+        where.markdown(f"**{kpi.label}**{badge}")
+        if trend is None or key not in trend:
+            where.caption("Model-based: fitted once per period, so no trend is drawn; the table gives its actual.")
+            continue
+        frame = pd.DataFrame({"label": [p.label for p in window], "actual": list(trend[key]),
+                              "target": target_line(targets, key, [str(p) for p in window], segment)})
+        x = alt.X("label:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
+        axis = alt.Axis(format=".0%" if kpi.unit.value == "percent" else "~s")
+        actual = alt.Chart(frame).mark_line(point=True, color="#1f5fa8", strokeWidth=2.5).encode(
+            x=x, y=alt.Y("actual:Q", title=None, axis=axis, scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("label:N", title="Period"), alt.Tooltip("actual:Q", title="Actual", format=",.3~f"),
+                     alt.Tooltip("target:Q", title="Target", format=",.3~f")])
+        goal = alt.Chart(frame.dropna(subset=["target"])).mark_line(
+            color="#222222", strokeDash=[6, 3], strokeWidth=1.5, point=alt.OverlayMarkDef(shape="stroke", size=120,
+                                                                                     color="#222222")
+        ).encode(x=x, y="target:Q")
+        chart = alt.layer(*event_layers(marks, "label", order), goal, actual).properties(height=180)
+        where.altair_chart(chart, width="stretch")
+    if not marks.empty:
+        st.caption("Events: " + " · ".join(legend(marks)))
+    st.caption("Blue: the actual; dashed: the target of each period (where one is set or phased); violet: the "
+               "company's events.")
+
+# --- setting targets ---------------------------------------------------------------------------------------------
+
+segments = [ALL] + [f"{name}={value}" for name in filter_names(db) if name != "cohort"
+                    for value in filter_options(db, name)]
+st.subheader("Set a target")
+with st.form("target", clear_on_submit=False):
+    left, middle, right = st.columns(3)
+    by_label = {kpi.label: key for key, kpi in REGISTRY.items()}
+    label = left.selectbox("KPI", list(by_label), key="target:kpi")
+    when = middle.text_input("Period", value=period, help="2026-03 (a month), 2026-Q3 (a quarter) or 2026 (a year: "
+                             "its months and quarters take it, phased)", key="target:period")
+    chosen = right.selectbox("Segment", segments, key="target:segment",
+                             index=segments.index(segment) if segment in segments else 0)
+    left, middle, right = st.columns(3)
+    value = left.text_input("Target", key="target:value", help="As the KPI is written: 1200000 for an amount, 42 % "
+                            "for a rate, 35 for an NPS.")
+    tolerance = middle.number_input("At risk within (%)", 0.0, 99.0, 100 * DEFAULT_TOLERANCE, step=1.0,
+                                    key="target:tolerance")
+    public = right.checkbox("Public (partner edition)", key="target:public")
+    if st.form_submit_button("Save the target", icon=":material/flag:"):
+        row = {"kpi": by_label[label], "period": when, "target": value, "segment": "" if chosen == ALL else chosen,
+               "tolerance": f"{tolerance} %", "public": "yes" if public else "no"}
+        try:
+            decisions.settings().put_targets(parse_targets([row], db), by="dashboard")
+            st.session_state["scorecard:saved"] = f"Target saved: {label}, {when.strip()}, {chosen}."
+            st.rerun()
+        except Refused as refused:
+            st.error("The target was not saved: " + "; ".join(refused.problems))
+        except ValueError as error:
+            st.error(f"The target was not saved: {error}")
+if len(targets):
+    with st.expander(f"All targets ({len(targets)})"):
+        listed = targets.assign(segment=targets["segment"].replace("", ALL))
+        st.dataframe(listed[["kpi", "period", "segment", "target", "tolerance", "public", "updated_at",
+                             "updated_by"]], hide_index=True, width="stretch")
+        names = [f"{r['kpi']} · {r['period']} · {r['segment'] or ALL}" for r in targets.to_dict("records")]
+        gone = st.selectbox("Remove a target", names, index=None, placeholder="Choose a target…",
+                            key="target:remove")
+        if gone and st.button("Remove it", key="target:remove:go"):
+            row = targets.iloc[names.index(gone)]
+            decisions.settings().remove_target(row["kpi"], row["period"], row["segment"])
+            st.rerun()
+
+# --- events ------------------------------------------------------------------------------------------------------
+
+st.subheader("Events")
+st.caption("What happened, dated: a campaign, a price change, an outage. Every time chart of the dashboard and the "
+           "PDF draws them (a rule for a day, a band for a range) and lists them underneath. "
+           "`python cli.py events import events.csv` loads many at once.")
+events = decisions.events()
+if events:
+    st.dataframe(pd.DataFrame({"#": [e.id for e in events], "When": [e.dates for e in events],
+                               "Category": [CATEGORIES.get(e.category, e.category) for e in events],
+                               "Event": [e.label for e in events],
+                               "Segment": [describe_filters({e.segment.partition("=")[0]:
+                                                             (e.segment.partition("=")[2],)}) if e.segment else ALL
+                                           for e in events]}),
+                 hide_index=True, width="stretch")
+with st.form("event", clear_on_submit=True):
+    left, middle, right = st.columns(3)
+    start = left.date_input("Date (or first day)", value=None, key="event:start", format="YYYY-MM-DD")
+    until = middle.date_input("Last day (for a range)", value=None, key="event:until", format="YYYY-MM-DD")
+    category = right.selectbox("Category", list(CATEGORIES), format_func=CATEGORIES.get, key="event:category")
+    left, right = st.columns([2, 1])
+    text = left.text_input("What happened", max_chars=80, key="event:label", placeholder="Spring campaign")
+    where = right.selectbox("Segment", segments, key="event:segment")
+    if st.form_submit_button("Add the event", icon=":material/event:"):
+        row = {"date": start.isoformat() if isinstance(start, date) else "", "label": text, "category": category,
+               "until": until.isoformat() if isinstance(until, date) else None,
+               "segment": "" if where == ALL else where}
+        try:
+            decisions.settings().add_events(parse_events([row], db), by="dashboard")
+            st.session_state["scorecard:saved"] = f"Event added: {text.strip()}."
+            st.rerun()
+        except Refused as refused:
+            st.error("The event was not added: " + "; ".join(refused.problems))
+if events:
+    gone = st.selectbox("Remove an event", [e.id for e in events], index=None, placeholder="Choose an event…",
+                        format_func=lambda n: next(e.text for e in events if e.id == n), key="event:remove")
+    if gone and st.button("Remove it", key="event:remove:go"):
+        decisions.settings().remove_event(gone)
+        st.rerun()
+st.caption(f"Targets and events are kept in {decisions.settings().path.name} beside the database: imports and demo "
+           "rebuilds never touch them.")

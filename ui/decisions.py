@@ -1,0 +1,44 @@
+"""The company's targets and events as the dashboard reads them: the settings store beside the database, read again
+whenever it changes (a form, the CLI or an import of targets), and the targets of a view."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpis.events import Event, events_of
+from kpis.targets import Goal, goals
+from store.settings import Settings, settings_path
+from ui.db import configured_path
+from ui.state import View
+
+
+def settings() -> Settings:
+    return Settings(settings_path(configured_path()))
+
+
+def _stamp(store: Settings) -> tuple:
+    """What changes when the store is written: the file's and its log's size and time."""
+    files = (store.path, store.path.with_name(store.path.name + ".wal"))
+    return tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else None for f in files)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _tables(path: str, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    store = Settings(path)
+    return store.targets(), store.events()
+
+
+def targets() -> pd.DataFrame:
+    store = settings()
+    return _tables(str(store.path), _stamp(store))[0]
+
+
+def events() -> list[Event]:
+    store = settings()
+    return events_of(_tables(str(store.path), _stamp(store))[1])
+
+
+def view_goals(view: View) -> dict[str, Goal]:
+    """Each KPI's target for the view's period and segment (none for a view of several segments)."""
+    return goals(targets(), view.period, view.filters)
