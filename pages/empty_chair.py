@@ -6,7 +6,7 @@ import streamlit as st
 from kpis import REGISTRY
 from kpis.clv.model import value_basis
 from kpis.labels import COMPARISONS
-from ui import data
+from ui import data, decisions
 from ui.db import database
 from ui.state import current_view
 from ui.tiles import tile_row
@@ -82,10 +82,13 @@ REPORT_EDITIONS = {"board": "Board", "partner": "Shareholders & partners"}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _snapshot(_db, build: str, period: str, compare: str, edition: str, filters: tuple) -> bytes:
+def _snapshot(_db, build: str, period: str, compare: str, edition: str, filters: tuple, settings: tuple) -> bytes:
+    """The PDF of a view, kept per build, view, edition and version of the targets and events."""
     from report import build_report
 
-    return build_report(_db, period, compare=compare, edition=edition, filters=dict(filters))
+    targets, events = decisions.tables()
+    return build_report(_db, period, compare=compare, edition=edition, filters=dict(filters), targets=targets,
+                        events=events)
 
 
 st.subheader("PDF snapshot")
@@ -94,7 +97,8 @@ st.caption("This view as an A4 PDF for people who do not open the dashboard. Boa
            "10 customers are suppressed.")
 edition = st.segmented_control("Edition", list(REPORT_EDITIONS), default="board", format_func=REPORT_EDITIONS.get,
                                key="report:edition") or "board"
-wanted = (db.name, period, view.compare, edition, tuple(sorted((k, tuple(v)) for k, v in view.filters.items())))
+wanted = (db.name, period, view.compare, edition, tuple(sorted((k, tuple(v)) for k, v in view.filters.items())),
+          decisions.version())
 ready = st.session_state.get("report:ready") == wanted
 if not ready and st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="report:prepare"):
     from report import ReportError

@@ -134,7 +134,7 @@ with st.form("target", clear_on_submit=False):
     tolerance = middle.number_input("At risk within (%)", 0.0, 99.0, 100 * DEFAULT_TOLERANCE, step=1.0,
                                     key="target:tolerance")
     public = right.checkbox("Public (partner edition)", key="target:public")
-    if st.form_submit_button("Save the target", icon=":material/flag:"):
+    if st.form_submit_button("Save the target", icon=":material/flag:", key="target:save"):
         row = {"kpi": by_label[label], "period": when, "target": value, "segment": "" if chosen == ALL else chosen,
                "tolerance": f"{tolerance} %", "public": "yes" if public else "no"}
         try:
@@ -181,7 +181,7 @@ with st.form("event", clear_on_submit=True):
     left, right = st.columns([2, 1])
     text = left.text_input("What happened", max_chars=80, key="event:label", placeholder="Spring campaign")
     where = right.selectbox("Segment", segments, key="event:segment")
-    if st.form_submit_button("Add the event", icon=":material/event:"):
+    if st.form_submit_button("Add the event", icon=":material/event:", key="event:save"):
         row = {"date": start.isoformat() if isinstance(start, date) else "", "label": text, "category": category,
                "until": until.isoformat() if isinstance(until, date) else None,
                "segment": "" if where == ALL else where}

@@ -76,8 +76,10 @@ def event_layers(marks: pd.DataFrame, x: str, sort: list | None = None, x2: str 
     return layers
 
 
-def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str]) -> alt.LayerChart | None:
-    """Each KPI indexed to 100 at its first period with a value: customer KPIs solid, volume and cost dashed."""
+def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str],
+                  marks: pd.DataFrame | None = None) -> alt.LayerChart | None:
+    """Each KPI indexed to 100 at its first period with a value: customer KPIs solid, volume and cost dashed; the
+    events of `marks` (kpis.events.on_periods over the trend's periods) drawn behind."""
     lines = rebased_trend(trend, keys)
     if lines.empty:
         return None
@@ -98,8 +100,10 @@ def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str]) 
                           scale=alt.Scale(domain=[Group.EQUITY.value, Group.VOLUME.value], range=[[1, 0], [5, 3]]))
     base = alt.Chart(lines).encode(x=x, y=y, color=colour)
     hundred = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color=GREY, strokeDash=[2, 2]).encode(y="y:Q")
-    return alt.layer(hundred, base.mark_line(strokeWidth=2).encode(strokeDash=dash),
-                     base.mark_point(filled=True, size=22))
+    if marks is not None and not marks.empty:
+        marks = marks.assign(period=marks["period"].map(labels))
+    return alt.layer(*event_layers(marks, "period", order, size=7.5), hundred,
+                     base.mark_line(strokeWidth=2).encode(strokeDash=dash), base.mark_point(filled=True, size=22))
 
 
 def cohort_heatmap(cells: pd.DataFrame) -> alt.LayerChart | None:
@@ -175,8 +179,9 @@ def effort(table: pd.DataFrame, peak: str | None) -> alt.Chart | None:
     return alt.layer(bars, text)
 
 
-def tracking(curve: pd.DataFrame, split) -> alt.LayerChart:
-    """The model check's weekly cumulative repeat purchases: actual against the model, split marked."""
+def tracking(curve: pd.DataFrame, split, marks: pd.DataFrame | None = None) -> alt.LayerChart:
+    """The model check's weekly cumulative repeat purchases: actual against the model, split marked; the events of
+    `marks` (kpis.events.on_days) behind."""
     long = curve.melt(id_vars=["date"], value_vars=["actual", "model"], var_name="series", value_name="purchases")
     long["series"] = long["series"].map({"actual": "Actual", "model": "Model"})
     long["date"] = pd.to_datetime(long["date"])
@@ -188,7 +193,8 @@ def tracking(curve: pd.DataFrame, split) -> alt.LayerChart:
         strokeDash=alt.StrokeDash("series:N", legend=None,
                                   scale=alt.Scale(domain=["Actual", "Model"], range=[[1, 0], [5, 3]])))
     rule = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(split)], "text": ["holdout starts"]}))
-    return alt.layer(lines, rule.mark_rule(color=GREY, strokeDash=[2, 2]).encode(x="date:T"),
+    return alt.layer(*event_layers(marks, "start", x2="end", size=7.5), lines,
+                     rule.mark_rule(color=GREY, strokeDash=[2, 2]).encode(x="date:T"),
                      rule.mark_text(align="left", dx=3, dy=-4, fontSize=7, color="#555555", baseline="bottom").encode(
                          x="date:T", y=alt.value(12), text="text:N"))
 

@@ -30,9 +30,11 @@ from kpis import REGISTRY, KPIError, Period, story
 from kpis.clv.common import ModelError
 from kpis.clv.model import value_basis
 from kpis.database import segment
+from kpis.events import Event, events_of
 from kpis.labels import CHECK_HOLDOUT_WEEKS, COMPARISONS, describe_filters
 from kpis.registry import PREVIOUS_BUYERS
 from kpis.scrub import scrub
+from kpis.targets import goals, status
 
 EDITIONS = {"board": "Board edition", "partner": "Partner edition"}
 
@@ -120,6 +122,10 @@ class Snapshot:
     channel_contributions: pd.DataFrame | None = None  # revenue's change by acquisition channel (board)
     valuation: object | None = None  # kpis.valuation (10 years, 10 %), None when suppressed or not possible
     valuation_note: str | None = None  # why there is none
+    # kpis.targets: a row per KPI with a target for the view (public ones only in the partner edition): kpi, actual,
+    # target, gap, status, source, suppressed
+    scorecard: pd.DataFrame | None = None
+    events: list[Event] = field(default_factory=list)  # kpis.events: drawn on the time charts, listed under them
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -322,7 +328,30 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
     else:
         snap.verbatims = voice["verbatims"]
         snap.check = results.get("model check")
+    snap.scorecard = _scorecard(db, snap, targets)
+    snap.events = events_of(events) if events is not None else []
     return snap
+
+
+def _scorecard(db, snap: Snapshot, targets) -> pd.DataFrame | None:
+    """The view's targets against the snapshot's own figures (the partner edition: public targets of the KPIs it
+    shows, suppressed where their figure is); the board's targets of other KPIs are evaluated here."""
+    found = goals(targets, snap.period, snap.filters, public_only=snap.partner) if targets is not None else {}
+    found = {k: g for k, g in found.items() if k in snap.figures or not snap.partner}
+    if not found:
+        return None
+    others = [k for k in found if k not in snap.figures]
+    values = kpis.evaluate_many(db, others, snap.period, snap.filters) if others else {}
+    rows = []
+    for key, g in found.items():
+        figure = snap.figures.get(key)
+        actual = figure.value if figure is not None else values.get(key)
+        suppressed = bool(figure is not None and figure.suppressed)
+        rows.append({"kpi": key, "actual": actual, "target": g.target,
+                     "gap": None if actual is None else actual - g.target,
+                     "status": None if suppressed else status(REGISTRY[key], actual, g.target, g.tolerance),
+                     "source": g.source, "suppressed": suppressed})
+    return pd.DataFrame(rows)
 
 
 def _base(key: str, values: dict, previous_buyers) -> float | None:

@@ -30,6 +30,7 @@ from pypdf.generic import (
 from kpis import REGISTRY, Group, Period, Unit
 from kpis import format as fmt
 from kpis.clv.model import HORIZON_MONTHS
+from kpis.events import legend, on_days, on_periods
 from report import charts
 from report.data import CHANNEL, EDITIONS, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot
 from report.fonts import FILES
@@ -424,6 +425,38 @@ def summary(doc: Document) -> None:
     doc.caption(f"Each tile compares {s.period.label} with {s.reference.label} ({s.comparison}). Green and red "
                 "follow each KPI's direction: a fall in churn or in acquisition cost is good. Definitions in the "
                 "appendix.")
+    scorecard(doc)
+
+
+def events_under(doc: Document, marks: pd.DataFrame) -> None:
+    """The events a chart draws, listed under it by their numbers."""
+    if not marks.empty:
+        doc.caption("Events: " + " · ".join(legend(marks)))
+
+
+STATUS_TONES = {"on track": GOOD, "at risk": (196, 110, 0), "off track": BAD}
+
+
+def scorecard(doc: Document) -> None:
+    """The view's KPIs that have a target: actual, target, gap and status (a partner reads the public ones)."""
+    s = doc.snap
+    if s.scorecard is None or s.scorecard.empty:
+        return
+    doc.subheading("Against target", room=20 + 6 * len(s.scorecard))
+    rows = []
+    for r in s.scorecard.to_dict("records"):
+        kpi = REGISTRY[r["kpi"]]
+        actual = muted() if r["suppressed"] else kpi_cell(s, r["kpi"], r["actual"])
+        gap = "" if r["suppressed"] or r["gap"] is None else _minus(fmt.delta(r["gap"], kpi.unit, s.currency) or "")
+        state = "" if r["suppressed"] else r["status"] or "not measurable"
+        rows.append([Cell(kpi.label), actual, kpi_cell(s, r["kpi"], r["target"]), gap,
+                     Cell(state, bold=True, color=STATUS_TONES.get(state, MUTED)), r["source"]])
+    doc.table(["KPI", s.period.label, "Target", "Gap", "Status", "Target of"], rows, [46, 26, 26, 26, 22, 32],
+              ["L", "R", "R", "R", "L", "L"])
+    doc.caption("On track: at least as good as the target in the KPI's direction; at risk: short of it by no more "
+                "than its tolerance (5 % of the target unless stated); off track: further. A period without a target "
+                "of its own takes its quarter's or year's (amounts and counts in proportion to its length)."
+                + (" Only the targets the company made public are shown." if s.partner else ""))
 
 
 def _phrase(s: Snapshot, key: str, compact: bool = True) -> str:
@@ -568,7 +601,9 @@ def equity_vs_volume(doc: Document) -> None:
     if s.trend is not None and len(s.trend.index) >= 2:
         labels = {p: _short_label(p) for p in s.trend["period"]}
         doc.subheading("Over time, on one scale", room=95)
-        doc.chart(charts.indexed_trend(s.trend, list(s.trend.columns[1:]), labels), doc.width, 82)
+        marks = on_periods(s.events, list(s.trend["period"]), s.filters)
+        doc.chart(charts.indexed_trend(s.trend, list(s.trend.columns[1:]), labels, marks), doc.width, 82)
+        events_under(doc, marks)
         doc.caption("Each line starts at 100 at its first period: 120 means 20 % above where it started. Solid lines "
                     "are the customer, dashed lines volume and cost — when the dashed lines climb and the solid "
                     "ones do not, sales grew without better customers.")
@@ -788,7 +823,10 @@ def model_check(doc: Document) -> None:
                            f"Expected {money(s, spend['predicted_mean'], 2)}, observed "
                            f"{money(s, spend['actual_mean'], 2)}{_signed(spend['relative_error'])} over "
                            f"{spend['customers']:,} repeat buyers who bought in the holdout.")
-    doc.chart(charts.tracking(check["curve"], check["calibration_end"]), doc.width, 62)
+    dates = pd.to_datetime(check["curve"]["date"])
+    marks = on_days(s.events, dates.min().date(), (dates.max() + timedelta(days=1)).date(), s.filters)
+    doc.chart(charts.tracking(check["curve"], check["calibration_end"], marks), doc.width, 62)
+    events_under(doc, marks)
     doc.caption(f"Cumulative repeat purchases of the {check['customers']:,} customers known at the split: before it "
                 "the fit, after it the forecast.")
     rows = [[b["frequency"], count(b["customers"]), f"{b['predicted_mean']:.2f}", f"{b['actual_mean']:.2f}"]

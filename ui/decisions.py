@@ -29,14 +29,23 @@ def _tables(path: str, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     return store.targets(), store.events()
 
 
-def targets() -> pd.DataFrame:
+def version() -> tuple:
+    """Changes whenever the store is written: a key for what is built from it (a PDF)."""
+    return _stamp(settings())
+
+
+def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The store's targets and events tables as they are now."""
     store = settings()
-    return _tables(str(store.path), _stamp(store))[0]
+    return _tables(str(store.path), _stamp(store))
+
+
+def targets() -> pd.DataFrame:
+    return tables()[0]
 
 
 def events() -> list[Event]:
-    store = settings()
-    return events_of(_tables(str(store.path), _stamp(store))[1])
+    return events_of(tables()[1])
 
 
 def view_goals(view: View) -> dict[str, Goal]:
