@@ -5,8 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from kpis import format as fmt
+from kpis.events import legend, on_days
 from kpis.labels import CHECK_HOLDOUT_WEEKS
-from ui import data
+from report.charts import event_layers
+from ui import data, decisions
 from ui.db import database
 from ui.state import current_view
 from ui.tables import download
@@ -117,7 +119,13 @@ with right:
     rule = alt.Chart(split).mark_rule(color="#9aa5b1", strokeDash=[2, 2]).encode(x="date:T")
     label = alt.Chart(split).mark_text(align="left", baseline="top", dx=4, color="#6b7785").encode(
         x="date:T", y=alt.value(4), text="label")
-    st.altair_chart((base.mark_line() + rule + label).properties(height=300), width="stretch")
+    dates = pd.to_datetime(curve["date"])
+    marks = on_days(decisions.events(), dates.min().date(), (dates.max() + pd.Timedelta(days=1)).date(),
+                    view.filters)
+    st.altair_chart(alt.layer(*event_layers(marks, "start", x2="end"), base.mark_line(), rule, label)
+                    .properties(height=300), width="stretch")
+    if not marks.empty:
+        st.caption("Events: " + " · ".join(legend(marks)))
     at_split, at_end = curve[curve["week"] == 0].iloc[0], curve.iloc[-1]
     gaps = [percent(row["model"] / row["actual"] - 1) if row["actual"] else "—" for row in (at_split, at_end)]
     st.caption(f"Weekly totals since the first customer's first purchase: model vs actual {gaps[0]} at the split "

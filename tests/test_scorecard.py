@@ -13,7 +13,10 @@ from pypdf import PdfReader
 import kpis
 from report import build_report
 from store.settings import Settings, settings_path
-from tests.test_app import app, fixture_db  # noqa: F401  (fixture_db is a pytest fixture)
+from tests import test_app
+from tests.test_app import app
+
+fixture_db = test_app.fixture_db  # the fixture database, served to the app through $EMPTYCHAIR_DB
 
 SCORECARD, EMPTY_CHAIR, EQUITY = "../pages/scorecard.py", "../pages/empty_chair.py", "../pages/equity_vs_volume.py"
 
