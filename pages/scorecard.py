@@ -12,7 +12,6 @@ from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.decisions import Refused, segment_of
 from kpis.events import CATEGORIES, legend, on_periods, parse_events
-from kpis.labels import describe_filters
 from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, target_line
 from report.charts import event_layers
 from ui import data, decisions
@@ -115,6 +114,17 @@ else:
     st.caption("Blue: the actual; dashed: the target of each period (where one is set or phased); violet: the "
                "company's events.")
 
+def save(write, saved: str, not_saved: str) -> None:
+    """Write a form's row (validated by kpis first), then show the page again with what was saved; or say why not."""
+    try:
+        write()
+    except Refused as refused:
+        st.error(f"{not_saved}: " + "; ".join(refused.problems))
+        return
+    st.session_state["scorecard:saved"] = saved
+    st.rerun()
+
+
 # --- setting targets ---------------------------------------------------------------------------------------------
 
 segments = [ALL] + [f"{name}={value}" for name in filter_names(db) if name != "cohort"
@@ -137,14 +147,8 @@ with st.form("target", clear_on_submit=False):
     if st.form_submit_button("Save the target", icon=":material/flag:", key="target:save"):
         row = {"kpi": by_label[label], "period": when, "target": value, "segment": "" if chosen == ALL else chosen,
                "tolerance": f"{tolerance} %", "public": "yes" if public else "no"}
-        try:
-            decisions.settings().put_targets(parse_targets([row], db), by="dashboard")
-            st.session_state["scorecard:saved"] = f"Target saved: {label}, {when.strip()}, {chosen}."
-            st.rerun()
-        except Refused as refused:
-            st.error("The target was not saved: " + "; ".join(refused.problems))
-        except ValueError as error:
-            st.error(f"The target was not saved: {error}")
+        save(lambda: decisions.settings().put_targets(parse_targets([row], db), by="dashboard"),
+             f"Target saved: {label}, {when.strip()}, {chosen}.", "The target was not saved")
 if len(targets):
     with st.expander(f"All targets ({len(targets)})"):
         listed = targets.assign(segment=targets["segment"].replace("", ALL))
@@ -169,9 +173,7 @@ if events:
     st.dataframe(pd.DataFrame({"#": [e.id for e in events], "When": [e.dates for e in events],
                                "Category": [CATEGORIES.get(e.category, e.category) for e in events],
                                "Event": [e.label for e in events],
-                               "Segment": [describe_filters({e.segment.partition("=")[0]:
-                                                             (e.segment.partition("=")[2],)}) if e.segment else ALL
-                                           for e in events]}),
+                               "Segment": [e.segment or ALL for e in events]}),
                  hide_index=True, width="stretch")
 with st.form("event", clear_on_submit=True):
     left, middle, right = st.columns(3)
@@ -185,12 +187,8 @@ with st.form("event", clear_on_submit=True):
         row = {"date": start.isoformat() if isinstance(start, date) else "", "label": text, "category": category,
                "until": until.isoformat() if isinstance(until, date) else None,
                "segment": "" if where == ALL else where}
-        try:
-            decisions.settings().add_events(parse_events([row], db), by="dashboard")
-            st.session_state["scorecard:saved"] = f"Event added: {text.strip()}."
-            st.rerun()
-        except Refused as refused:
-            st.error("The event was not added: " + "; ".join(refused.problems))
+        save(lambda: decisions.settings().add_events(parse_events([row], db), by="dashboard"),
+             f"Event added: {text.strip()}.", "The event was not added")
 if events:
     gone = st.selectbox("Remove an event", [e.id for e in events], index=None, placeholder="Choose an event…",
                         format_func=lambda n: next(e.text for e in events if e.id == n), key="event:remove")

@@ -117,3 +117,19 @@ def test_the_partner_pdf_shows_public_targets_only(fixture_db, settings_frames):
     assert "Revenue 60.00 € 100.00 € −40.00 € off track phased from 2024" in text
     assert "+0 on track" not in text  # orders' target is not public
     assert "Only the targets the company made public are shown." in " ".join(text.split())
+
+
+@pytest.mark.parametrize("until, expected", [
+    (None, "Event added: Price rise."),
+    (date(2024, 6, 1), "The event was not added: the event ends (2024-06-01) before it starts (2024-06-18)"),
+])
+def test_events_are_added_in_the_form(fixture_db, until, expected):
+    at = app().switch_page(SCORECARD).run()
+    at.date_input(key="event:start").set_value(date(2024, 6, 18))
+    at.date_input(key="event:until").set_value(until)
+    at.selectbox(key="event:category").select("price")
+    at.text_input(key="event:label").input("Price rise")
+    at.button(key="event:save").click().run()
+    assert expected in [m.value for m in (*at.success, *at.error)]
+    stored = Settings(settings_path(fixture_db)).events()
+    assert stored["label"].tolist() == ([] if until else ["Price rise"])
