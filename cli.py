@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 import kpis
 from kpis import format as fmt
 from kpis.build import build_demo, import_files
@@ -18,7 +20,7 @@ from kpis.events import CATEGORIES, events_of, parse_events
 from kpis.periods import COMPARES
 from kpis.spark import EngineError
 from kpis.targets import parse_targets
-from report import ReportError, build_report
+from report import ReportError, build_report, delivery
 from store.files import DatabaseMissing, db_path, open_readonly
 from store.importer import ImportRejected
 from store.overview import overview
@@ -105,6 +107,49 @@ def _report(args) -> int:
         return 2
     print(f"{args.edition} report for {args.period} written to {out} ({len(pdf) / 1024:,.0f} KB, "
           f"{time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _send(args) -> int:
+    """Send a view's PDF by SMTP (README, "Scheduled delivery"); every problem exits 2 with what failed, having sent
+    nothing. Addresses and the config are checked before anything is computed."""
+    started = time.perf_counter()
+    try:
+        config = delivery.load_config(args.config or delivery.config_path(args.db))
+        recipients = delivery.check_recipients(config, args.edition, args.to)
+        filters = delivery.parse_filters(args.filter)
+        secret = None if args.dry_run else delivery.password(config)
+        db = kpis.connect(args.db)
+        chosen = delivery.view(db, args.edition, args.period, args.compare, filters, args.min_segment)
+        settings = _settings(args)
+        targets = settings.targets()
+        found = delivery.findings(db, chosen, targets)
+        if not found and args.only_if_off_track:  # before the PDF: a quiet month costs no build
+            print(delivery.QUIET)
+            return 0
+        snap, pdf = delivery.build(db, chosen, targets, settings.events())
+        found = delivery.shown(found, snap)
+        if not found and args.only_if_off_track:  # all there was is suppressed in the partner edition
+            print(delivery.QUIET)
+            return 0
+        message = delivery.compose(chosen, found, snap, pdf, config.smtp.sender, recipients)
+        if args.dry_run:
+            print(delivery.summary(message, recipients) + "\ndry run: not sent")
+            return 0
+        delivery.send(config.smtp, secret, message, recipients)
+    except (delivery.DeliveryError, ReportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (DatabaseMissing, EngineError) as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    try:
+        settings.record_sending(chosen.edition, str(chosen.period), recipients, message["Subject"], by=_who())
+    except (duckdb.Error, OSError) as error:
+        print(f"error: sent, but not recorded in {settings.path}: {error}", file=sys.stderr)
+        return 1
+    print(f"sent the {chosen.edition} snapshot for {chosen.period.label} to {', '.join(recipients)} "
+          f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -289,6 +334,31 @@ def parser() -> argparse.ArgumentParser:
                      help="partner edition: fewest customers a figure may rest on (default 10)")
     rep.add_argument("--out", required=True, help="the PDF file to write")
     rep.set_defaults(run=_report)
+
+    send = commands.add_parser("send", help="send a view's PDF by e-mail (SMTP settings in a config file beside the "
+                               "database; README, \"Scheduled delivery\")")
+    send.add_argument("--db", help=db_help)
+    send.add_argument("--edition", choices=["board", "partner"], required=True,
+                      help="board, or partner: only to the addresses the config lists as partners")
+    send.add_argument("--period", required=True, help="last-month, last-quarter, last-year (the last complete one in "
+                      "the data) or a period: 2026-09, 2026-Q3, 2026")
+    send.add_argument("--compare", choices=COMPARES, default="previous",
+                      help="compare with the previous period (default) or the same period last year")
+    send.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
+                      help="customer segment, repeatable (acquisition_channel=search --filter region=FR)")
+    send.add_argument("--min-segment", type=int, default=10,
+                      help="partner edition: fewest customers a figure may rest on (default 10)")
+    send.add_argument("--to", action="extend", nargs="+", required=True, metavar="ADDRESS",
+                      help="recipient, repeatable (--to a@acme.example b@acme.example)")
+    send.add_argument("--lang", choices=["en"], default="en",
+                      help="language of the message and the PDF: en only for now (French is another issue)")
+    send.add_argument("--only-if-off-track", action="store_true",
+                      help="send only if a KPI with a target is off track or a KPI moved beyond its noise")
+    send.add_argument("--config", help="the delivery config (default: beside the database, "
+                      "data/emptychair.delivery.toml)")
+    send.add_argument("--dry-run", action="store_true",
+                      help="build the message and print it without sending (no password needed)")
+    send.set_defaults(run=_send)
 
     def action(acts, name: str, text: str, run) -> argparse.ArgumentParser:
         sub = acts.add_parser(name, help=text)
