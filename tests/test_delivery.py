@@ -369,6 +369,11 @@ def test_recipients_are_refused_before_anything_is_built(servers, mailboxes, tmp
     assert received(mailboxes) == []
 
 
+def test_each_recipient_is_sent_to_once(tmp_path):
+    config = delivery.load_config(write_config(tmp_path / "delivery.toml", 25))
+    assert delivery.check_recipients(config, "board", [BOARD[0], f" {BOARD[0].upper()}", BOARD[1]]) == BOARD
+
+
 def test_a_missing_password_is_said_before_anything_is_built(servers, tmp_path):
     config = write_config(tmp_path / "delivery.toml", servers[1]["login"])
     code, _, err = run("send", "--db", str(tmp_path / "none.duckdb"), "--config", str(config), "--edition", "board",
