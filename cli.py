@@ -69,14 +69,11 @@ def _info(args) -> int:
 
 def _report(args) -> int:
     """Write a PDF snapshot; bad arguments (period, filter, edition, output path) exit 2 with the reason."""
-    filters: dict[str, list[str]] = {}
-    for item in args.filter:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            print(f"error: --filter {item!r}: use NAME=VALUE, e.g. --filter acquisition_channel=search",
-                  file=sys.stderr)
-            return 2
-        filters.setdefault(name.strip(), []).append(value.strip())
+    try:
+        filters = delivery.parse_filters(args.filter)
+    except delivery.DeliveryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     folder = out.parent if str(out.parent) else Path(".")
     if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK) or (
@@ -95,8 +92,9 @@ def _report(args) -> int:
         print(missing, file=sys.stderr)
         return 2
     try:
+        store = _settings(args)  # the company's targets (a status table) and events (on the time charts)
         pdf = build_report(db, args.period, compare=args.compare, edition=args.edition, filters=filters,
-                           min_segment=args.min_segment)
+                           min_segment=args.min_segment, targets=store.targets(), events=store.events())
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

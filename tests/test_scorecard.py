@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
+import cli
 import kpis
 from report import build_report
 from store.settings import Settings, settings_path
@@ -100,9 +101,10 @@ def text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_the_board_pdf_has_a_status_column_and_the_events(fixture_db, settings_frames):
-    targets, events = settings_frames
-    text = text_of(build_report(kpis.connect(fixture_db), "2024-11", targets=targets, events=events))
+def test_the_board_pdf_has_a_status_column_and_the_events(fixture_db, settings_frames, tmp_path):
+    out = tmp_path / "board.pdf"  # `cli.py report` reads the settings store beside the database
+    assert cli.main(["report", "--period", "2024-11", "--out", str(out), "--db", str(fixture_db)]) == 0
+    text = text_of(out.read_bytes())
     # Revenue 60 € against 1200 / 12 = 100 €: off track; orders 1 against 1: on track.
     assert "Against target" in text
     assert "Revenue 60.00 € 100.00 € −40.00 € off track phased from 2024" in text
