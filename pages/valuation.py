@@ -70,7 +70,7 @@ forecast = value.acquisition.assign(kind="forecast")
 base = alt.Chart(history).encode(x=alt.X("month:T", title=None))
 band = alt.Chart(forecast).mark_area(opacity=0.2, color="#1f5fa8").encode(
     x="month:T", y=alt.Y("low:Q", title="New customers"), y2="high:Q")
-months = pd.concat([history["month"], forecast["month"]])
+months = pd.to_datetime(pd.concat([history["month"], forecast["month"]]))
 marks = on_days(decisions.events(), months.min().date(), (months.max() + pd.DateOffset(months=1)).date(), view.filters)
 chart = alt.layer(*event_layers(marks, "start", x2="end"), band,
                   alt.Chart(forecast).mark_line(color="#1f5fa8", strokeDash=[5, 3]).encode(x="month:T", y="forecast:Q"),

@@ -92,7 +92,8 @@ def test_changing_a_filter_updates_the_link(server, page):
 
 
 # What the app's st.navigation (dashboard/navigation.py) declares: each page's title and URL path ("" is "/").
-NAVIGATION = {"Empty chair": "", "What changed": "what_changed", "Customer equity vs volume": "equity_vs_volume",
+NAVIGATION = {"Empty chair": "", "Scorecard": "scorecard", "What changed": "what_changed",
+              "Customer equity vs volume": "equity_vs_volume",
               "Cohorts & retention": "cohorts", "Customer value": "customer_value", "Acquisition": "acquisition",
               "Customer-based value": "valuation", "Voice of the customer": "voice", "Model check": "model_check",
               "Glossary": "glossary"}
