@@ -1,4 +1,5 @@
-"""The Streamlit app that `streamlit run app.py` serves: page config, the demo on first start, the navigation.
+"""The Streamlit app that `streamlit run app.py` serves: page config, the demo on first start, sign-in, the
+navigation each role sees.
 
 In a folder of its own: a `pages/` folder beside it would make Streamlit start as a legacy multipage app (see app.py).
 Tests run it with AppTest.from_file("dashboard/navigation.py"); page paths are relative to this folder.
@@ -6,27 +7,50 @@ Tests run it with AppTest.from_file("dashboard/navigation.py"); page paths are r
 
 import streamlit as st
 
+from ui import access
 from ui.db import ensure_database, metadata
 
 st.set_page_config(page_title="Empty Chair", page_icon="🪑", layout="wide")
 ensure_database()
+grant = access.gate()  # the sign-in or "no access" page stops here; without [auth], the dashboard is open
 
-PAGES = [
-    st.Page("../pages/empty_chair.py", title="Empty chair", icon=":material/chair:", default=True),
-    st.Page("../pages/scorecard.py", title="Scorecard", icon=":material/flag:"),
-    st.Page("../pages/what_changed.py", title="What changed", icon=":material/waterfall_chart:"),
-    st.Page("../pages/equity_vs_volume.py", title="Customer equity vs volume", icon=":material/balance:"),
-    st.Page("../pages/cohorts.py", title="Cohorts & retention", icon=":material/grid_on:"),
-    st.Page("../pages/customer_value.py", title="Customer value", icon=":material/diamond:"),
-    st.Page("../pages/acquisition.py", title="Acquisition", icon=":material/person_add:"),
-    st.Page("../pages/valuation.py", title="Customer-based value", icon=":material/account_balance:"),
-    st.Page("../pages/voice.py", title="Voice of the customer", icon=":material/forum:"),
-    st.Page("../pages/model_check.py", title="Model check", icon=":material/fact_check:"),
-    st.Page("../pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
+# (script, title, icon): the dashboard's pages in the order of its navigation.
+DASHBOARD = [
+    ("../pages/empty_chair.py", "Empty chair", ":material/chair:"),
+    ("../pages/scorecard.py", "Scorecard", ":material/flag:"),
+    ("../pages/what_changed.py", "What changed", ":material/waterfall_chart:"),
+    ("../pages/equity_vs_volume.py", "Customer equity vs volume", ":material/balance:"),
+    ("../pages/cohorts.py", "Cohorts & retention", ":material/grid_on:"),
+    ("../pages/customer_value.py", "Customer value", ":material/diamond:"),
+    ("../pages/acquisition.py", "Acquisition", ":material/person_add:"),
+    ("../pages/valuation.py", "Customer-based value", ":material/account_balance:"),
+    ("../pages/voice.py", "Voice of the customer", ":material/forum:"),
+    ("../pages/model_check.py", "Model check", ":material/fact_check:"),
 ]
-page = st.navigation(PAGES)
+GLOSSARY = ("../pages/glossary.py", "Glossary", ":material/menu_book:")
+PARTNER = ("../pages/partner.py", "Partner view", ":material/handshake:")
+AUDIT = ("../pages/audit.py", "Audit log", ":material/history:")
+
+if grant.partner:  # the aggregates the partner PDF shows, nothing else
+    shown = [PARTNER, GLOSSARY]
+else:
+    shown = DASHBOARD + [GLOSSARY] + ([AUDIT] if grant.may("audit") else [])
+# The other pages are registered hidden, so that a link to one is recognised, refused and answered by the first
+# page; they never run for this person.
+others = [p for p in DASHBOARD + [GLOSSARY, PARTNER, AUDIT] if p not in shown]
+pages = [st.Page(script, title=title, icon=icon, default=index == 0) for index, (script, title, icon) in
+         enumerate(shown)] + [st.Page(script, title=title, icon=icon, visibility="hidden")
+                              for script, title, icon in others]
+page = st.navigation(pages)
 
 if metadata().get("source") == "demo":
     st.sidebar.info("**Demo data**: a generated customer base, not a real company. "
                     "Load your own with `python cli.py import`.")
+access.sidebar(grant)
+if page.title in {title for _, title, _ in others}:  # a link to a page this person may not see
+    st.session_state["access:refused"] = page.title
+    st.switch_page(pages[0])
+if "access:refused" in st.session_state:
+    st.warning(f"“{st.session_state.pop('access:refused')}” is not part of your access: showing “{page.title}”.",
+               icon=":material/block:")
 page.run()

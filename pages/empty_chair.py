@@ -6,8 +6,9 @@ import streamlit as st
 from kpis import REGISTRY
 from kpis.clv.model import value_basis
 from kpis.labels import COMPARISONS
-from ui import data, decisions
+from ui import data
 from ui.db import database
+from ui.snapshot import pdf_snapshot
 from ui.state import current_view
 from ui.tiles import tile_row
 
@@ -77,40 +78,5 @@ with right:
             st.markdown(f":{BADGES[group]}-badge[{group} · {row['survey'].upper()} {row['score']}] "
                         f"*“{row['comment']}”* — {row['answered_at']:%d %b}")
 
-# --- PDF snapshot (report/, issue 7): built only when asked, for this view; kept per view and edition ----------
-REPORT_EDITIONS = {"board": "Board", "partner": "Shareholders & partners"}
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _snapshot(_db, build: str, period: str, compare: str, edition: str, filters: tuple, settings: tuple) -> bytes:
-    """The PDF of a view, kept per build, view, edition and version of the targets and events."""
-    from report import build_report
-
-    targets, events = decisions.tables()
-    return build_report(_db, period, compare=compare, edition=edition, filters=dict(filters), targets=targets,
-                        events=events)
-
-
 st.subheader("PDF snapshot")
-st.caption("This view as an A4 PDF for people who do not open the dashboard. Board: every section, with a few "
-           "scrubbed comments and the model check. Shareholders & partners: aggregates only; groups of fewer than "
-           "10 customers are suppressed.")
-edition = st.segmented_control("Edition", list(REPORT_EDITIONS), default="board", format_func=REPORT_EDITIONS.get,
-                               key="report:edition") or "board"
-wanted = (db.name, period, view.compare, edition, tuple(sorted((k, tuple(v)) for k, v in view.filters.items())),
-          decisions.version())
-ready = st.session_state.get("report:ready") == wanted
-if not ready and st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="report:prepare"):
-    from report import ReportError
-
-    try:
-        with st.spinner("Building the PDF snapshot…"):
-            _snapshot(db, *wanted)
-        st.session_state["report:ready"] = wanted
-        ready = True
-    except ReportError as error:
-        st.error(f"The PDF cannot be built for this view: {error}")
-if ready:
-    st.download_button(f"Download the {REPORT_EDITIONS[edition].lower()} PDF", _snapshot(db, *wanted),
-                       file_name=f"emptychair_{edition}_{period}.pdf", mime="application/pdf",
-                       icon=":material/download:")
+pdf_snapshot(db, view)

@@ -14,7 +14,7 @@ from kpis.decisions import Refused, segment_of
 from kpis.events import CATEGORIES, legend, on_periods, parse_events
 from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, target_line
 from report.charts import event_layers
-from ui import data, decisions
+from ui import access, data, decisions
 from ui.db import database
 from ui.state import current_view, filter_names, filter_options, periods
 
@@ -26,6 +26,8 @@ view = current_view(db)
 currency = db.metadata.get("currency", "EUR")
 period = str(view.period)
 segment = segment_of(view.filters)
+view_text = f"{view.period} · {view.describe_filters()}"
+editor = access.grant().may("edit")
 
 st.title("Scorecard")
 if st.session_state.get("scorecard:saved"):
@@ -127,39 +129,54 @@ def save(write, saved: str, not_saved: str) -> None:
 
 # --- setting targets ---------------------------------------------------------------------------------------------
 
-segments = [ALL] + [f"{name}={value}" for name in filter_names(db) if name != "cohort"
-                    for value in filter_options(db, name)]
-st.subheader("Set a target")
-with st.form("target", clear_on_submit=False):
-    left, middle, right = st.columns(3)
-    by_label = {kpi.label: key for key, kpi in REGISTRY.items()}
-    label = left.selectbox("KPI", list(by_label), key="target:kpi")
-    when = middle.text_input("Period", value=period, help="2026-03 (a month), 2026-Q3 (a quarter) or 2026 (a year: "
-                             "its months and quarters take it, phased)", key="target:period")
-    chosen = right.selectbox("Segment", segments, key="target:segment",
-                             index=segments.index(segment) if segment in segments else 0)
-    left, middle, right = st.columns(3)
-    value = left.text_input("Target", key="target:value", help="As the KPI is written: 1200000 for an amount, 42 % "
-                            "for a rate, 35 for an NPS.")
-    tolerance = middle.number_input("At risk within (%)", 0.0, 99.0, 100 * DEFAULT_TOLERANCE, step=1.0,
-                                    key="target:tolerance")
-    public = right.checkbox("Public (partner edition)", key="target:public")
-    if st.form_submit_button("Save the target", icon=":material/flag:", key="target:save"):
-        row = {"kpi": by_label[label], "period": when, "target": value, "segment": "" if chosen == ALL else chosen,
-               "tolerance": f"{tolerance} %", "public": "yes" if public else "no"}
-        save(lambda: decisions.settings().put_targets(parse_targets([row], db), by="dashboard"),
-             f"Target saved: {label}, {when.strip()}, {chosen}.", "The target was not saved")
-if len(targets):
-    with st.expander(f"All targets ({len(targets)})"):
-        listed = targets.assign(segment=targets["segment"].replace("", ALL))
-        st.dataframe(listed[["kpi", "period", "segment", "target", "tolerance", "public", "updated_at",
-                             "updated_by"]], hide_index=True, width="stretch")
-        names = [f"{r['kpi']} · {r['period']} · {r['segment'] or ALL}" for r in targets.to_dict("records")]
-        gone = st.selectbox("Remove a target", names, index=None, placeholder="Choose a target…",
+scope = access.grant().scope
+# The segments a form offers: everyone's and each value, or only the values inside a scoped person's access.
+segments = ([f"{name}={value}" for name, values in scope.items() for value in values] if scope else
+            [ALL] + [f"{name}={value}" for name in filter_names(db) if name != "cohort"
+                     for value in filter_options(db, name)])
+
+
+def scope_allows(stored: str) -> bool:
+    """Whether a target's or event's segment is one this person may see (everyone's only without a scope)."""
+    return not scope or stored in segments
+
+
+if editor:
+    st.subheader("Set a target")
+    with st.form("target", clear_on_submit=False):
+        left, middle, right = st.columns(3)
+        by_label = {kpi.label: key for key, kpi in REGISTRY.items()}
+        label = left.selectbox("KPI", list(by_label), key="target:kpi")
+        when = middle.text_input("Period", value=period, key="target:period",
+                                 help="2026-03 (a month), 2026-Q3 (a quarter) or 2026 (a year: its months and quarters "
+                                 "take it, phased)")
+        chosen = right.selectbox("Segment", segments, key="target:segment",
+                                 index=segments.index(segment) if segment in segments else 0)
+        left, middle, right = st.columns(3)
+        value = left.text_input("Target", key="target:value",
+                                help="As the KPI is written: 1200000 for an amount, 42 % for a rate, 35 for an NPS.")
+        tolerance = middle.number_input("At risk within (%)", 0.0, 99.0, 100 * DEFAULT_TOLERANCE, step=1.0,
+                                        key="target:tolerance")
+        public = right.checkbox("Public (partner edition)", key="target:public")
+        if st.form_submit_button("Save the target", icon=":material/flag:", key="target:save"):
+            row = {"kpi": by_label[label], "period": when, "target": value,
+                   "segment": "" if chosen == ALL else chosen, "tolerance": f"{tolerance} %",
+                   "public": "yes" if public else "no"}
+            save(lambda: decisions.settings().put_targets(parse_targets([row], db), by=access.who(), view=view_text),
+                 f"Target saved: {label}, {when.strip()}, {chosen}.", "The target was not saved")
+listed = targets[[scope_allows(t) for t in targets["segment"]]] if len(targets) else targets
+if len(listed):
+    with st.expander(f"All targets ({len(listed)})"):
+        columns = ["kpi", "period", "segment", "target", "tolerance", "public", "updated_at", "updated_by"]
+        st.dataframe(listed.assign(segment=listed["segment"].replace("", ALL))[columns], hide_index=True,
+                     width="stretch")
+        names = [f"{r['kpi']} · {r['period']} · {r['segment'] or ALL}" for r in listed.to_dict("records")]
+        gone = editor and st.selectbox("Remove a target", names, index=None, placeholder="Choose a target…",
                             key="target:remove")
         if gone and st.button("Remove it", key="target:remove:go"):
-            row = targets.iloc[names.index(gone)]
-            decisions.settings().remove_target(row["kpi"], row["period"], row["segment"])
+            row = listed.iloc[names.index(gone)]
+            decisions.settings().remove_target(row["kpi"], row["period"], row["segment"], by=access.who(),
+                                               view=view_text)
             st.rerun()
 
 # --- events ------------------------------------------------------------------------------------------------------
@@ -168,32 +185,35 @@ st.subheader("Events")
 st.caption("What happened, dated: a campaign, a price change, an outage. Every time chart of the dashboard and the "
            "PDF draws them (a rule for a day, a band for a range) and lists them underneath. "
            "`python cli.py events import events.csv` loads many at once.")
-events = decisions.events()
+events = [e for e in decisions.events() if scope_allows(e.segment)]
+if not editor:
+    st.caption("Targets and events are set by analysts: this account reads them.")
 if events:
     st.dataframe(pd.DataFrame({"#": [e.id for e in events], "When": [e.dates for e in events],
                                "Category": [CATEGORIES.get(e.category, e.category) for e in events],
                                "Event": [e.label for e in events],
                                "Segment": [e.segment or ALL for e in events]}),
                  hide_index=True, width="stretch")
-with st.form("event", clear_on_submit=True):
-    left, middle, right = st.columns(3)
-    start = left.date_input("Date (or first day)", value=None, key="event:start", format="YYYY-MM-DD")
-    until = middle.date_input("Last day (for a range)", value=None, key="event:until", format="YYYY-MM-DD")
-    category = right.selectbox("Category", list(CATEGORIES), format_func=CATEGORIES.get, key="event:category")
-    left, right = st.columns([2, 1])
-    text = left.text_input("What happened", max_chars=80, key="event:label", placeholder="Spring campaign")
-    where = right.selectbox("Segment", segments, key="event:segment")
-    if st.form_submit_button("Add the event", icon=":material/event:", key="event:save"):
-        row = {"date": start.isoformat() if isinstance(start, date) else "", "label": text, "category": category,
-               "until": until.isoformat() if isinstance(until, date) else None,
-               "segment": "" if where == ALL else where}
-        save(lambda: decisions.settings().add_events(parse_events([row], db), by="dashboard"),
-             f"Event added: {text.strip()}.", "The event was not added")
-if events:
+if editor:
+    with st.form("event", clear_on_submit=True):
+        left, middle, right = st.columns(3)
+        start = left.date_input("Date (or first day)", value=None, key="event:start", format="YYYY-MM-DD")
+        until = middle.date_input("Last day (for a range)", value=None, key="event:until", format="YYYY-MM-DD")
+        category = right.selectbox("Category", list(CATEGORIES), format_func=CATEGORIES.get, key="event:category")
+        left, right = st.columns([2, 1])
+        text = left.text_input("What happened", max_chars=80, key="event:label", placeholder="Spring campaign")
+        where = right.selectbox("Segment", segments, key="event:segment")
+        if st.form_submit_button("Add the event", icon=":material/event:", key="event:save"):
+            row = {"date": start.isoformat() if isinstance(start, date) else "", "label": text, "category": category,
+                   "until": until.isoformat() if isinstance(until, date) else None,
+                   "segment": "" if where == ALL else where}
+            save(lambda: decisions.settings().add_events(parse_events([row], db), by=access.who(), view=view_text),
+                 f"Event added: {text.strip()}.", "The event was not added")
+if events and editor:
     gone = st.selectbox("Remove an event", [e.id for e in events], index=None, placeholder="Choose an event…",
                         format_func=lambda n: next(e.text for e in events if e.id == n), key="event:remove")
     if gone and st.button("Remove it", key="event:remove:go"):
-        decisions.settings().remove_event(gone)
+        decisions.settings().remove_event(gone, by=access.who(), view=view_text)
         st.rerun()
 st.caption(f"Targets and events are kept in {decisions.settings().path.name} beside the database: imports and demo "
            "rebuilds never touch them.")

@@ -35,10 +35,14 @@ TABLES = {
                "created_by VARCHAR"),
     "sendings": ("sent_at TIMESTAMP NOT NULL, edition VARCHAR NOT NULL, period VARCHAR NOT NULL, "
                  "recipients VARCHAR[] NOT NULL, subject VARCHAR NOT NULL, sent_by VARCHAR"),
+    # Append-only: who exported what or changed a target or an event, when, and in which view. Nothing here deletes
+    # or updates a row of it.
+    "audit": "at TIMESTAMP NOT NULL, who VARCHAR NOT NULL, action VARCHAR NOT NULL, detail VARCHAR NOT NULL, "
+             "view VARCHAR NOT NULL",
 }
 TARGET_COLUMNS = ("kpi", "period", "segment", "target", "tolerance", "public")
 EVENT_COLUMNS = ("start", "until", "label", "category", "segment")
-ORDER = {"targets": "period, kpi, segment", "events": "start, id", "sendings": "sent_at"}
+ORDER = {"targets": "period, kpi, segment", "events": "start, id", "sendings": "sent_at", "audit": "at DESC"}
 
 
 def settings_path(database: str | os.PathLike | None = None) -> Path:
@@ -51,6 +55,10 @@ def settings_path(database: str | os.PathLike | None = None) -> Path:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _log(con, who: str | None, action: str, detail: str, view: str) -> None:
+    con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)", [_now(), who or "unknown", action, detail, view])
 
 
 class Settings:
@@ -109,36 +117,53 @@ class Settings:
     def sendings(self) -> pd.DataFrame:
         return self.table("sendings")
 
-    def put_targets(self, rows: Iterable[dict], by: str | None = None) -> int:
-        """Insert or replace targets (one per kpi, period and segment), all or none."""
+    def audit(self) -> pd.DataFrame:
+        """The audit log, newest first."""
+        return self.table("audit")
+
+    def put_targets(self, rows: Iterable[dict], by: str | None = None, view: str = "") -> int:
+        """Insert or replace targets (one per kpi, period and segment), all or none, with their audit lines."""
         rows = list(rows)
         with self._transaction() as con:
             for row in rows:
                 con.execute("INSERT OR REPLACE INTO targets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [*(row[c] for c in TARGET_COLUMNS), _now(), by])
+                _log(con, by, "target set", f"{row['kpi']} {row['period']} {row['segment'] or 'all customers'} = "
+                     f"{row['target']:g} (tolerance {row['tolerance']:g}{', public' if row['public'] else ''})", view)
         return len(rows)
 
-    def remove_target(self, kpi: str, period: str, segment: str = "") -> bool:
+    def remove_target(self, kpi: str, period: str, segment: str = "", by: str | None = None, view: str = "") -> bool:
         with self._transaction() as con:
             removed = con.execute("DELETE FROM targets WHERE kpi = ? AND period = ? AND segment = ? RETURNING kpi",
                                   [kpi, period, segment]).fetchall()
+            if removed:
+                _log(con, by, "target removed", f"{kpi} {period} {segment or 'all customers'}", view)
         return bool(removed)
 
-    def add_events(self, rows: Iterable[dict], by: str | None = None) -> list[int]:
-        """Append events, all or none; returns their ids."""
+    def add_events(self, rows: Iterable[dict], by: str | None = None, view: str = "") -> list[int]:
+        """Append events, all or none, with their audit lines; returns their ids."""
         rows, ids = list(rows), []
         with self._transaction() as con:
             (last,) = con.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
             for number, row in enumerate(rows, start=last + 1):
                 con.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [number, *(row[c] for c in EVENT_COLUMNS), _now(), by])
+                _log(con, by, "event added", f"{number}: {row['start']}"
+                     f"{' – ' + str(row['until']) if row['until'] else ''} {row['label']}", view)
                 ids.append(number)
         return ids
 
-    def remove_event(self, event_id: int) -> bool:
+    def remove_event(self, event_id: int, by: str | None = None, view: str = "") -> bool:
         with self._transaction() as con:
-            removed = con.execute("DELETE FROM events WHERE id = ? RETURNING id", [int(event_id)]).fetchall()
+            removed = con.execute("DELETE FROM events WHERE id = ? RETURNING id, label", [int(event_id)]).fetchall()
+            if removed:
+                _log(con, by, "event removed", f"{removed[0][0]}: {removed[0][1]}", view)
         return bool(removed)
+
+    def log(self, who: str, action: str, detail: str, view: str = "") -> None:
+        """Append one line to the audit log (an export: "pdf", "csv")."""
+        with self._transaction() as con:
+            _log(con, who, action, detail, view)
 
     def record_sending(self, edition: str, period: str, recipients: list[str], subject: str,
                        by: str | None = None) -> None:

@@ -15,7 +15,9 @@ import kpis
 from kpis.clv.check import holdout_check as _holdout_check
 from kpis.story import headline as _headline
 from kpis.targets import scorecard as _scorecard
+from report import collect
 from store.files import current_file
+from ui import decisions
 from ui.db import _database, configured_path
 
 _FUNCTIONS: dict[str, Callable] = {}
@@ -73,3 +75,10 @@ contributions = cached(kpis.contributions)
 headline = cached(_headline)
 valuation = cached(kpis.valuation)
 scorecard = cached(_scorecard)
+
+
+@cached
+def partner_snapshot(db, period: str, compare: str, filters: dict, settings: tuple):
+    """The partner edition's snapshot of a view (report.collect), kept per version of the targets and events."""
+    targets, events = decisions.tables()
+    return collect(db, period, compare=compare, edition="partner", filters=filters, targets=targets, events=events)

@@ -15,6 +15,7 @@ from kpis import Database, Period
 from kpis.labels import COMPARISONS, FIXED_FILTERS, URL_COMPARES, describe_filters, filter_label
 from kpis.periods import GRAINS, period_range
 from kpis.periods import last_complete as last_complete_period
+from ui.access import grant
 
 _URL_WORD = {compare: word for word, compare in URL_COMPARES.items()}
 
@@ -64,8 +65,9 @@ def filter_options(db: Database, name: str) -> tuple[str, ...]:
     return tuple(cohort_options(db)) if name == "cohort" else db.filter_values(name)
 
 
-def parse(params: dict[str, list[str]], db: Database) -> tuple[View, list[str]]:
-    """A view from query parameters, with a notice for everything that had to fall back."""
+def parse(params: dict[str, list[str]], db: Database, scope: dict | None = None) -> tuple[View, list[str]]:
+    """A view from query parameters, with a notice for everything that had to fall back; `scope` (the signed-in
+    person's segment values, kpis.access) always holds: a link cannot widen it."""
     notices: list[str] = []
     word = (params.pop("compare", None) or ["previous"])[-1]
     compare = URL_COMPARES.get(word, "previous")
@@ -97,7 +99,23 @@ def parse(params: dict[str, list[str]], db: Database) -> tuple[View, list[str]]:
             notices.append(f"Unknown {name.replace('_', ' ')} {', '.join(map(repr, bad))} in the link ignored.")
         if good:
             filters[name] = good
+    filters, refused = within(filters, scope)
+    notices += refused
     return View(period, compare, filters), notices
+
+
+def within(filters: dict, scope: dict | None) -> tuple[dict, list[str]]:
+    """The filters narrowed to the scope (every scoped name filtered to values inside it), and a notice for each
+    value the scope leaves out."""
+    filters, notices = dict(filters), []
+    for name, allowed in (scope or {}).items():
+        asked = filters.get(name, ())
+        outside = [v for v in asked if v not in allowed]
+        if outside:
+            notices.append(f"{filter_label(name)} {', '.join(map(repr, outside))} is outside your access: showing "
+                           f"{filter_label(name)}: {', '.join(allowed)}.")
+        filters[name] = tuple(v for v in asked if v in allowed) or tuple(allowed)
+    return filters, notices
 
 
 def _url_params() -> dict[str, list[str]]:
@@ -106,23 +124,24 @@ def _url_params() -> dict[str, list[str]]:
 
 def current_view(db: Database) -> View:
     """Read the view from the URL (or the session after a page switch), draw the sidebar, keep both in sync."""
+    scope = grant().scope
     params = _url_params()
     if params or "view" not in st.session_state:
-        view, notices = parse(dict(params), db)
+        view, notices = parse(dict(params), db, scope)
         for notice in notices:
             st.toast(notice, icon="⚠️")
             st.sidebar.warning(notice)
     else:
         view = st.session_state["view"]
-    view = _sidebar(db, view)
+    view = _sidebar(db, view, scope)
     st.session_state["view"] = view
     if _url_params() != {k: v if isinstance(v, list) else [v] for k, v in view.to_params().items()}:
         st.query_params.from_dict(view.to_params())
     return view
 
 
-def _sidebar(db: Database, view: View) -> View:
-    """The shared controls; returns the view they show."""
+def _sidebar(db: Database, view: View, scope: dict) -> View:
+    """The shared controls; returns the view they show (a scoped name offers only the values inside the scope)."""
     side = st.sidebar
     side.header("View")
     grains = list(GRAINS)
@@ -136,12 +155,13 @@ def _sidebar(db: Database, view: View) -> View:
     side.header("Segment")
     filters = {}
     for name in filter_names(db):
-        options = filter_options(db, name)
+        options = scope.get(name) or filter_options(db, name)
         chosen = side.multiselect(filter_label(name), options, default=list(view.filters.get(name, ())),
                                   key=f"filter:{name}:{','.join(view.filters.get(name, ()))}",
-                                  placeholder="All")
+                                  placeholder="All you may see" if name in scope else "All")
         if chosen:
             filters[name] = tuple(chosen)
+    filters, _ = within(filters, scope)
     if side.button("Reset view", width="stretch"):
         st.query_params.clear()
         st.session_state.pop("view", None)
