@@ -12,5 +12,5 @@ log = decisions.settings().audit()
 if log.empty:
     st.info("Nothing recorded yet.")
 else:
-    st.dataframe(log.rename(columns={"at": "When (UTC)", "who": "Who", "action": "What", "detail": "Detail",
+    st.dataframe(log.rename(columns={"logged_at": "When (UTC)", "who": "Who", "action": "What", "detail": "Detail",
                                      "view": "View"}), hide_index=True, width="stretch")

@@ -37,12 +37,12 @@ TABLES = {
                  "recipients VARCHAR[] NOT NULL, subject VARCHAR NOT NULL, sent_by VARCHAR"),
     # Append-only: who exported what or changed a target or an event, when, and in which view. Nothing here deletes
     # or updates a row of it.
-    "audit": "at TIMESTAMP NOT NULL, who VARCHAR NOT NULL, action VARCHAR NOT NULL, detail VARCHAR NOT NULL, "
-             "view VARCHAR NOT NULL",
+    "audit": ("logged_at TIMESTAMP NOT NULL, who VARCHAR NOT NULL, action VARCHAR NOT NULL, "
+              "detail VARCHAR NOT NULL, view VARCHAR NOT NULL"),
 }
 TARGET_COLUMNS = ("kpi", "period", "segment", "target", "tolerance", "public")
 EVENT_COLUMNS = ("start", "until", "label", "category", "segment")
-ORDER = {"targets": "period, kpi, segment", "events": "start, id", "sendings": "sent_at", "audit": "at DESC"}
+ORDER = {"targets": "period, kpi, segment", "events": "start, id", "sendings": "sent_at", "audit": "logged_at DESC"}
 
 
 def settings_path(database: str | os.PathLike | None = None) -> Path:

@@ -48,7 +48,7 @@ def test_a_target_set_in_the_form_is_a_badge_on_the_empty_chair(fixture_db):
     assert revenue.proto.delta_description.startswith("target 100 €")
     stored = Settings(settings_path(fixture_db)).targets()
     assert stored[["kpi", "period", "segment", "target", "updated_by"]].values.tolist() == [
-        ["revenue", "2024-11", "", 100.0, "dashboard"]]
+        ["revenue", "2024-11", "", 100.0, "open dashboard"]]
 
 
 def test_a_bad_target_in_the_form_is_refused_and_not_stored(fixture_db):
