@@ -13,7 +13,7 @@ import streamlit as st
 from kpis import REGISTRY, Period, Unit
 from kpis import format as fmt
 from kpis.tables import observed_cohorts, retention_curve
-from ui import data
+from ui import access, data
 from ui.db import database
 from ui.state import current_view, drill, last_complete
 from ui.tables import download
@@ -122,12 +122,13 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("The average customer's path")
     curves = retention_curve(matrix).assign(who=view.describe_filters() if view.filters else "All customers")
-    if view.filters:
+    if view.filters and not access.grant().scoped:  # all customers' curve: not for a person limited to a segment
         everyone = observed_cohorts(data.cohort_retention(first_cohort, str(last_cohort)), complete)
         curves = pd.concat([curves, retention_curve(everyone).assign(who="All customers")], ignore_index=True)
     st.altair_chart(curve_chart(curves), width="stretch")
     st.caption("Share of customers still buying after each month, all these cohorts together (bigger cohorts "
-               "count more)" + (", against all customers (grey)." if view.filters else "."))
+               "count more)" + (", against all customers (grey)." if view.filters and not access.grant().scoped
+                                else "."))
 with right:
     st.subheader("Early signs of value, by cohort")
     per = pd.DataFrame({"cohort": sorted(matrix["cohort"].unique())})

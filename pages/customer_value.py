@@ -8,7 +8,7 @@ import streamlit as st
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.labels import COMPARISONS
-from ui import data
+from ui import access, data
 from ui.db import database
 from ui.state import current_view, drill
 from ui.tables import download
@@ -99,8 +99,10 @@ else:
 
 # --- value tiers ---------------------------------------------------------------------------------
 st.subheader("Value tiers")
-tiers = [t for t in db.filter_values("value_tier") if t != NO_ORDERS]
-everyone = data.evaluate("revenue", period, filters={k: v for k, v in view.filters.items() if k != "value_tier"})
+scope = access.grant().scope  # a person limited to some tiers sees those tiers, and shares of their revenue only
+tiers = [t for t in db.filter_values("value_tier") if t != NO_ORDERS and t in scope.get("value_tier", (t,))]
+everyone = data.evaluate("revenue", period, filters={k: v for k, v in view.filters.items()
+                                                     if k != "value_tier" or k in scope})
 rows = []
 for tier in tiers:
     values = data.evaluate_many(TIER_KPIS, period, filters=view.filters | {"value_tier": (tier,)})
