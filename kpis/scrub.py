@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, ValidationResult
 
 EMAIL, IBAN, PHONE, ID, CARD = "[email]", "[iban]", "[phone]", "[id]", "[card]"
 
@@ -83,41 +83,106 @@ _SEVEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){6}")  # no phone number has fewer; 
 def _is_phone(match: phonenumbers.PhoneNumberMatch, region: str) -> bool:
     """Whether a possible number is written as a phone number, in one of three ways.
 
-    1. Its digit groups are the ones libphonenumber writes it in (06 12 34 56 78, +33 (0)6 12 34 56 78,
-       (555) 123-4567), whether or not the number is assigned: EXACT_GROUPING's rule without its validity check.
+    1. Its digit groups are the ones libphonenumber writes it in, in national form without a country code
+       (06 12 34 56 78, (555) 123-4567) or international form after one (+33 (0)6 12 34 56 78, 0033 6 12 34 56 78),
+       whether or not the number is assigned: EXACT_GROUPING's rule without its validity check.
     2. It is valid and written after a + or 00 country code, in any grouping (+33 6 1234 5678).
     3. It is a valid French number written in one block with its 0 (0612345678). A block of 10 digits without
        a country code is left otherwise: most are valid North-American numbers (2024000123 is one), and in these
        comments more likely an order number.
     """
     number = match.number
+    explicit = match.raw_string.lstrip("(").startswith(("+", "00"))  # the matcher drops country_code_source
     groups = [phonenumbers.normalize_digits_only(g) for g in re.findall(r"\d+", match.raw_string)]
-    expected = re.findall(r"\d+", phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL))[1:]
+    written = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL if explicit else
+                                         PhoneNumberFormat.NATIONAL)
+    expected = re.findall(r"\d+", written)[1 if explicit else 0:]  # without the country code's own group
     if number.extension:  # written after the number (ext. 12) and formatted after it: left out of both
         groups, expected = groups[:-1], expected[:-1]
-    if 1 < len(expected) <= len(groups):
+    local = phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE  # 555-1234
+    if not local and 1 < len(expected) <= len(groups):
         tail = groups[-len(expected):]
-        if tail[1:] == expected[1:] and tail[0].endswith(expected[0]):
+        if tail[1:] == expected[1:] and tail[0].endswith(expected[0]):  # +33 (0)6 …: the (0) before the 6
             return True
     if not phonenumbers.is_valid_number(number):
         return False
-    if match.raw_string.startswith(("+", "00")):  # the matcher does not keep the number's country_code_source
-        return True
-    return region == "FR" and len(groups) == 1 and groups[0].startswith("0")
+    return explicit or (region == "FR" and len(groups) == 1 and groups[0].startswith("0"))
 
 
 def _phones(text: str) -> str:
     """The text with every phone number _is_phone accepts replaced by [phone]."""
     if not _SEVEN_DIGITS.search(text):
         return text
-    spans = sorted((m.start, m.end) for region in _REGIONS for m in PhoneNumberMatcher(text, region, Leniency.POSSIBLE)
-                   if _is_phone(m, region))
+    text = _mask(text, _found(text))
+    return _RUN.sub(_run, text)
+
+
+def _found(text: str) -> list[tuple[int, int]]:
+    """Start and end of each phone number the matcher finds in text, for either region (without the spaces a
+    match can begin with: "12 / 06 12 34 56 78" gives " 06 12 34 56 78")."""
+    return [(m.end - len(m.raw_string.lstrip()), m.end) for region in _REGIONS
+            for m in PhoneNumberMatcher(text, region, Leniency.POSSIBLE) if _is_phone(m, region)]
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with each span replaced by [phone]; spans that overlap (one number, two regions) as one."""
     out, end = [], 0
-    for start, stop in spans:
+    for start, stop in sorted(spans):
         if start >= end:
             out.append(text[end:start] + PHONE)
-        end = max(end, stop)  # a number found for both regions, or two overlapping, is masked once
+        end = max(end, stop)
     return "".join(out) + text[end:]
+
+
+# Digits joined by spaces, dots, dashes, slashes or brackets: the matcher reads such a run as one candidate, so a
+# phone number between other numbers (commande 123456 06 12 34 56 78, two numbers side by side) goes unseen.
+_RUN = re.compile(r"[+(]{0,2}\d(?:[\s.)/\-]{0,4}[+(]{0,2}\d)*")
+_MOST_GROUPS, _MOST_DIGITS = 8, 17  # +33 (0)6 12 34 56 78 has 7 groups; no number has more than 15 digits + 00
+_NATIONAL_DIGITS = (10, 11)  # without a country code: French 0 + 9 digits, North-American 10 or 1 + 10
+_MOST_RUN_GROUPS = 40  # eight French numbers side by side; a longer run (a table of figures) is left as it is
+
+
+def _run(match: re.Match) -> str:
+    """A run of digits the matcher left, with the phone numbers among its digit groups masked.
+
+    From the end of the run back, the longest window of whole digit groups that is one phone number on its own:
+    "le 12/03 06 12 34 56 78" is a date and a number, not 12/[phone] 78 (03 06 12 34 56 is a valid landline too).
+    """
+    run = match.group()
+    if not _SEVEN_DIGITS.search(run):
+        return run
+    groups = [g.span() for g in re.finditer(r"\d+", run)]
+    if len(groups) > _MOST_RUN_GROUPS:
+        return run
+    out, done, j = [], len(run), len(groups)
+    while j > 0:
+        stop = groups[j - 1][1]
+        starts = [_signed(run, groups[i][0]) for i in range(max(0, j - _MOST_GROUPS), j)]
+        start = next((a for a in starts if _could_be(run[a:stop]) and _whole(run[a:stop])), None)
+        if start is None:
+            j -= 1
+            continue
+        out.append(PHONE + run[stop:done])
+        done, j = start, sum(1 for g in groups if g[1] <= start)
+    return run[:done] + "".join(reversed(out))
+
+
+def _signed(run: str, start: int) -> int:
+    """Where a digit group starts, with the + and ( just before it (+33, (555))."""
+    while start > 0 and run[start - 1] in "+(":
+        start -= 1
+    return start
+
+
+def _could_be(window: str) -> bool:
+    """A cheap test before the matcher: the digit count of a number of _REGIONS, or of one after a country code."""
+    digits = _digits(window)
+    return 7 <= digits <= _MOST_DIGITS if window.startswith(("+", "(+", "00")) else digits in _NATIONAL_DIGITS
+
+
+def _whole(window: str) -> bool:
+    """Whether the window, on its own, is one phone number _is_phone accepts (signs before it aside)."""
+    return any(stop == len(window) and not any(c.isdigit() for c in window[:start]) for start, stop in _found(window))
 
 
 def scrub(text: str | None) -> str | None:
@@ -128,7 +193,7 @@ def scrub(text: str | None) -> str | None:
     text = _IBAN.sub(_between(IBAN, 10, 32), text)
     text = _RIB.sub(IBAN, text)
     text = _NIR.sub(ID, text)  # before phones: its digit groups would pass for a 00 country code
-    text = _CARD.sub(_card, text)  # before phones too, so that no phone match takes a piece of a card number
+    text = _CARD.sub(_card, text)  # before phones too: the matcher reads no digit of a card number or an IBAN
     return _phones(text)
 
 
