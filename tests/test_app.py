@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,9 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def fixture_db(tmp_path, monkeypatch) -> Path:
-    """The hand-built KPI fixture (data to 2024-12-20), served to the app through $EMPTYCHAIR_DB."""
-    path = kpi_fixture.build_database(tmp_path)
+def fixture_db(known_path, tmp_path, monkeypatch) -> Path:
+    """The hand-built KPI fixture (data to 2024-12-20) in a folder of this test's own, with its CSV files, served to
+    the app through $EMPTYCHAIR_DB: a copy of the session's build (tests/conftest.py, known_path)."""
+    for csv in known_path.parent.glob("*.csv"):
+        shutil.copyfile(csv, tmp_path / csv.name)
+    path = tmp_path / "fixture.duckdb"
+    shutil.copyfile(known_path.resolve(), path)
     monkeypatch.setenv("EMPTYCHAIR_DB", str(path))
     return path
 
