@@ -151,7 +151,6 @@ def on_engine(request, tmp_path_factory):
     return open_on
 
 
-
 OIDC = Path(__file__).parent / "oidc"
 
 
@@ -163,11 +162,8 @@ class OIDCProvider:
     client_id: str
     client_secret: str
     app_port: int
+    redirect_uri: str  # the client's: the dashboard's /oauth2callback on app_port
     users: dict[str, dict]  # e-mail -> its entry in tests/oidc/users.json (email, password, name, groups)
-
-    @property
-    def redirect_uri(self) -> str:
-        return f"http://127.0.0.1:{self.app_port}/oauth2callback"
 
 
 def why_no_oidc() -> str | None:
@@ -188,17 +184,17 @@ def oidc_provider(tmp_path_factory):
     if problem:
         pytest.skip(f"OIDC provider skipped: {problem}")
     client_id, client_secret, app_port = "emptychair", secrets.token_hex(16), _free_port()
+    redirect_uri = f"http://127.0.0.1:{app_port}/oauth2callback"
     log = tmp_path_factory.mktemp("oidc") / "provider.log"
     with log.open("w") as err:
         proc = subprocess.Popen(["node", str(OIDC / "provider.mjs"), "--port", "0", "--client-id", client_id,
-                                 "--client-secret", client_secret, "--redirect-uri",
-                                 f"http://127.0.0.1:{app_port}/oauth2callback"],
+                                 "--client-secret", client_secret, "--redirect-uri", redirect_uri],
                                 stdout=subprocess.PIPE, stderr=err, text=True)
     line = proc.stdout.readline() if select.select([proc.stdout], [], [], 30)[0] else ""
     if not line.startswith("ready "):
         proc.kill()
         pytest.fail(f"the OIDC provider did not start: {line!r}\n{log.read_text()}")
     users = {u["email"]: u for u in json.loads((OIDC / "users.json").read_text())}
-    yield OIDCProvider(line.split()[1], client_id, client_secret, app_port, users)
+    yield OIDCProvider(line.split()[1], client_id, client_secret, app_port, redirect_uri, users)
     proc.terminate()
     proc.wait(timeout=10)
