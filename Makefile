@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo lint clean browser java bench
+.PHONY: run test demo lint clean browser java oidc bench
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ java:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
 		echo "Java unavailable: Spark tests will be skipped"
 
-test: $(VENV)/.dev $(VENV)/.spark $(VENV)/.bench browser java
+# The sign-in tests' OpenID Connect provider (tests/oidc: oidc-provider from npm, on the machine's Node.js 20),
+# installed from its lock file again when that changes; without npm the sign-in tests skip.
+oidc: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+		else echo "npm unavailable: sign-in tests will be skipped"; fi
+
+test: $(VENV)/.dev $(VENV)/.spark $(VENV)/.bench browser java oidc
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
@@ -55,4 +63,4 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/oidc/node_modules

@@ -7,12 +7,21 @@
   missing Spark is an error, never a skip).
 - `on_engine(duckdb_path, engine)`: the database on that engine — the DuckDB file itself, or its four tables
   exported to Parquet and read by Spark through an engine config file, as a company's lake would be.
+- `oidc_provider`: a real OpenID Connect provider (tests/oidc: the npm package oidc-provider, installed by
+  `make test`) on 127.0.0.1 with the test users of tests/oidc/users.json; skipped, saying why, without Node or its
+  packages (CI sets EMPTYCHAIR_REQUIRE_OIDC: then it is an error, never a skip).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import select
+import shutil
 import socket
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -141,3 +150,51 @@ def on_engine(request, tmp_path_factory):
 
     return open_on
 
+
+OIDC = Path(__file__).parent / "oidc"
+
+
+@dataclass(frozen=True)
+class OIDCProvider:
+    """The test provider and the one client it knows: the dashboard on `app_port`, a free port kept for it."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    app_port: int
+    redirect_uri: str  # the client's: the dashboard's /oauth2callback on app_port
+    users: dict[str, dict]  # e-mail -> its entry in tests/oidc/users.json (email, password, name, groups)
+
+
+def why_no_oidc() -> str | None:
+    """Why the test provider cannot start here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed (the sign-in tests run an OIDC provider on Node.js 20)"
+    if not (OIDC / "node_modules" / "oidc-provider").is_dir():
+        return "tests/oidc has no node_modules (npm ci --prefix tests/oidc; `make test` does it)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """One OIDC provider for the session (node tests/oidc/provider.mjs), stopped at its end."""
+    problem = why_no_oidc()
+    if problem and os.environ.get("EMPTYCHAIR_REQUIRE_OIDC"):  # CI (.ci/run): a skipped sign-in is a failure
+        pytest.fail(f"EMPTYCHAIR_REQUIRE_OIDC is set but {problem}")
+    if problem:
+        pytest.skip(f"OIDC provider skipped: {problem}")
+    client_id, client_secret, app_port = "emptychair", secrets.token_hex(16), _free_port()
+    redirect_uri = f"http://127.0.0.1:{app_port}/oauth2callback"
+    log = tmp_path_factory.mktemp("oidc") / "provider.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(["node", str(OIDC / "provider.mjs"), "--port", "0", "--client-id", client_id,
+                                 "--client-secret", client_secret, "--redirect-uri", redirect_uri],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+    line = proc.stdout.readline() if select.select([proc.stdout], [], [], 30)[0] else ""
+    if not line.startswith("ready "):
+        proc.kill()
+        pytest.fail(f"the OIDC provider did not start: {line!r}\n{log.read_text()}")
+    users = {u["email"]: u for u in json.loads((OIDC / "users.json").read_text())}
+    yield OIDCProvider(line.split()[1], client_id, client_secret, app_port, redirect_uri, users)
+    proc.terminate()
+    proc.wait(timeout=10)
