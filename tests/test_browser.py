@@ -74,7 +74,7 @@ def test_the_view_travels_in_the_url_and_survives_page_switches(server, page):
     page.goto(f"{server}/?period=2024-02&region=FR")
     settle(page)
     assert "period=2024-02" in page.url and "region=FR" in page.url
-    assert "Feb 2024" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
+    assert "Feb 2024" in page.locator("[data-testid=stMain] [data-testid=stCaptionContainer]").first.inner_text()
     page.locator("[data-testid=stSidebarNav]").get_by_text("Glossary").click()
     settle(page)
     page.locator("[data-testid=stSidebarNav]").get_by_text("Empty chair").click()
@@ -88,7 +88,7 @@ def test_changing_a_filter_updates_the_link(server, page):
     page.locator("[data-testid=stSidebar]").get_by_text("same period last year").click()
     settle(page)
     assert "compare=year" in page.url
-    assert "(Feb 2023)" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
+    assert "(Feb 2023)" in page.locator("[data-testid=stMain] [data-testid=stCaptionContainer]").first.inner_text()
 
 
 # What the app's st.navigation (dashboard/navigation.py) declares: each page's title and URL path ("" is "/").
@@ -96,7 +96,7 @@ NAVIGATION = {"Empty chair": "", "Scorecard": "scorecard", "What changed": "what
               "Customer equity vs volume": "equity_vs_volume",
               "Cohorts & retention": "cohorts", "Customer value": "customer_value", "Acquisition": "acquisition",
               "Customer-based value": "valuation", "Voice of the customer": "voice", "Model check": "model_check",
-              "Glossary": "glossary"}
+              "Glossary": "glossary", "Audit log": "audit"}  # open: no sign-in configured, every page
 # Streamlit's legacy `pages/` navigation names its entries after the files: the script it runs, then each page.
 FILE_NAMED = {"app", "navigation"} | {p.stem.replace("_", " ") for p in (ROOT / "pages").glob("*.py")}
 # Records every sidebar navigation entry the page draws from its first paint on, even one gone between two polls.
@@ -149,7 +149,7 @@ def test_the_first_paint_of_a_fresh_server_is_the_apps_navigation(server, page):
 def test_a_deep_link_as_a_fresh_servers_first_request_is_drawn_by_the_apps_navigation(server, page):
     watch_navigation(page, f"{server}/voice?region=FR")
     assert page.get_by_role("heading", name="Voice of the customer").is_visible()
-    assert "Region: FR" in page.locator("[data-testid=stCaptionContainer]").first.inner_text()
+    assert "Region: FR" in page.locator("[data-testid=stMain] [data-testid=stCaptionContainer]").first.inner_text()
     assert "/voice" in page.url and "region=FR" in page.url
     current = page.locator("[data-testid=stSidebarNav] a[aria-current=page]").inner_text()
     assert "Voice of the customer" in current
