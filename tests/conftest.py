@@ -199,11 +199,3 @@ def oidc_provider(tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=10)
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """With `--dist loadgroup` (make test): a module's tests on one worker, as `--dist loadfile` would, except the
-    Spark cases of every module, which share one worker and so one JVM (a Spark session is ~30 s to start)."""
-    for item in items:
-        group = "spark" if item.get_closest_marker("spark") else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -218,7 +218,7 @@ def test_settings_survive_an_import_and_a_demo_rebuild(tmp_path):
     store.add_events([{"start": date(2024, 3, 2), "until": None, "label": "Spring", "category": "campaign",
                        "segment": ""}])
     import_files(database, orders=tmp_path / "orders.csv", customers=tmp_path / "customers.csv")
-    kpis.build.build_demo(database, customers=300)
+    kpis.build.build_demo(database, customers=200, years=1)
     assert Settings(settings_path(database)).targets()[["kpi", "period", "target"]].values.tolist() == [
         ["revenue", "2024", 1200.0]]
     assert Settings(settings_path(database)).events()["label"].tolist() == ["Spring"]
