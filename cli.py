@@ -17,6 +17,7 @@ from kpis import format as fmt
 from kpis.build import build_demo, import_files
 from kpis.decisions import Refused
 from kpis.events import CATEGORIES, events_of, parse_events
+from kpis.labels import describe_filters
 from kpis.periods import COMPARES
 from kpis.spark import EngineError
 from kpis.targets import parse_targets
@@ -103,6 +104,7 @@ def _report(args) -> int:
     except OSError as error:
         print(f"error: cannot write the report to {out}: {error.strerror or error}", file=sys.stderr)
         return 2
+    store.log(_who(), "pdf", f"{args.edition} PDF {args.period} written to {out.name}", describe_filters(filters))
     print(f"{args.edition} report for {args.period} written to {out} ({len(pdf) / 1024:,.0f} KB, "
           f"{time.perf_counter() - started:.1f} s)")
     return 0
@@ -143,6 +145,8 @@ def _send(args) -> int:
         return 2
     try:
         settings.record_sending(chosen.edition, str(chosen.period), recipients, message["Subject"], by=_who())
+        settings.log(_who(), "pdf sent", f"{chosen.edition} PDF {chosen.period} to {', '.join(recipients)}",
+                     describe_filters(chosen.filters))
     except (duckdb.Error, OSError) as error:
         print(f"error: sent, but not recorded in {settings.path}: {error}", file=sys.stderr)
         return 1

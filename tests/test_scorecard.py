@@ -105,6 +105,9 @@ def test_the_board_pdf_has_a_status_column_and_the_events(fixture_db, settings_f
     out = tmp_path / "board.pdf"  # `cli.py report` reads the settings store beside the database
     assert cli.main(["report", "--period", "2024-11", "--out", str(out), "--db", str(fixture_db)]) == 0
     text = text_of(out.read_bytes())
+    log = Settings(settings_path(fixture_db)).audit()  # the export is in the audit log
+    assert log[["action", "detail", "view"]].values.tolist()[0] == [
+        "pdf", "board PDF 2024-11 written to board.pdf", "all customers"]
     # Revenue 60 € against 1200 / 12 = 100 €: off track; orders 1 against 1: on track.
     assert "Against target" in text
     assert "Revenue 60.00 € 100.00 € −40.00 € off track phased from 2024" in text
