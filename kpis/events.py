@@ -91,9 +91,14 @@ def on_days(events: list[Event], first: date, end: date, filters: dict | None = 
 
 
 def legend(marks: pd.DataFrame) -> list[str]:
-    """The lines listed under a chart: "① 2 Mar – 31 Mar 2026 · Campaign · Spring campaign", one per event."""
+    """The lines listed under a chart: "1. 2 Mar – 31 Mar 2026 · Campaign · Spring campaign", one per event."""
     firsts = marks.drop_duplicates("number").sort_values("number")
     return [f"{n}. {text}" for n, text in zip(firsts["number"], firsts["text"], strict=True)]
+
+
+def listed(marks: pd.DataFrame) -> str | None:
+    """The caption under a chart naming its events ("Events: 1. … · 2. …"); None when it draws none."""
+    return "Events: " + " · ".join(legend(marks)) if not marks.empty else None
 
 
 def parse_event(row: dict, db: Database) -> dict:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpis import REGISTRY
 from kpis import format as fmt
-from kpis.events import legend, on_periods
+from kpis.events import listed, on_periods
 from kpis.labels import FILTER_LABELS
 from kpis.periods import add_months
 from report.charts import event_layers
@@ -183,8 +183,8 @@ if spend_known:
             tooltip=["Channel", "period", alt.Tooltip("value:Q", format=",.2f", title="CAC")],
         )
         st.altair_chart(alt.layer(*event_layers(marks, "period"), line).properties(height=260), width="stretch")
-        if not marks.empty:
-            st.caption("Events: " + " · ".join(legend(marks)))
+        if caption := listed(marks):
+            st.caption(caption)
         st.caption("Is each new customer getting cheaper or dearer to win? A rising line means the channel costs "
                    "more per customer; gaps are periods without spend or without new customers.")
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from kpis import REGISTRY, Group, rebased_trend
 from kpis import format as fmt
-from kpis.events import legend, on_periods
+from kpis.events import listed, on_periods
 from kpis.labels import COMPARISONS
 from report.charts import event_layers
 from ui import data, decisions
@@ -133,8 +133,8 @@ else:
     marks["label"] = marks["period"].map(labels)
     event = st.altair_chart(trend_chart(trend, picked, labels, currency, marks), width="stretch",
                             on_select="rerun", selection_mode="pick")
-    if not marks.empty:
-        st.caption("Events: " + " · ".join(legend(marks)))
+    if caption := listed(marks):
+        st.caption(caption)
     st.caption("Each line starts at 100 at its first period: 120 means 20 % above where it started. Solid "
                "lines are the customer, dashed lines volume and cost — when dashed lines climb and solid ones "
                "do not, sales grew without better customers. Gaps: not measurable that period. "

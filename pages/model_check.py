@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from kpis import format as fmt
-from kpis.events import legend, on_days
+from kpis.events import listed, on_days
 from kpis.labels import CHECK_HOLDOUT_WEEKS
 from report.charts import event_layers
 from ui import data, decisions
@@ -124,8 +124,8 @@ with right:
                     view.filters)
     st.altair_chart(alt.layer(*event_layers(marks, "start", x2="end"), base.mark_line(), rule, label)
                     .properties(height=300), width="stretch")
-    if not marks.empty:
-        st.caption("Events: " + " · ".join(legend(marks)))
+    if caption := listed(marks):
+        st.caption(caption)
     at_split, at_end = curve[curve["week"] == 0].iloc[0], curve.iloc[-1]
     gaps = [percent(row["model"] / row["actual"] - 1) if row["actual"] else "—" for row in (at_split, at_end)]
     st.caption(f"Weekly totals since the first customer's first purchase: model vs actual {gaps[0]} at the split "

@@ -11,7 +11,7 @@ import streamlit as st
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.decisions import Refused, segment_of
-from kpis.events import CATEGORIES, legend, on_periods, parse_events
+from kpis.events import CATEGORIES, listed, on_periods, parse_events
 from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, target_line
 from report.charts import event_layers
 from ui import access, data, decisions
@@ -111,8 +111,8 @@ else:
         ).encode(x=x, y="target:Q")
         chart = alt.layer(*event_layers(marks, "label", order), goal, actual).properties(height=180)
         where.altair_chart(chart, width="stretch")
-    if not marks.empty:
-        st.caption("Events: " + " · ".join(legend(marks)))
+    if caption := listed(marks):
+        st.caption(caption)
     st.caption("Blue: the actual; dashed: the target of each period (where one is set or phased); violet: the "
                "company's events.")
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from kpis import KPIError
 from kpis import format as fmt
-from kpis.events import legend, on_days
+from kpis.events import listed, on_days
 from report.charts import event_layers, tornado, valuation_waterfall
 from ui import data, decisions
 from ui.db import database
@@ -77,8 +77,8 @@ chart = alt.layer(*event_layers(marks, "start", x2="end"), band,
                   base.mark_line(color="#222222").encode(y="actual:Q"),
                   base.mark_line(color="#e07b00", strokeDash=[2, 2]).encode(y="fitted:Q"))
 st.altair_chart(chart.properties(height=260), width="stretch")
-if not marks.empty:
-    st.caption("Events: " + " · ".join(legend(marks)))
+if caption := listed(marks):
+    st.caption(caption)
 st.caption(f"Black: new customers per month; orange: the model's fit; blue: its forecast with a 90 % band. "
            f"{value.assumptions['acquisition model'].capitalize()}. Holdout check: "
            f"{value.assumptions['holdout check']}.")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from kpis import REGISTRY, Unit
 from kpis import format as fmt
-from kpis.events import legend, on_periods
+from kpis.events import listed, on_periods
 from kpis.labels import COMPARISONS, EFFORT_PEAK_MIN_ANSWERS
 from kpis.voice.declarations import SCORE_GROUPS, unhappy_and_happy
 from report.charts import event_layers
@@ -183,8 +183,8 @@ else:
         bars = alt.Chart(frame).mark_bar(color=GREY).encode(
             x=alt.X("period:O", title=None, axis=None), y=alt.Y("answers:Q", title="answers"), tooltip=tips)
         column.altair_chart(bars.properties(height=70), width="stretch")
-    if not marks.empty:
-        st.caption("Events: " + " · ".join(legend(marks)))
+    if caption := listed(marks):
+        st.caption(caption)
 
 # --- effort by journey step ----------------------------------------------------------------------------------
 

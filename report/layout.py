@@ -30,7 +30,7 @@ from pypdf.generic import (
 from kpis import REGISTRY, Group, Period, Unit
 from kpis import format as fmt
 from kpis.clv.model import HORIZON_MONTHS
-from kpis.events import legend, on_days, on_periods
+from kpis.events import listed, on_days, on_periods
 from report import charts
 from report.data import CHANNEL, EDITIONS, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot
 from report.fonts import FILES
@@ -430,8 +430,8 @@ def summary(doc: Document) -> None:
 
 def events_under(doc: Document, marks: pd.DataFrame) -> None:
     """The events a chart draws, listed under it by their numbers."""
-    if not marks.empty:
-        doc.caption("Events: " + " · ".join(legend(marks)))
+    if caption := listed(marks):
+        doc.caption(caption)
 
 
 STATUS_TONES = {"on track": GOOD, "at risk": (196, 110, 0), "off track": BAD}
