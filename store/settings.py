@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -105,7 +106,8 @@ class Settings:
                                                 .fetchall()}
             if name in tables:
                 return con.execute(f"SELECT * FROM {name} ORDER BY {ORDER[name]}").df()
-        columns = [c.split()[0] for c in TABLES[name].split(", ") if not c.startswith("PRIMARY")]
+        # The declared columns: the commas inside PRIMARY KEY (…) do not separate columns.
+        columns = [c.split()[0] for c in re.split(r",\s*(?![^()]*\))", TABLES[name]) if not c.startswith("PRIMARY")]
         return pd.DataFrame(columns=columns)
 
     def targets(self) -> pd.DataFrame:

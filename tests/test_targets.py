@@ -298,3 +298,10 @@ def test_cli_csv_with_a_wrong_column_is_refused(fixture_path, tmp_path, monkeypa
     assert cli.main(["events", "import", str(wrong), "--db", str(fixture_path)]) == 2
     assert "events.csv: no column date; unknown column day" in capsys.readouterr().err
     assert not (tmp_path / "c.settings.duckdb").exists()
+
+
+def test_an_empty_store_has_the_columns_of_a_written_one(tmp_path):
+    empty, written = Settings(tmp_path / "empty.duckdb"), Settings(tmp_path / "written.duckdb")
+    written.log("someone", "csv", "a.csv")  # any write creates every table
+    for table in ("targets", "events", "sendings", "audit"):
+        assert list(empty.table(table).columns) == list(written.table(table).columns), table
