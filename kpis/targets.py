@@ -76,16 +76,9 @@ def goals(targets: pd.DataFrame, period, filters: dict | None = None, public_onl
     segment, period = segment_of(filters), Period.parse(period)
     if segment is None or not len(targets):
         return {}
-    found = {key: goal(targets, key, period, segment) for key in REGISTRY if key in set(targets["kpi"])}
+    named = set(targets["kpi"])
+    found = {key: goal(targets, key, period, segment) for key in REGISTRY if key in named}
     return {k: g for k, g in found.items() if g is not None and (g.public or not public_only)}
-
-
-def statuses(targets: pd.DataFrame, values: dict[str, float | None], period, filters: dict | None = None,
-             public_only: bool = False) -> dict[str, str]:
-    """The status of each KPI of `values` (key → actual) that has a target for the view."""
-    found = goals(targets, period, filters, public_only)
-    out = {k: status(REGISTRY[k], values.get(k), g.target, g.tolerance) for k, g in found.items() if k in values}
-    return {k: s for k, s in out.items() if s is not None}
 
 
 def scorecard(db: Database, targets: pd.DataFrame, period, filters: dict | None = None,
@@ -98,17 +91,20 @@ def scorecard(db: Database, targets: pd.DataFrame, period, filters: dict | None 
     if not found:
         return pd.DataFrame(columns=columns)
     actuals = evaluate_many(db, list(found), str(Period.parse(period)), filters=filters)
-    rows = []
-    for key, g in found.items():
-        kpi = REGISTRY[key]
-        actual = actuals.get(key)
-        actual = None if actual is None or pd.isna(actual) else float(actual)
-        gap = None if actual is None else actual - g.target
-        rows.append({"kpi": key, "label": kpi.label, "unit": kpi.unit.value, "actual": actual, "target": g.target,
-                     "gap": gap, "gap_share": None if gap is None or not g.target else gap / abs(g.target),
-                     "status": status(kpi, actual, g.target, g.tolerance), "tolerance": g.tolerance,
-                     "source": g.source, "public": g.public})
+    rows = [{"label": REGISTRY[key].label, "unit": REGISTRY[key].unit.value, **judged(g, actuals.get(key))}
+            for key, g in found.items()]
     return pd.DataFrame(rows, columns=columns)
+
+
+def judged(g: Goal, actual: float | None) -> dict:
+    """A KPI's actual against its goal: kpi, actual, target, gap (actual − target), gap_share (gap ÷ |target|),
+    status, tolerance, source, public — a scorecard's row (the dashboard's and the PDF's)."""
+    actual = None if actual is None or pd.isna(actual) else float(actual)
+    gap = None if actual is None else actual - g.target
+    return {"kpi": g.kpi, "actual": actual, "target": g.target, "gap": gap,
+            "gap_share": None if gap is None or not g.target else gap / abs(g.target),
+            "status": status(REGISTRY[g.kpi], actual, g.target, g.tolerance), "tolerance": g.tolerance,
+            "source": g.source, "public": g.public}
 
 
 def target_line(targets: pd.DataFrame, key: str, periods: list, segment: str) -> list[float | None]:

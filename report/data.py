@@ -34,7 +34,7 @@ from kpis.events import Event, events_of
 from kpis.labels import CHECK_HOLDOUT_WEEKS, COMPARISONS, describe_filters
 from kpis.registry import PREVIOUS_BUYERS
 from kpis.scrub import scrub
-from kpis.targets import goals, status
+from kpis.targets import goals, judged
 
 EDITIONS = {"board": "Board edition", "partner": "Partner edition"}
 
@@ -345,12 +345,9 @@ def _scorecard(db, snap: Snapshot, targets) -> pd.DataFrame | None:
     rows = []
     for key, g in found.items():
         figure = snap.figures.get(key)
-        actual = figure.value if figure is not None else values.get(key)
         suppressed = bool(figure is not None and figure.suppressed)
-        rows.append({"kpi": key, "actual": actual, "target": g.target,
-                     "gap": None if actual is None else actual - g.target,
-                     "status": None if suppressed else status(REGISTRY[key], actual, g.target, g.tolerance),
-                     "source": g.source, "suppressed": suppressed})
+        row = judged(g, figure.value if figure is not None else values.get(key))
+        rows.append(row | {"suppressed": suppressed} | ({"status": None} if suppressed else {}))
     return pd.DataFrame(rows)
 
 

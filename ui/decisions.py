@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from kpis.decisions import segment_of
 from kpis.events import Event, events_of
-from kpis.targets import Goal, goals
+from kpis.targets import Goal, goal
 from store.settings import Settings, settings_path
 from ui.db import configured_path
 from ui.state import View
@@ -48,6 +49,7 @@ def events() -> list[Event]:
     return events_of(tables()[1])
 
 
-def view_goals(view: View) -> dict[str, Goal]:
-    """Each KPI's target for the view's period and segment (none for a view of several segments)."""
-    return goals(targets(), view.period, view.filters)
+def view_goal(view: View, key: str) -> Goal | None:
+    """A KPI's target for the view's period and segment (none for a view of several segments): a tile's badge."""
+    segment = segment_of(view.filters)
+    return None if segment is None else goal(targets(), key, view.period, segment)

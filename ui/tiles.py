@@ -9,7 +9,7 @@ from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.registry import Unit
 from kpis.targets import STATUS_COLOURS, status
-from ui.decisions import view_goals
+from ui.decisions import view_goal
 from ui.state import View
 
 
@@ -27,7 +27,7 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
     value, change = (None if pd.isna(v) else v for v in (value, change))
     interval, noise = _uncertainty(table, key, view, currency)
     label, against = kpi.short_label, None
-    goal = view_goals(view).get(key)
+    goal = view_goal(view, key)
     if goal is not None:
         state = status(kpi, value, goal.target, goal.tolerance)
         # The badge first: a narrow tile cuts its label's end, never the status.
