@@ -58,6 +58,7 @@ class Database:
         self.data_start: date | None = span["first"].date() if span["first"] else None
         self.data_end: date | None = span["last"].date() if span["last"] else None
         self._values: dict[str, tuple[str, ...]] = {}
+        self.filter_names: tuple[str, ...] = FIXED_FILTERS + self.attributes  # what a segment may be filtered on
 
     def has_table(self, name: str) -> bool:
         return bool(self.cursor().execute(
@@ -181,7 +182,7 @@ def segment(db: Database, filters: dict | None) -> Segment:
     """Validate filters (customer attribute -> value or values): unknown names or values are errors, never ignored."""
     if filters is not None and not isinstance(filters, dict):
         raise KPIError(f"filters must be a mapping such as {{'region': ['FR']}}, not {type(filters).__name__}")
-    allowed = FIXED_FILTERS + db.attributes
+    allowed = db.filter_names
     columns, cohorts, tiers = {}, (), ()
     for name, value in (filters or {}).items():
         if value is None or value == [] or value == ():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kpis.database import FIXED_FILTERS, Database
+from kpis.database import Database
 from kpis.periods import Period
 
 ALL_CUSTOMERS = ""  # the segment of a target or event for everyone
@@ -22,17 +22,13 @@ class Refused(ValueError):
         super().__init__("nothing was written:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-def segment_names(db: Database) -> tuple[str, ...]:
-    return FIXED_FILTERS + db.attributes
-
-
 def parse_segment(text: str | None, db: Database) -> str:
     """A segment in the files' form ("region=FR"; empty for all customers), checked against the database."""
     text = (text or "").strip()
     if not text:
         return ALL_CUSTOMERS
     name, sep, value = (part.strip() for part in text.partition("="))
-    names = segment_names(db)
+    names = db.filter_names
     if not sep or not name or not value:
         raise ValueError(f"segment {text!r}: write NAME=VALUE, e.g. region=FR")
     if name not in names:
@@ -65,14 +61,6 @@ def segment_of(filters: dict | None) -> str | None:
     return None
 
 
-def segment_filters(segment: str) -> dict[str, tuple[str, ...]]:
-    """A stored segment as the filters that compute it ({} for all customers)."""
-    if not segment:
-        return {}
-    name, _, value = segment.partition("=")
-    return {name: (value,)}
-
-
 def shows(segment: str, filters: dict | None) -> bool:
     """Whether something about `segment` belongs in a view of `filters`: everything about all customers does; one
     segment's unless the view filters its name to other values (a search campaign is not in a view of e-mail)."""
@@ -81,6 +69,11 @@ def shows(segment: str, filters: dict | None) -> bool:
     name, _, value = segment.partition("=")
     chosen = (filters or {}).get(name)
     return not chosen or value in tuple(map(str, chosen))
+
+
+def cell(value) -> str:
+    """A file's, command's or form's value as text, stripped: "" when absent (None, or a blank pandas cell)."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
 
 def parse_day(text, what: str) -> date:

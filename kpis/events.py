@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from kpis.database import Database
-from kpis.decisions import check_rows, parse_day, parse_segment, shows
+from kpis.decisions import cell, check_rows, parse_day, parse_segment, shows
 from kpis.periods import Period
 
 CATEGORIES = {"campaign": "Campaign", "price": "Price", "incident": "Incident", "product": "Product",
@@ -104,9 +104,8 @@ def listed(marks: pd.DataFrame) -> str | None:
 def parse_event(row: dict, db: Database) -> dict:
     """One event (date, label; optional until, category, segment) as the store keeps it."""
     start = parse_day(row.get("date") or row.get("start") or "", "date")
-    until_text = row.get("until")
-    until = None if until_text is None or not str(until_text).strip() or pd.isna(until_text) else parse_day(
-        until_text, "until")
+    until_text = cell(row.get("until"))
+    until = parse_day(until_text, "until") if until_text else None
     if until is not None and until < start:
         raise ValueError(f"the event ends ({until}) before it starts ({start})")
     label = " ".join(str(row.get("label") or "").split())

@@ -15,7 +15,7 @@ import pandas as pd
 
 from kpis.catalog import REGISTRY
 from kpis.database import Database
-from kpis.decisions import Refused, check_rows, parse_segment, segment_of
+from kpis.decisions import Refused, cell, check_rows, parse_segment, segment_of
 from kpis.evaluate import evaluate_many
 from kpis.periods import Period
 from kpis.registry import KPI, Unit
@@ -141,7 +141,7 @@ def parse_number(text, kpi: KPI) -> float:
 
 
 def parse_tolerance(text) -> float:
-    raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).strip()
+    raw = cell(text)
     if not raw:
         return DEFAULT_TOLERANCE
     try:
@@ -154,7 +154,7 @@ def parse_tolerance(text) -> float:
 
 
 def parse_flag(text) -> bool:
-    raw = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).strip().lower()
+    raw = cell(text).lower()
     if raw in ("", "0", "false", "no", "n"):
         return False
     if raw in ("1", "true", "yes", "y"):
@@ -164,14 +164,14 @@ def parse_flag(text) -> bool:
 
 def parse_target(row: dict, db: Database) -> dict:
     """One target row (kpi, period, target; optional segment, tolerance, public) as the store keeps it."""
-    key = str(row.get("kpi") or "").strip()
+    key = cell(row.get("kpi"))
     if key not in REGISTRY:
         raise ValueError(f"unknown KPI {key!r}: `cli.py targets kpis` lists them" if key else "no kpi given")
-    text = str(row.get("period") or "").strip()
+    text = cell(row.get("period"))
     if not text:
         raise ValueError("no period given: write 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)")
     period = Period.parse(text)
-    if row.get("target") is None or not str(row.get("target")).strip():
+    if not cell(row.get("target")):
         raise ValueError("no target given")
     return {"kpi": key, "period": str(period), "segment": parse_segment(row.get("segment"), db),
             "target": parse_number(row["target"], REGISTRY[key]), "tolerance": parse_tolerance(row.get("tolerance")),

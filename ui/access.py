@@ -8,6 +8,7 @@ stops the run, or returns the person's grant, which the pages read through `gran
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import streamlit as st
 
@@ -31,7 +32,8 @@ def who() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _access(path: str, stamp: int | None, build: str) -> Access:
-    return load_access(access_path(configured_path()), database())
+    """The access file at `path`, kept per version of it (`stamp`) and build (whose segment values it checks)."""
+    return load_access(Path(path), database())
 
 
 def _rules() -> Access:

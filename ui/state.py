@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import streamlit as st
 
 from kpis import Database, Period
-from kpis.labels import COMPARISONS, FIXED_FILTERS, URL_COMPARES, describe_filters, filter_label
+from kpis.labels import COMPARISONS, URL_COMPARES, describe_filters, filter_label
 from kpis.periods import GRAINS, period_range
 from kpis.periods import last_complete as last_complete_period
 from ui.access import grant
@@ -54,7 +54,7 @@ def periods(db: Database, grain: str) -> list[Period]:
 
 
 def filter_names(db: Database) -> tuple[str, ...]:
-    return FIXED_FILTERS + db.attributes
+    return db.filter_names
 
 
 def cohort_options(db: Database) -> list[str]:
