@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo lint clean browser java oidc bench
+.PHONY: run test demo lint clean browser java oidc bench catalog
+I18N_SOURCES := cli.py dashboard i18n kpis pages report store ui  # i18n.SOURCES
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,3 +65,12 @@ lint: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/oidc/node_modules
+
+# The French catalog (i18n/locale/fr/LC_MESSAGES/messages.po) updated from the msgids in the code: new ones are
+# added untranslated (tests/test_i18n.py then names them), gone ones dropped. Translate, then run the tests.
+catalog: $(VENV)/.runtime
+	$(BIN)/pybabel extract --sort-by-file --no-wrap --add-location=file --add-comments=Translators: \
+		--project="Empty Chair" --copyright-holder="Empty Chair contributors" -o i18n/messages.pot $(I18N_SOURCES)
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-wrap -i i18n/messages.pot \
+		-d i18n/locale -l fr
+	rm i18n/messages.pot

@@ -23,7 +23,7 @@ Parameter uncertainty is not model error: the model check tells how well the mod
 from __future__ import annotations
 
 import numpy as np
-from ibis import _
+from ibis import _ as deferred
 
 from kpis.catalog import REGISTRY
 from kpis.clv.declarations import score_sums
@@ -54,7 +54,7 @@ def _scaled(parts: dict[str, float], ratios: dict[str, np.ndarray]) -> np.ndarra
 
 
 def _per_group(db: Database, table) -> dict[str, float]:
-    return dict(db.frame(table.group_by("fit_group").aggregate(v=_.v.sum())).itertuples(index=False))
+    return dict(db.frame(table.group_by("fit_group").aggregate(v=deferred.v.sum())).itertuples(index=False))
 
 
 def kpi_draws(db: Database, key: str, where: Scope) -> np.ndarray | None:
@@ -80,7 +80,7 @@ def kpi_draws(db: Database, key: str, where: Scope) -> np.ndarray | None:
     cohort = where.acquired.select("customer_id")
     new = scores.semi_join(cohort, "customer_id")
     future = _per_group(db, new.mutate(v=new.clv))
-    size = db.row(cohort.aggregate(n=_.count()))["n"]
+    size = db.row(cohort.aggregate(n=deferred.count()))["n"]
     realised = value * size - sum(future.values())  # new_customer_value = (realised + Σ future) ÷ size
     per_customer = (realised + _scaled(future, _ratios(draws, "equity"))) / size
     if key == "new_customer_value":

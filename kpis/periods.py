@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from i18n import formats
+
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 COMPARES = ("previous", "year_ago")  # what a period is compared with: the period before, the same one a year earlier
 _PATTERNS = (
@@ -79,11 +81,11 @@ class Period:
 
     @property
     def label(self) -> str:
-        """For people: "Oct 2026", "Q3 2026", "2026"."""
+        """For people, in the current language: "Oct 2026" / "oct. 2026", "Q3 2026" / "T3 2026", "2026"."""
         if self.grain == "month":
-            return f"{self.start:%b %Y}"
+            return formats.month(self.start)
         if self.grain == "quarter":
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+            return formats.quarter(self.start)
         return str(self.start.year)
 
     def __str__(self) -> str:

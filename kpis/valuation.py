@@ -68,7 +68,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from ibis import _
+from ibis import _ as deferred
 
 from kpis import acquisition
 from kpis.clv.bgnbd import NAMES as BG_NAMES
@@ -315,7 +315,7 @@ def _acquisitions(db: Database, where: Scope, months: list[date]) -> pd.DataFram
     c = where.customers
     c = c.filter((c.acquired_at >= months[0]) & (c.acquired_at < add_months(months[-1], 1)))
     frame = db.frame(c.group_by(channel=c.acquisition_channel.fill_null(POOLED),
-                                month=c.acquired_at.truncate("M")).aggregate(n=_.count()))
+                                month=c.acquired_at.truncate("M")).aggregate(n=deferred.count()))
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     table = frame.pivot_table(index="month", columns="channel", values="n", aggfunc="sum", fill_value=0)
     return table.reindex(months, fill_value=0).astype(float)
@@ -327,7 +327,7 @@ def _spend(db: Database, channels, first: date, stop: date) -> pd.DataFrame:
     s = s.filter((s.month >= first) & (s.month < stop))
     if channels:
         s = s.filter(s.channel.isin(channels))
-    frame = db.frame(s.group_by("channel", "month").aggregate(spend=_.spend.sum().cast("float64")))
+    frame = db.frame(s.group_by("channel", "month").aggregate(spend=deferred.spend.sum().cast("float64")))
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     return frame
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("kpis", "store", "report", "ui")
+PACKAGES = ("i18n", "kpis", "store", "report", "ui")
 FORBIDDEN = {  # importer package -> packages (ours or third-party) it must never import
     "store": ("kpis", "report", "ui", "streamlit"),
     "kpis": ("streamlit", "ui", "report"),
     "report": ("ui", "streamlit"),
+    "i18n": ("kpis", "store", "report", "ui", "streamlit"),  # the languages: read by all, reading none of ours
 }
 
 

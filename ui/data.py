@@ -12,6 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 import kpis
+from i18n import language, use
 from kpis.clv.check import holdout_check as _holdout_check
 from kpis.story import headline as _headline
 from kpis.targets import scorecard as _scorecard
@@ -24,8 +25,10 @@ _FUNCTIONS: dict[str, Callable] = {}
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
-def _run(name: str, build: str, args: tuple, kwargs: dict):
-    return _FUNCTIONS[name](_database(build), *args, **kwargs)
+def _run(name: str, build: str, lang: str, args: tuple, kwargs: dict):
+    """One call, kept per build, language (results may hold sentences and labels) and arguments."""
+    with use(lang):
+        return _FUNCTIONS[name](_database(build), *args, **kwargs)
 
 
 def _frozen(value):
@@ -45,7 +48,7 @@ def cached(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def on_current_build(*args, **kwargs):
         build = str(current_file(configured_path()))
-        return _run(name, build, args, {k: _frozen(v) for k, v in kwargs.items()})
+        return _run(name, build, language(), args, {k: _frozen(v) for k, v in kwargs.items()})
 
     return on_current_build
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import language, use
 from kpis.database import Database
 from report import ReportError, build_report
 from ui import access, decisions
@@ -14,11 +15,13 @@ EDITIONS = {"board": "Board", "partner": "Shareholders & partners"}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _pdf(_db, build: str, period: str, compare: str, edition: str, filters: tuple, settings: tuple) -> bytes:
-    """The PDF of a view, kept per build, view, edition and version of the targets and events."""
+def _pdf(_db, build: str, period: str, compare: str, edition: str, filters: tuple, settings: tuple,
+         lang: str) -> bytes:
+    """The PDF of a view, kept per build, view, edition, version of the targets and events, and language."""
     targets, events = decisions.tables()
-    return build_report(_db, period, compare=compare, edition=edition, filters=dict(filters), targets=targets,
-                        events=events)
+    with use(lang):
+        return build_report(_db, period, compare=compare, edition=edition, filters=dict(filters), targets=targets,
+                            events=events)
 
 
 def pdf_snapshot(db: Database, view: View) -> None:
@@ -36,7 +39,7 @@ def pdf_snapshot(db: Database, view: View) -> None:
                                        key="report:edition") or editions[0]
     period = str(view.period)
     wanted = (db.name, period, view.compare, edition, tuple(sorted((k, tuple(v)) for k, v in view.filters.items())),
-              decisions.version())
+              decisions.version(), language())
     ready = st.session_state.get("report:ready") == wanted
     if not ready and st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="report:prepare"):
         try:

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
+from i18n import language
 from kpis import Database, Period
 from kpis.labels import COMPARISONS, URL_COMPARES, describe_filters, filter_label
 from kpis.periods import GRAINS, period_range
 from kpis.periods import last_complete as last_complete_period
 from ui.access import grant
+from ui.language import with_language
 
 _URL_WORD = {compare: word for word, compare in URL_COMPARES.items()}
 
@@ -119,7 +121,12 @@ def within(filters: dict, scope: dict | None) -> tuple[dict, list[str]]:
 
 
 def _url_params() -> dict[str, list[str]]:
-    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    """The URL's view parameters (the language is ui.language's)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key != "lang"}
+
+
+def _show_in_url(view: View) -> None:
+    st.query_params.from_dict(with_language(view.to_params()))
 
 
 def current_view(db: Database) -> View:
@@ -135,8 +142,9 @@ def current_view(db: Database) -> View:
         view = st.session_state["view"]
     view = _sidebar(db, view, scope)
     st.session_state["view"] = view
-    if _url_params() != {k: v if isinstance(v, list) else [v] for k, v in view.to_params().items()}:
-        st.query_params.from_dict(view.to_params())
+    if (_url_params() != {k: v if isinstance(v, list) else [v] for k, v in view.to_params().items()}
+            or st.query_params.get("lang") != language()):
+        _show_in_url(view)
     return view
 
 
@@ -163,7 +171,7 @@ def _sidebar(db: Database, view: View, scope: dict) -> View:
             filters[name] = tuple(chosen)
     filters, _ = within(filters, scope)
     if side.button("Reset view", width="stretch"):
-        st.query_params.clear()
+        st.query_params.from_dict({"lang": language()})  # the view's defaults, in the same language
         st.session_state.pop("view", None)
         st.rerun()
     return replace(view, period=period, compare=compare, filters=filters)
@@ -173,12 +181,12 @@ def drill(view: View, name: str, value: str) -> None:
     """Narrow the segment to one value (a click on a chart or a table row) and show the new view."""
     filters = dict(view.filters) | {name: (str(value),)}
     st.session_state["view"] = replace(view, filters=filters)
-    st.query_params.from_dict(st.session_state["view"].to_params())
+    _show_in_url(st.session_state["view"])
     st.rerun()
 
 
 def drill_period(view: View, period: str) -> None:
     """Show another period of the same segment (a click on a trend chart)."""
     st.session_state["view"] = replace(view, period=Period.parse(period))
-    st.query_params.from_dict(st.session_state["view"].to_params())
+    _show_in_url(st.session_state["view"])
     st.rerun()

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import ibis
 import numpy as np
-from ibis import _
+from ibis import _ as deferred
 
 from kpis.clv.common import ModelError
 from kpis.clv.model import (
@@ -85,10 +85,10 @@ def _new_customer_value(db, scope):
     if model is None:
         return None
     cohort = scope.acquired.select("customer_id")
-    size = db.row(cohort.aggregate(n=_.count()))["n"]
+    size = db.row(cohort.aggregate(n=deferred.count()))["n"]
     if not size:
         return None
-    future = db.row(model.scores.semi_join(cohort, "customer_id").aggregate(v=_.clv.sum()))["v"] or 0.0
+    future = db.row(model.scores.semi_join(cohort, "customer_id").aggregate(v=deferred.clv.sum()))["v"] or 0.0
     return (_realized_margin(db, scope, cohort, model.observation_end) + future) / size
 
 
@@ -96,7 +96,7 @@ def _payback(db, scope, cac):
     """Months from acquisition until the cohort's cumulative margin per customer covers its CAC."""
     model = _model(db, scope)
     cohort = scope.acquired.select("customer_id", "acquired_at")
-    size = db.row(cohort.aggregate(n=_.count()))["n"]
+    size = db.row(cohort.aggregate(n=deferred.count()))["n"]
     if model is None or cac is None or not size:
         return None
     o = scope.tables["orders"].join(cohort, "customer_id")

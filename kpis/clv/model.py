@@ -28,7 +28,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from ibis import _
+from ibis import _ as deferred
 
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
@@ -172,7 +172,7 @@ def _scored(db, observation_end: date, name: str) -> tuple[dict, float, ibis.Tab
         group = ibis.ifelse(inputs.channel.isin(fitted), inputs.channel, POOLED) if fitted else ibis.literal(POOLED)
         scorer = Scorer(parameters_of(fits), margin_rate, observation_end, HORIZON_MONTHS, ANNUAL_DISCOUNT, TIME_UNIT)
         scores = db.score_batches(name, inputs.mutate(fit_group=group).select(*INPUTS), scorer, SCORES)
-        db.row(scores.aggregate(n=_.count()))  # scored now, while the inputs are kept
+        db.row(scores.aggregate(n=deferred.count()))  # scored now, while the inputs are kept
     finally:
         db.forget(kept)
     return fits, margin_rate, scores
@@ -417,7 +417,8 @@ def _patterns(db, customers: ibis.Table, by: list[str]) -> pd.DataFrame:
     """Distinct (frequency, recency, T) per value of the `by` columns, with `weight` = customers, in the order of
     their first customer (fit_value_models); the ids stay in the engine."""
     return db.arrow(customers.group_by([*by, *_PATTERN]).aggregate(
-        first=_.customer_id.min(), weight=_.count(), recency=_.recency.max(), T=_["T"].max())
+        first=deferred.customer_id.min(), weight=deferred.count(), recency=deferred.recency.max(),
+        T=deferred["T"].max())
         .order_by([*by, "first"]).drop("first")).to_pandas()
 
 
@@ -427,8 +428,9 @@ def _spend_values(db, customers: ibis.Table, repeat_buyers: int) -> pd.DataFrame
     r = customers.filter((customers.frequency > 0) & (customers.monetary_value > 0))
     if repeat_buyers > SPEND_SAMPLE:
         r = r.order_by([r.customer_id.hexdigest("md5"), r.customer_id]).limit(SPEND_SAMPLE)
-    return db.arrow(r.group_by(["frequency", "monetary_value"]).aggregate(first=_.customer_id.min(), weight=_.count())
-                    .order_by("first").drop("first")).to_pandas()
+    per_pattern = r.group_by(["frequency", "monetary_value"]).aggregate(first=deferred.customer_id.min(),
+                                                                        weight=deferred.count())
+    return db.arrow(per_pattern.order_by("first").drop("first")).to_pandas()
 
 
 def channel_of(db, ids: pd.Index) -> pd.Series:

@@ -1,0 +1,60 @@
+"""Numbers, dates and periods in the current language's conventions (Babel, CLDR): `1 234,5`, `71,4 %`,
+`31 oct. 2026`, `T3 2026` in French; `1,234.5`, `71.4 %`, `31 Oct 2026`, `Q3 2026` in English.
+
+French separates thousands with a narrow no-break space (U+202F) and puts a no-break space before `%` and `€`:
+the PDF's DejaVu fonts have both glyphs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from i18n import language, locale
+
+
+def number(value: float, digits: int = 0, sign: bool = False) -> str:
+    """1,234.5 / 1 234,5; with sign, +1,234.5 (a minus is U+2212 in neither: "-" so that st.metric reads it)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    text = format_decimal(Decimal(float(value)), pattern, locale=locale())  # the exact float, rounded as f-strings do
+    return ("+" + text) if sign and value >= 0 else text
+
+
+def percent(share: float, digits: int = 1, sign: bool = False) -> str:
+    """0.714 as 71.4 % (English, as the dashboard had it) / 71,4 % (French, a no-break space before %)."""
+    space = "\u00a0" if language() == "fr" else " "
+    return number(100 * share, digits, sign) + space + "%"
+
+
+def date(day: dt.date) -> str:
+    """31 Oct 2026 / 31 oct. 2026."""
+    return format_date(day, "d MMM y", locale=locale())
+
+
+def day_month(day: dt.date) -> str:
+    """31 Oct / 31 oct."""
+    return format_date(day, "d MMM", locale=locale())
+
+
+def month(day: dt.date) -> str:
+    """Oct 2026 / oct. 2026: the month a day falls in."""
+    return format_date(day, "MMM y", locale=locale())
+
+
+def quarter(day: dt.date) -> str:
+    """Q3 2026 / T3 2026: the quarter a day falls in."""
+    return format_date(day, "QQQ y", locale=locale())
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """31 Oct 2026 14:05 / 31 oct. 2026 14:05."""
+    return format_datetime(moment, "d MMM y HH:mm", locale=locale())
+
+
+def month_name(month_number: int) -> str:
+    """The month's abbreviated name in the current language ("Oct", "oct.")."""
+    return Locale.parse(locale()).months["format"]["abbreviated"][month_number]
