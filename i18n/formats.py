@@ -58,3 +58,22 @@ def timestamp(moment: dt.datetime) -> str:
 def month_name(month_number: int) -> str:
     """The month's abbreviated name in the current language ("Oct", "oct.")."""
     return Locale.parse(locale()).months["format"]["abbreviated"][month_number]
+
+
+def chart_locale() -> dict | None:
+    """The current language's d3 number and time formats, for Vega-Lite's `config.locale` and vl-convert (None
+    in English: Vega's own defaults, as before)."""
+    if language() == "en":
+        return None
+    babel = Locale.parse(locale())
+    symbols = babel.number_symbols["latn"]
+    months, days = babel.months["format"], babel.days["format"]
+    return {
+        "number": {"decimal": symbols["decimal"], "thousands": symbols["group"], "grouping": [3],
+                   "currency": ["", "\u00a0€"], "percent": "\u00a0%", "minus": "-"},
+        "time": {"dateTime": "%A %e %B %Y %X", "date": "%d/%m/%Y", "time": "%H:%M:%S", "periods": ["AM", "PM"],
+                 "days": [days["wide"][(i - 1) % 7] for i in range(7)],  # d3 starts on Sunday, Babel on Monday (0)
+                 "shortDays": [days["abbreviated"][(i - 1) % 7] for i in range(7)],
+                 "months": [months["wide"][m] for m in range(1, 13)],
+                 "shortMonths": [months["abbreviated"][m] for m in range(1, 13)]},
+    }
