@@ -1,10 +1,17 @@
-"""The KPI declaration: one record per indicator, read by pages, glossary, PDF and tests alike."""
+"""The KPI declaration: one record per indicator, read by pages, glossary, PDF and tests alike.
+
+Each declaration carries its words in every language of the interface (`Text`: label, definition, formula, short
+label): `kpi.label`, `kpi.definition`… read them in the current language (i18n.language()), so that the dashboard,
+the glossary and the PDF show one definition per KPI in English and in French alike.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from i18n import LANGUAGES, N_, language
 
 
 class Unit(StrEnum):
@@ -17,9 +24,11 @@ class Unit(StrEnum):
 
 
 class Group(StrEnum):
-    EQUITY = "Customer equity"
-    VOLUME = "Volume and cost"
-    VOICE = "Voice of the customer"
+    """The KPI families; a value is shown translated, `_(group.value)`."""
+
+    EQUITY = N_("Customer equity")
+    VOLUME = N_("Volume and cost")
+    VOICE = N_("Voice of the customer")
 
 
 @dataclass(frozen=True)
@@ -66,16 +75,24 @@ class Derived:
 
 
 @dataclass(frozen=True)
-class KPI:
-    key: str
+class Text:
+    """A KPI's words in one language."""
+
     label: str
     definition: str  # plain language, for the glossary and the PDF appendix
     formula: str  # how it is computed, in words and symbols
+    short: str = ""  # a shorter label for small tiles ("NPS", "CAC"); declared in every language or in none
+
+
+@dataclass(frozen=True)
+class KPI:
+    key: str
+    en: Text
+    fr: Text
     unit: Unit
     higher_is_better: bool
     group: Group
     compute: Measure | Query | Ratio | Derived | Computed
-    short: str = ""  # a shorter label for small tiles ("NPS", "CAC")
     # The count the figure rests on, for small-group suppression (partner edition): a COUNT KPI of the same scope,
     # PREVIOUS_BUYERS (the previous period's buyers: retention is a share of them), or None (not about customers).
     base: str | None = "active_customers"
@@ -99,7 +116,34 @@ class KPI:
         return (None, None) if self.unit is Unit.CURRENCY else (0.0, None)
 
     @property
+    def texts(self) -> dict[str, Text]:
+        """The KPI's words by language code (i18n.LANGUAGES)."""
+        return {"en": self.en, "fr": self.fr}
+
+    @property
+    def text(self) -> Text:
+        """The KPI's words in the current language."""
+        return self.texts[language()]
+
+    @property
+    def label(self) -> str:
+        return self.text.label
+
+    @property
+    def definition(self) -> str:
+        return self.text.definition
+
+    @property
+    def formula(self) -> str:
+        return self.text.formula
+
+    @property
+    def short(self) -> str:
+        return self.text.short
+
+    @property
     def short_label(self) -> str:
+        """The label for small tiles: the short one, else the label."""
         return self.short or self.label
 
     @property
@@ -128,19 +172,44 @@ def split_of(registry: dict[str, KPI], key: str) -> tuple[str, str | None] | Non
     return None
 
 
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}  # for the registry's own (developer-facing) messages
+
+
+def _check_texts(kpi: KPI, labels: dict[str, dict[str, str]]) -> None:
+    """Every language's words present and whole, each label unique in its language, a short label in all or none."""
+    texts = kpi.texts
+    for code in LANGUAGES:
+        name, text = LANGUAGE_NAMES[code], texts.get(code)
+        if not isinstance(text, Text):
+            raise ValueError(f"KPI {kpi.key} has no {name} words: declare its Text(label, definition, formula) "
+                             f"in {name}")
+        blank = [field for field in ("label", "definition", "formula")
+                 if not (isinstance(getattr(text, field), str) and getattr(text, field).strip())]
+        if blank:
+            raise ValueError(f"KPI {kpi.key} needs a label, a definition and a formula in {name}: "
+                             f"its {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} blank")
+        if text.label in labels[code]:
+            raise ValueError(f"KPI label declared twice: {text.label} ({name}), for {labels[code][text.label]} "
+                             f"and {kpi.key}")
+    shorts = {code: bool(isinstance(texts[code].short, str) and texts[code].short.strip()) for code in LANGUAGES}
+    if len(set(shorts.values())) > 1:
+        has = ", ".join(LANGUAGE_NAMES[c] for c, s in shorts.items() if s)
+        lacks = ", ".join(LANGUAGE_NAMES[c] for c, s in shorts.items() if not s)
+        raise ValueError(f"KPI {kpi.key} has a short label in {has} but not in {lacks}: declare it in every "
+                         "language or in none")
+    for code in LANGUAGES:
+        labels[code][texts[code].label] = kpi.key
+
+
 def build_registry(kpis: list[KPI]) -> dict[str, KPI]:
-    """Index the declarations by key, refusing duplicates and dangling inputs."""
+    """Index the declarations by key, refusing duplicates, missing words in a language and dangling inputs."""
     registry: dict[str, KPI] = {}
-    labels: set[str] = set()
+    labels: dict[str, dict[str, str]] = {code: {} for code in LANGUAGES}  # language -> label -> key
     for kpi in kpis:
         if kpi.key in registry:
             raise ValueError(f"KPI key declared twice: {kpi.key}")
-        if kpi.label in labels:
-            raise ValueError(f"KPI label declared twice: {kpi.label}")
-        if not (kpi.definition.strip() and kpi.formula.strip() and kpi.label.strip()):
-            raise ValueError(f"KPI {kpi.key} needs a label, a definition and a formula")
+        _check_texts(kpi, labels)
         registry[kpi.key] = kpi
-        labels.add(kpi.label)
     for kpi in registry.values():
         missing = [k for k in kpi.inputs if k not in registry]
         if missing:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kpis
-from kpis.registry import KPI, PREVIOUS_BUYERS, Computed, Group, Measure, Ratio, Unit, build_registry
+from kpis.registry import KPI, PREVIOUS_BUYERS, Computed, Group, Measure, Ratio, Text, Unit, build_registry
 
 REQUIRED_KEYS = [
     "active_customers", "new_customers", "retention_rate", "churn_rate", "repeat_purchase_rate", "repeat_rate_90d",
@@ -27,10 +27,12 @@ def test_every_kpi_is_fully_declared(kpi):
     assert kpi.definition.endswith(".")
 
 
-def _kpi(key, label, compute=None, unit=Unit.COUNT, **options):
+def _kpi(key, label, compute=None, unit=Unit.COUNT, en=None, fr="", **options):
+    """A small declaration; its French label is the English one with « (fr) » unless `fr` says otherwise."""
     options.setdefault("base", None)  # the default, active_customers, is not in these small registries
-    return KPI(key, label, "A definition.", "a formula", unit, True, Group.VOLUME,
-               compute or Measure("orders", lambda o: o.count()), **options)
+    en = en or Text(label, "A definition.", "a formula")
+    fr = Text(f"{label} (fr)", "Une définition.", "une formule") if fr == "" else fr
+    return KPI(key, en, fr, unit, True, Group.VOLUME, compute or Measure("orders", lambda o: o.count()), **options)
 
 
 def _model(db, scope):
@@ -50,6 +52,22 @@ def _model(db, scope):
         ([_kpi("a", "A", Computed(_model), model_based=True), _kpi("b", "B", Ratio("a", "a"))],
          "KPI b is computed from model-based a: declare it model_based"),
         ([_kpi("a", "A", Computed(_model, inputs=("c",)), model_based=True)], "undeclared KPI.*c"),
+        # Both languages, whole: label, definition and formula in each, labels unique in each, short in all or none.
+        ([_kpi("a", "A", fr=None)], "KPI a has no French words"),
+        ([KPI("a", None, Text("A", "Une définition.", "une formule"), Unit.COUNT, True, Group.VOLUME,
+              Measure("orders", lambda o: o.count()), base=None)], "KPI a has no English words"),
+        ([_kpi("a", "A", fr=Text("A (fr)", "  ", "une formule"))],
+         r"KPI a needs a label, a definition and a formula in French: its definition is blank"),
+        ([_kpi("a", "A", fr=Text("", "Une définition.", ""))],
+         r"in French: its label and formula are blank"),
+        ([_kpi("a", "A", en=Text("A", "A definition.", " "))], r"in English: its formula is blank"),
+        ([_kpi("a", "A", fr=Text("Même libellé", "Une définition.", "une formule")),
+          _kpi("b", "B", fr=Text("Même libellé", "Une autre définition.", "une formule"))],
+         r"KPI label declared twice: Même libellé \(French\), for a and b"),
+        ([_kpi("a", "A", en=Text("A", "A definition.", "a formula", short="A!"))],
+         "KPI a has a short label in English but not in French"),
+        ([_kpi("a", "A", fr=Text("A (fr)", "Une définition.", "une formule", short="A !"))],
+         "KPI a has a short label in French but not in English"),
     ],
 )
 def test_registry_refuses_bad_declarations(declarations, message):

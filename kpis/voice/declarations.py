@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ibis
 
-from kpis.registry import KPI, Derived, Group, Measure, Unit
+from kpis.registry import KPI, Derived, Group, Measure, Text, Unit
 
 VOICE = Group.VOICE
 
@@ -58,47 +58,90 @@ def _share(survey: str, lo: int, hi: int):
 
 
 VOICE_KPIS = [
-    KPI("nps", "Net Promoter Score",
-        "How likely customers are to recommend us (0–10): the share of promoters (9–10) minus the share of "
-        "detractors (0–6), from −100 to +100. Positive is correct, above 50 excellent. Read it with its "
-        "margin of error and number of answers.",
-        "100 × (promoters − detractors) ÷ NPS answers",
+    KPI("nps",
+        Text("Net Promoter Score",
+             "How likely customers are to recommend us (0–10): the share of promoters (9–10) minus the share of "
+             "detractors (0–6), from −100 to +100. Positive is correct, above 50 excellent. Read it with its "
+             "margin of error and number of answers.",
+             "100 × (promoters − detractors) ÷ NPS answers",
+             short="NPS"),
+        Text("Net Promoter Score (NPS)",
+             "Propension des clients à nous recommander (note de 0 à 10) : la part de promoteurs (9–10) moins "
+             "la part de détracteurs (0–6), de −100 à +100. Positif, il est correct ; au-dessus de 50, excellent. "
+             "À lire avec sa marge d'erreur et son nombre de réponses.",
+             "100 × (promoteurs − détracteurs) ÷ réponses NPS",
+             short="NPS"),
         Unit.SCORE, True, VOICE, Derived(("promoter_share", "detractor_share"), lambda p, d: 100 * (p - d)),
-        short="NPS", base="nps_answers", weight="nps_answers", scale=(-100.0, 100.0)),
-    KPI("promoter_share", "Promoters' share",
-        "Share of NPS answers scoring 9 or 10: customers who would recommend us.",
-        "NPS answers scoring 9–10 ÷ NPS answers",
+        base="nps_answers", weight="nps_answers", scale=(-100.0, 100.0)),
+    KPI("promoter_share",
+        Text("Promoters' share",
+             "Share of NPS answers scoring 9 or 10: customers who would recommend us.",
+             "NPS answers scoring 9–10 ÷ NPS answers"),
+        Text("Part de promoteurs",
+             "Part des réponses NPS notées 9 ou 10 : les clients qui nous recommanderaient.",
+             "réponses NPS notées 9–10 ÷ réponses NPS"),
         Unit.PERCENT, True, VOICE, Measure("feedback", _share("nps", 9, 10)), base="nps_answers", weight="nps_answers"),
-    KPI("detractor_share", "Detractors' share",
-        "Share of NPS answers scoring 0 to 6: customers unlikely to recommend us.",
-        "NPS answers scoring 0–6 ÷ NPS answers",
+    KPI("detractor_share",
+        Text("Detractors' share",
+             "Share of NPS answers scoring 0 to 6: customers unlikely to recommend us.",
+             "NPS answers scoring 0–6 ÷ NPS answers"),
+        Text("Part de détracteurs",
+             "Part des réponses NPS notées de 0 à 6 : les clients peu enclins à nous recommander.",
+             "réponses NPS notées 0–6 ÷ réponses NPS"),
         Unit.PERCENT, False, VOICE, Measure("feedback", _share("nps", 0, 6)), base="nps_answers", weight="nps_answers"),
-    KPI("csat", "Customer satisfaction (CSAT)",
-        "Share of satisfied answers (4 or 5 on a 1–5 scale) to \"Were you satisfied?\", overall or for one "
-        "touchpoint.",
-        "CSAT answers scoring 4–5 ÷ CSAT answers",
-        Unit.PERCENT, True, VOICE, Measure("feedback", _share("csat", 4, 5)), short="CSAT", base="csat_answers",
+    KPI("csat",
+        Text("Customer satisfaction (CSAT)",
+             "Share of satisfied answers (4 or 5 on a 1–5 scale) to \"Were you satisfied?\", overall or for one "
+             "touchpoint.",
+             "CSAT answers scoring 4–5 ÷ CSAT answers",
+             short="CSAT"),
+        Text("Satisfaction client (CSAT)",
+             "Pourcentage de satisfaits : part des réponses de 4 ou 5 (sur une échelle de 1 à 5) à la question "
+             "« Avez-vous été satisfait ? », au global ou pour un point de contact.",
+             "réponses CSAT notées 4–5 ÷ réponses CSAT",
+             short="CSAT"),
+        Unit.PERCENT, True, VOICE, Measure("feedback", _share("csat", 4, 5)), base="csat_answers",
         weight="csat_answers"),
-    KPI("ces", "Customer effort (CES)",
-        "Average effort customers say they made, from 1 (low) to 5 (high), asked right after an interaction: "
-        "lower is better.",
-        "mean score of CES answers",
+    KPI("ces",
+        Text("Customer effort (CES)",
+             "Average effort customers say they made, from 1 (low) to 5 (high), asked right after an interaction: "
+             "lower is better.",
+             "mean score of CES answers",
+             short="CES"),
+        Text("Score d'effort client (CES)",
+             "Effort moyen que les clients déclarent avoir fourni, de 1 (faible) à 5 (élevé), mesuré à chaud, juste "
+             "après une interaction : plus il est bas, mieux c'est.",
+             "note moyenne des réponses CES",
+             short="CES"),
         Unit.SCORE, False, VOICE,
-        Measure("feedback", lambda f: f.score.cast("float64").mean(where=f.survey == "ces")), short="CES",
+        Measure("feedback", lambda f: f.score.cast("float64").mean(where=f.survey == "ces")),
         base="ces_answers", weight="ces_answers", scale=(1.0, 5.0)),
-    KPI("nps_answers", "NPS answers",
-        "Number of answers to the recommendation (NPS) survey in the period: how much the NPS can be trusted.",
-        "count of NPS answers",
+    KPI("nps_answers",
+        Text("NPS answers",
+             "Number of answers to the recommendation (NPS) survey in the period: how much the NPS can be trusted.",
+             "count of NPS answers"),
+        Text("Réponses NPS",
+             "Nombre de réponses à l'enquête de recommandation (NPS) sur la période : plus il est élevé, plus "
+             "le NPS est fiable.",
+             "nombre de réponses NPS"),
         Unit.COUNT, True, VOICE, Measure("feedback", _count("nps")), base="nps_answers", additive=True,
         sums_over_time=True),
-    KPI("csat_answers", "CSAT answers",
-        "Number of answers to the satisfaction (CSAT) survey in the period.",
-        "count of CSAT answers",
+    KPI("csat_answers",
+        Text("CSAT answers",
+             "Number of answers to the satisfaction (CSAT) survey in the period.",
+             "count of CSAT answers"),
+        Text("Réponses CSAT",
+             "Nombre de réponses à l'enquête de satisfaction (CSAT) sur la période.",
+             "nombre de réponses CSAT"),
         Unit.COUNT, True, VOICE, Measure("feedback", _count("csat")), base="csat_answers", additive=True,
         sums_over_time=True),
-    KPI("ces_answers", "CES answers",
-        "Number of answers to the effort (CES) survey in the period.",
-        "count of CES answers",
+    KPI("ces_answers",
+        Text("CES answers",
+             "Number of answers to the effort (CES) survey in the period.",
+             "count of CES answers"),
+        Text("Réponses CES",
+             "Nombre de réponses à l'enquête d'effort client (CES) sur la période.",
+             "nombre de réponses CES"),
         Unit.COUNT, True, VOICE, Measure("feedback", _count("ces")), base="ces_answers", additive=True,
         sums_over_time=True),
 ]
