@@ -1,27 +1,33 @@
-"""Glossary: every KPI as the registry declares it — the one definition every team uses."""
+"""Glossary: every KPI as the registry declares it — the one definition every team uses, in the reader's language."""
 
 import streamlit as st
 
-from kpis import REGISTRY, Group
+from i18n import N_, _
+from kpis import REGISTRY, Group, Unit
 from kpis.clv.model import value_basis
 from ui.db import database
 
-st.title("Glossary")
-st.caption("One definition for every team: the dashboard, this page and the PDF snapshots all read these "
-           "declarations.")
+UNITS = {Unit.COUNT: N_("count"), Unit.CURRENCY: N_("currency"), Unit.PERCENT: N_("percent"),  # the badges' words
+         Unit.RATIO: N_("ratio"), Unit.SCORE: N_("score"), Unit.MONTHS: N_("months")}
+
+st.title(_("Glossary"))
+st.caption(_("One definition for every team: the dashboard, this page and the PDF snapshots all read these "
+             "declarations."))
 
 basis = value_basis(database())
 if basis:
-    st.info(f"In this database the model-based values (predicted CLV, customer equity, value of a new customer…) "
-            f"are {basis}.")
-search = st.text_input("Find a KPI", placeholder="retention, margin, NPS…").strip().lower()
+    st.info(_("In this database the model-based values (predicted CLV, customer equity, value of a new customer…) "
+              "are {basis}.").format(basis=basis))
+search = st.text_input(_("Find a KPI"), placeholder=_("retention, margin, NPS…")).strip().lower()
 for group in Group:
     kpis = [k for k in REGISTRY.values() if k.group is group
-            and (not search or search in f"{k.key} {k.label} {k.definition}".lower())]
+            and (not search or search in f"{k.key} {k.label} {k.short_label} {k.definition}".lower())]
     if not kpis:
         continue
-    st.subheader(group.value)
+    st.subheader(_(group.value))
     for kpi in kpis:
-        direction = ":green-badge[higher is better]" if kpi.higher_is_better else ":orange-badge[lower is better]"
-        st.markdown(f"**{kpi.label}** :gray-badge[{kpi.unit.value}] {direction}  \n{kpi.definition}  \n"
-                    f"*How:* {kpi.formula} · `{kpi.key}`")
+        unit, how = _(UNITS[kpi.unit]), _("How:")
+        direction = (":green-badge[{}]".format(_("higher is better")) if kpi.higher_is_better
+                     else ":orange-badge[{}]".format(_("lower is better")))
+        st.markdown(f"**{kpi.label}** :gray-badge[{unit}] {direction}  \n{kpi.definition}  \n"
+                    f"*{how}* {kpi.formula} · `{kpi.key}`")
