@@ -1,5 +1,9 @@
 """Command line: build the demo database, import a company's files, describe a database, write a PDF report, keep
-the company's targets and events."""
+the company's targets and events.
+
+It speaks the language of the environment ($LANGUAGE, $LC_ALL, $LC_MESSAGES, $LANG: `LANG=fr_FR.UTF-8` for
+French), and `report` and `send` take --lang en|fr for the PDF and the e-mail as well as their messages.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,17 @@ import csv
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
+import i18n
 import kpis
+from i18n import N_, _, ngettext
+from i18n.formats import number, percent
 from kpis import format as fmt
 from kpis.build import build_demo, import_files
 from kpis.decisions import Refused
@@ -23,7 +33,7 @@ from kpis.spark import EngineError
 from kpis.targets import parse_targets
 from report import ReportError, build_report, delivery
 from store.files import DatabaseMissing, db_path, open_readonly
-from store.importer import ImportRejected
+from store.importer import DATE_FORMATS, DECIMALS, ImportRejected
 from store.overview import overview
 from store.settings import Settings, settings_path
 
@@ -34,7 +44,7 @@ def _demo(args) -> int:
 
     started = time.perf_counter()
     build_demo(args.db, customers=args.customers, seed=args.seed, end=args.end, years=args.years)
-    print(f"demo database ready at {db_path(args.db)} ({time.perf_counter() - started:.1f} s)")
+    print(_("demo database ready at {path} ({seconds} s)").format(path=db_path(args.db), seconds=_seconds(started)))
     return _info(args)
 
 
@@ -44,13 +54,33 @@ def _import(args) -> int:
 
     started = time.perf_counter()
     try:
-        import_files(args.db, orders=args.orders, customers=args.customers, feedback=args.feedback,
-                     spend=args.spend, currency=args.currency, margin_rate=args.margin_rate)
+        meta = import_files(args.db, orders=args.orders, customers=args.customers, feedback=args.feedback,
+                            spend=args.spend, currency=args.currency, margin_rate=args.margin_rate,
+                            decimal=args.decimal, date_format=args.date_format)
     except ImportRejected as refused:
         print(refused, file=sys.stderr)
         return 2
-    print(f"imported into {db_path(args.db)} ({time.perf_counter() - started:.1f} s)")
+    for read in meta.get("files", {}).values():  # how each file's numbers and dates were read, when not plain
+        if read.get("decimal") == ",":
+            print(_("{file}: amounts read with a decimal comma").format(file=read["file"]))
+        if read.get("date_format") in READ_DATES:
+            print(_(READ_DATES[read["date_format"]]).format(file=read["file"]))
+    print(_("imported into {path} ({seconds} s)").format(path=db_path(args.db), seconds=_seconds(started)))
     return _info(args)
+
+
+READ_DATES = {"%d/%m/%Y": N_("{file}: dates read as day/month/year (31/10/2026)"),
+              "%m/%d/%Y": N_("{file}: dates read as month/day/year (10/31/2026)"),
+              "%m/%Y": N_("{file}: months read as month/year (10/2026)")}
+# What `info` prints, by overview's key (the English words are the keys, as the command always printed them).
+FACTS = {"customers": N_("customers"), "orders": N_("orders"), "feedback": N_("feedback"), "revenue": N_("revenue"),
+         "first_order": N_("first_order"), "last_order": N_("last_order"), "currency": N_("currency"),
+         "source": N_("source"), "built_at": N_("built_at")}
+
+
+def _seconds(started: float) -> str:
+    """The time since `started`, in seconds with one decimal (3.2 / 3,2)."""
+    return number(time.perf_counter() - started, 1)
 
 
 def _info(args) -> int:
@@ -63,8 +93,11 @@ def _info(args) -> int:
         print(missing, file=sys.stderr)
         return 2
     facts = overview(con)
+    labels = {key: _(FACTS[key]) if key in FACTS else key for key in facts}
+    width = max(map(len, labels.values()))
     for key, value in facts.items():
-        print(f"{key:>12}: {value:,.2f}" if isinstance(value, float) else f"{key:>12}: {value}")
+        print(_("{label}: {value}").format(label=labels[key].rjust(width),
+                                           value=number(value, 2) if isinstance(value, float) else value))
     return 0
 
 
@@ -73,18 +106,19 @@ def _report(args) -> int:
     try:
         filters = delivery.parse_filters(args.filter)
     except delivery.DeliveryError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _error(error)
         return 2
     out = Path(args.out)
     folder = out.parent if str(out.parent) else Path(".")
     if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK) or (
             out.exists() and not os.access(out, os.W_OK)):
-        print(f"error: cannot write the report to {out}: "
-              + ("it is a folder" if out.is_dir() else "no such folder" if not folder.is_dir() else "not writable"),
-              file=sys.stderr)
+        reason = (_("error: cannot write the report to {path}: it is a folder") if out.is_dir() else
+                  _("error: cannot write the report to {path}: no such folder") if not folder.is_dir() else
+                  _("error: cannot write the report to {path}: not writable"))
+        print(reason.format(path=out), file=sys.stderr)
         return 2
     if args.min_segment < 1:
-        print("error: --min-segment must be at least 1", file=sys.stderr)
+        print(_("error: --min-segment must be at least 1"), file=sys.stderr)
         return 2
     started = time.perf_counter()
     try:
@@ -97,16 +131,19 @@ def _report(args) -> int:
         pdf = build_report(db, args.period, compare=args.compare, edition=args.edition, filters=filters,
                            min_segment=args.min_segment, targets=store.targets(), events=store.events())
     except ReportError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _error(error)
         return 2
     try:
         out.write_bytes(pdf)
     except OSError as error:
-        print(f"error: cannot write the report to {out}: {error.strerror or error}", file=sys.stderr)
+        print(_("error: cannot write the report to {path}: {reason}").format(path=out, reason=error.strerror or error),
+              file=sys.stderr)
         return 2
-    store.log(_who(), "pdf", f"{args.edition} PDF {args.period} written to {out.name}", describe_filters(filters))
-    print(f"{args.edition} report for {args.period} written to {out} ({len(pdf) / 1024:,.0f} KB, "
-          f"{time.perf_counter() - started:.1f} s)")
+    with i18n.use("en"):  # the audit log is kept in one language, whatever the command spoke
+        store.log(_who(), "pdf", f"{args.edition} PDF {args.period} written to {out.name}", describe_filters(filters))
+    done = (_("partner report for {period} written to {path} ({size} KB, {seconds} s)") if args.edition == "partner"
+            else _("board report for {period} written to {path} ({size} KB, {seconds} s)"))
+    print(done.format(period=args.period, path=out, size=number(len(pdf) / 1024), seconds=_seconds(started)))
     return 0
 
 
@@ -125,34 +162,42 @@ def _send(args) -> int:
         targets = settings.targets()
         found = delivery.findings(db, chosen, targets)
         if not found and args.only_if_off_track:  # before the PDF: a quiet month costs no build
-            print(delivery.QUIET)
+            print(_(delivery.QUIET))
             return 0
         snap, pdf = delivery.build(db, chosen, targets, settings.events())
         found = delivery.shown(found, snap)
         if not found and args.only_if_off_track:  # all there was is suppressed in the partner edition
-            print(delivery.QUIET)
+            print(_(delivery.QUIET))
             return 0
         message = delivery.compose(chosen, found, snap, pdf, config.smtp.sender, recipients)
         if args.dry_run:
-            print(delivery.summary(message, recipients) + "\ndry run: not sent")
+            print(delivery.summary(message, recipients) + "\n" + _("dry run: not sent"))
             return 0
         delivery.send(config.smtp, secret, message, recipients)
     except (delivery.DeliveryError, ReportError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _error(error)
         return 2
     except (DatabaseMissing, EngineError) as missing:
         print(missing, file=sys.stderr)
         return 2
     try:
         settings.record_sending(chosen.edition, str(chosen.period), recipients, message["Subject"], by=_who())
-        settings.log(_who(), "pdf sent", f"{chosen.edition} PDF {chosen.period} to {', '.join(recipients)}",
-                     describe_filters(chosen.filters))
+        with i18n.use("en"):  # the audit log is kept in one language, whatever the command spoke
+            settings.log(_who(), "pdf sent", f"{chosen.edition} PDF {chosen.period} to {', '.join(recipients)}",
+                         describe_filters(chosen.filters))
     except (duckdb.Error, OSError) as error:
-        print(f"error: sent, but not recorded in {settings.path}: {error}", file=sys.stderr)
+        print(_("error: sent, but not recorded in {path}: {reason}").format(path=settings.path, reason=error),
+              file=sys.stderr)
         return 1
-    print(f"sent the {chosen.edition} snapshot for {chosen.period.label} to {', '.join(recipients)} "
-          f"({time.perf_counter() - started:.1f} s)")
+    sent = (_("sent the partner snapshot for {period} to {recipients} ({seconds} s)") if chosen.edition == "partner"
+            else _("sent the board snapshot for {period} to {recipients} ({seconds} s)"))
+    print(sent.format(period=chosen.period.label, recipients=", ".join(recipients), seconds=_seconds(started)))
     return 0
+
+
+def _error(error: Exception) -> None:
+    """A refusal explained by another layer (its message already in the command's language)."""
+    print(_("error: {message}").format(message=error), file=sys.stderr)
 
 
 # --- targets and events: the company's decisions, in the settings store beside the database ----------------------
@@ -171,15 +216,17 @@ def _read_csv(name: str, required: tuple[str, ...], optional: tuple[str, ...]) -
             missing = [c for c in required if c not in columns]
             unknown = [c for c in columns if c not in required + optional]
             if missing or unknown:
-                raise Refused([f"{path}: " + "; ".join(
-                    ([f"no column {', '.join(missing)}"] if missing else [])
-                    + ([f"unknown column {', '.join(unknown)}"] if unknown else []))
-                    + f" (columns: {', '.join(required)}, optional {', '.join(optional)})"])
+                text = (_("{file}: no column {missing}; unknown column {unknown} (columns: {required}, optional "
+                          "{optional})") if missing and unknown else
+                        _("{file}: no column {missing} (columns: {required}, optional {optional})") if missing else
+                        _("{file}: unknown column {unknown} (columns: {required}, optional {optional})"))
+                raise Refused([text.format(file=path, missing=", ".join(missing), unknown=", ".join(unknown),
+                                           required=", ".join(required), optional=", ".join(optional))])
             return [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
     except OSError as error:
-        raise Refused([f"{path}: {error.strerror or error}"]) from None
+        raise Refused([_("{file}: {reason}").format(file=path, reason=error.strerror or error)]) from None
     except (UnicodeDecodeError, csv.Error) as error:
-        raise Refused([f"{path}: not a UTF-8 CSV file ({error})"]) from None
+        raise Refused([_("{file}: not a UTF-8 CSV file ({reason})").format(file=path, reason=error)]) from None
 
 
 def _refused(run):
@@ -188,7 +235,7 @@ def _refused(run):
         try:
             return run(args)
         except Refused as refused:
-            print(f"error: {refused}", file=sys.stderr)
+            _error(refused)
             return 2
         except (DatabaseMissing, EngineError) as missing:
             print(missing, file=sys.stderr)
@@ -201,31 +248,41 @@ def _targets_import(args) -> int:
     rows = _read_csv(args.file, ("kpi", "period", "target"), ("segment", "tolerance", "public"))
     parsed = parse_targets(rows, kpis.connect(args.db), where=str(args.file))
     _settings(args).put_targets(parsed, by=_who())
-    print(f"{len(parsed)} target(s) stored in {settings_path(args.db)}")
+    print(ngettext("{count} target stored in {path}", "{count} targets stored in {path}", len(parsed)).format(
+        count=len(parsed), path=settings_path(args.db)))
     return 0
 
 
 def _targets_list(args) -> int:
     frame = _settings(args).targets()
     if frame.empty:
-        print("no targets: add some with `cli.py targets import FILE.csv`")
+        print(_("no targets: add some with `cli.py targets import FILE.csv`"))
         return 0
     for row in frame.to_dict("records"):
         kpi = kpis.REGISTRY.get(row["kpi"])
         shown = fmt.value(row["target"], kpi.unit) if kpi else row["target"]
-        print(f"{row['kpi']:<24} {row['period']:<8} {row['segment'] or 'all customers':<28} {shown:>14}  "
-              f"tolerance {100 * row['tolerance']:g} %{'  public' if row['public'] else ''}")
+        tolerance = _("tolerance {share}").format(share=_share(row["tolerance"]))
+        public = "  " + _("public") if row["public"] else ""
+        print(f"{row['kpi']:<24} {row['period']:<8} {row['segment'] or _('all customers'):<28} {shown:>14}  "
+              f"{tolerance}{public}")
     return 0
+
+
+def _share(share: float) -> str:
+    """A tolerance as a percentage with the decimals it has (5 %, 2.5 %)."""
+    hundredths = round(100 * share, 6)
+    return percent(share, 0 if hundredths == int(hundredths) else len(f"{hundredths:g}".partition(".")[2]))
 
 
 @_refused
 def _targets_remove(args) -> int:
     segment = args.segment or ""
     if not _settings(args).remove_target(args.kpi, args.period, segment):
-        print(f"error: no target for {args.kpi} {args.period} {segment or 'all customers'} "
-              "(`cli.py targets list` shows them)", file=sys.stderr)
+        print(_("error: no target for {kpi} {period} {segment} (`cli.py targets list` shows them)").format(
+            kpi=args.kpi, period=args.period, segment=segment or _("all customers")), file=sys.stderr)
         return 2
-    print(f"removed the target of {args.kpi} for {args.period} ({segment or 'all customers'})")
+    print(_("removed the target of {kpi} for {period} ({segment})").format(
+        kpi=args.kpi, period=args.period, segment=segment or _("all customers")))
     return 0
 
 
@@ -233,9 +290,10 @@ def _targets_kpis(args) -> int:
     """The KPIs a target can be set for, with what a target of each is written as."""
     for key, kpi in kpis.REGISTRY.items():
         low, high = kpi.possible
-        span = "a rate: 42 % or 0.42" if kpi.unit.value == "percent" else (
-            f"{low:g} to {high:g}" if high is not None else f"≥ {low:g}" if low is not None else "any amount")
-        direction = "higher is better" if kpi.higher_is_better else "lower is better"
+        span = _("a rate: 42 % or 0.42") if kpi.unit.value == "percent" else (
+            _("{low} to {high}").format(low=f"{low:g}", high=f"{high:g}") if high is not None else
+            _("≥ {low}").format(low=f"{low:g}") if low is not None else _("any amount"))  # as a target file writes
+        direction = _("higher is better") if kpi.higher_is_better else _("lower is better")
         print(f"{key:<24} {kpi.label:<36} {span:<22} {direction}")
     return 0
 
@@ -245,8 +303,9 @@ def _events_add(args) -> int:
     row = {"date": args.date, "until": args.until, "label": args.label, "category": args.category,
            "segment": args.segment}
     parsed = parse_events([row], kpis.connect(args.db), where="")
-    (number,) = _settings(args).add_events(parsed, by=_who())
-    print(f"event {number} added: {events_of(_settings(args).events().query('id == @number'))[0].text}")
+    (added,) = _settings(args).add_events(parsed, by=_who())
+    print(_("event {number} added: {event}").format(
+        number=added, event=events_of(_settings(args).events().query("id == @added"))[0].text))
     return 0
 
 
@@ -255,14 +314,15 @@ def _events_import(args) -> int:
     rows = _read_csv(args.file, ("date", "label"), ("until", "category", "segment"))
     parsed = parse_events(rows, kpis.connect(args.db), where=str(args.file))
     _settings(args).add_events(parsed, by=_who())
-    print(f"{len(parsed)} event(s) stored in {settings_path(args.db)}")
+    print(ngettext("{count} event stored in {path}", "{count} events stored in {path}", len(parsed)).format(
+        count=len(parsed), path=settings_path(args.db)))
     return 0
 
 
 def _events_list(args) -> int:
     events = events_of(_settings(args).events())
     if not events:
-        print("no events: add one with `cli.py events add --date 2026-03-02 --label \"Spring campaign\"`")
+        print(_("no events: add one with `cli.py events add --date 2026-03-02 --label \"Spring campaign\"`"))
     for event in events:
         print(f"{event.id:>4}  {event.text}")
     return 0
@@ -270,9 +330,10 @@ def _events_list(args) -> int:
 
 def _events_remove(args) -> int:
     if not _settings(args).remove_event(args.id):
-        print(f"error: no event {args.id} (`cli.py events list` shows them)", file=sys.stderr)
+        print(_("error: no event {number} (`cli.py events list` shows them)").format(number=args.id),
+              file=sys.stderr)
         return 2
-    print(f"removed event {args.id}")
+    print(_("removed event {number}").format(number=args.id))
     return 0
 
 
@@ -288,78 +349,137 @@ def _engine_config(path) -> bool:
 
 def _writes_duckdb(args) -> bool:
     if _engine_config(args.db):
-        print(f"{db_path(args.db)} is an engine config: `{args.command}` builds a DuckDB file, give --db PATH.duckdb "
-              "(a lake read by Spark is built by the company's own pipelines)", file=sys.stderr)
+        print(_("{path} is an engine config: `{command}` builds a DuckDB file, give --db PATH.duckdb (a lake read "
+                "by Spark is built by the company's own pipelines)").format(path=db_path(args.db),
+                                                                           command=args.command), file=sys.stderr)
         return False
     return True
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="cli.py", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
-    db_help = ("database path (default: $EMPTYCHAIR_DB, else data/emptychair.duckdb); info also takes an engine "
-               "config (.toml) to compute with Spark")
+DESCRIPTION = N_("Command line: build the demo database, import a company's files, describe a database, write a "
+                 "PDF report, keep the company's targets and events.")
+# argparse's own messages (its usage line, errors and help headings), translated from this catalog while the
+# command line is parsed (`_argparse_speaks`). The msgids are those of Python 3.11's argparse.
+ARGPARSE = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"), N_("expected at least one argument"), N_("expected at most one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"), N_("one of the arguments %s is required"),
+)
 
-    demo = commands.add_parser("demo", help="build a demo database of a realistic customer base")
+
+def _at_least(minimum: int):
+    """An argparse type: a whole number, at least `minimum`."""
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(_("'{value}' is not a whole number").format(value=text)) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(_("must be at least {minimum}").format(minimum=minimum))
+        return value
+    return whole
+
+
+def _rate(text: str) -> float:
+    """An argparse type: a number, with a decimal point or a decimal comma (0.35, 0,35)."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("'{value}' is not a number (e.g. 0.35)").format(value=text)) from None
+
+
+def _day(text: str) -> str:
+    """An argparse type: a day written YYYY-MM-DD."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("'{value}' is not a day (YYYY-MM-DD)").format(value=text)) from None
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line, its help in the current language (built after the language is set: see `main`)."""
+    root = argparse.ArgumentParser(prog="cli.py", description=_(DESCRIPTION))
+    commands = root.add_subparsers(dest="command", required=True)
+    db_help = _("database path (default: $EMPTYCHAIR_DB, else data/emptychair.duckdb); info also takes an engine "
+                "config (.toml) to compute with Spark")
+    lang_help = _("language of the PDF, the e-mail and the messages: en or fr (default: the environment's, "
+                  "$LANG or $LANGUAGE)")
+
+    demo = commands.add_parser("demo", help=_("build a demo database of a realistic customer base"))
     demo.add_argument("--db", help=db_help)
-    demo.add_argument("--customers", type=int, default=20_000, help="number of customers (default 20000)")
-    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    demo.add_argument("--end", default="2026-10-31", help="last day of the data (default 2026-10-31)")
-    demo.add_argument("--years", type=int, default=3, help="years of history (default 3)")
+    demo.add_argument("--customers", type=_at_least(1), default=20_000,
+                      help=_("number of customers (default 20000)"))
+    demo.add_argument("--seed", type=_at_least(0), default=7, help=_("random seed (default 7)"))
+    demo.add_argument("--end", type=_day, default="2026-10-31", help=_("last day of the data (default 2026-10-31)"))
+    demo.add_argument("--years", type=_at_least(1), default=3, help=_("years of history (default 3)"))
     demo.set_defaults(run=_demo)
 
-    imp = commands.add_parser("import", help="import CSV or Parquet files into a new database")
+    imp = commands.add_parser("import", help=_("import CSV or Parquet files into a new database"))
     imp.add_argument("--db", help=db_help)
-    imp.add_argument("--orders", required=True, help="orders file (required)")
-    imp.add_argument("--customers", help="customers file")
-    imp.add_argument("--feedback", help="survey answers file")
-    imp.add_argument("--spend", help="monthly marketing spend file")
-    imp.add_argument("--currency", default="EUR", help="currency of the amounts (default EUR)")
-    imp.add_argument("--margin-rate", type=float, help="gross margin as a share of revenue, for orders without a cost "
-                     "column (e.g. 0.35); without it and without costs, value KPIs are computed on revenue")
+    imp.add_argument("--orders", required=True, help=_("orders file (required)"))
+    imp.add_argument("--customers", help=_("customers file"))
+    imp.add_argument("--feedback", help=_("survey answers file"))
+    imp.add_argument("--spend", help=_("monthly marketing spend file"))
+    imp.add_argument("--currency", default="EUR", help=_("currency of the amounts (default EUR)"))
+    imp.add_argument("--margin-rate", type=_rate, help=_(
+        "gross margin as a share of revenue, for orders without a cost column (e.g. 0.35); without it and without "
+        "costs, value KPIs are computed on revenue"))
+    imp.add_argument("--decimal", choices=DECIMALS, metavar="MARK", help=_(
+        "the files' decimal mark, . or , (default: a point, or a comma in a file separated by ; or tabs whose "
+        "amounts all have a comma)"))
+    imp.add_argument("--date-format", metavar="FORMAT", help=_(
+        "how the files write dates: {formats}, maybe followed by %H:%M or %H:%M:%S (default: ISO, or day/month/year "
+        "when every date of a file has / and one has a day above 12)").format(
+        formats=", ".join(f for f in DATE_FORMATS if " " not in f)).replace("%", "%%"))
     imp.set_defaults(run=_import)
 
-    info = commands.add_parser("info", help="describe a database")
+    info = commands.add_parser("info", help=_("describe a database"))
     info.add_argument("--db", help=db_help)
     info.set_defaults(run=_info)
 
-    rep = commands.add_parser("report", help="write a PDF snapshot for the board or for partners")
+    editions = ["board", "partner"]
+    rep = commands.add_parser("report", help=_("write a PDF snapshot for the board or for partners"))
     rep.add_argument("--db", help=db_help)
-    rep.add_argument("--period", required=True, help="2024-Q3 (quarter), 2024-09 (month) or 2024 (year)")
+    rep.add_argument("--period", required=True, help=_("2024-Q3 (quarter), 2024-09 (month) or 2024 (year)"))
     rep.add_argument("--compare", choices=COMPARES, default="previous",
-                     help="compare with the previous period (default) or the same period last year")
-    rep.add_argument("--edition", choices=["board", "partner"], default="board",
-                     help="board (default) or partner: aggregates only, small groups suppressed")
+                     help=_("compare with the previous period (default) or the same period last year"))
+    rep.add_argument("--edition", choices=editions, default="board",
+                     help=_("board (default) or partner: aggregates only, small groups suppressed"))
     rep.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
-                     help="customer segment, repeatable (acquisition_channel=search --filter region=FR)")
+                     help=_("customer segment, repeatable (acquisition_channel=search --filter region=FR)"))
     rep.add_argument("--min-segment", type=int, default=10,
-                     help="partner edition: fewest customers a figure may rest on (default 10)")
-    rep.add_argument("--out", required=True, help="the PDF file to write")
+                     help=_("partner edition: fewest customers a figure may rest on (default 10)"))
+    rep.add_argument("--lang", choices=list(i18n.LANGUAGES), help=lang_help)
+    rep.add_argument("--out", required=True, help=_("the PDF file to write"))
     rep.set_defaults(run=_report)
 
-    send = commands.add_parser("send", help="send a view's PDF by e-mail (SMTP settings in a config file beside the "
-                               "database; README, \"Scheduled delivery\")")
+    send = commands.add_parser("send", help=_("send a view's PDF by e-mail (SMTP settings in a config file beside "
+                                              "the database; README, \"Scheduled delivery\")"))
     send.add_argument("--db", help=db_help)
-    send.add_argument("--edition", choices=["board", "partner"], required=True,
-                      help="board, or partner: only to the addresses the config lists as partners")
-    send.add_argument("--period", required=True, help="last-month, last-quarter, last-year (the last complete one in "
-                      "the data) or a period: 2026-09, 2026-Q3, 2026")
+    send.add_argument("--edition", choices=editions, required=True,
+                      help=_("board, or partner: only to the addresses the config lists as partners"))
+    send.add_argument("--period", required=True, help=_("last-month, last-quarter, last-year (the last complete "
+                                                        "one in the data) or a period: 2026-09, 2026-Q3, 2026"))
     send.add_argument("--compare", choices=COMPARES, default="previous",
-                      help="compare with the previous period (default) or the same period last year")
+                      help=_("compare with the previous period (default) or the same period last year"))
     send.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
-                      help="customer segment, repeatable (acquisition_channel=search --filter region=FR)")
+                      help=_("customer segment, repeatable (acquisition_channel=search --filter region=FR)"))
     send.add_argument("--min-segment", type=int, default=10,
-                      help="partner edition: fewest customers a figure may rest on (default 10)")
+                      help=_("partner edition: fewest customers a figure may rest on (default 10)"))
     send.add_argument("--to", action="extend", nargs="+", required=True, metavar="ADDRESS",
-                      help="recipient, repeatable (--to a@acme.example b@acme.example)")
-    send.add_argument("--lang", choices=["en"], default="en",
-                      help="language of the message and the PDF: en only for now (French is another issue)")
+                      help=_("recipient, repeatable (--to a@acme.example b@acme.example)"))
+    send.add_argument("--lang", choices=list(i18n.LANGUAGES), help=lang_help)
     send.add_argument("--only-if-off-track", action="store_true",
-                      help="send only if a KPI with a target is off track or a KPI moved beyond its noise")
-    send.add_argument("--config", help="the delivery config (default: beside the database, "
-                      "data/emptychair.delivery.toml)")
+                      help=_("send only if a KPI with a target is off track or a KPI moved beyond its noise"))
+    send.add_argument("--config", help=_("the delivery config (default: beside the database, "
+                                         "data/emptychair.delivery.toml)"))
     send.add_argument("--dry-run", action="store_true",
-                      help="build the message and print it without sending (no password needed)")
+                      help=_("build the message and print it without sending (no password needed)"))
     send.set_defaults(run=_send)
 
     def action(acts, name: str, text: str, run) -> argparse.ArgumentParser:
@@ -368,37 +488,66 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    targets = commands.add_parser("targets", help="the company's targets: a KPI's goal for a period and segment")
+    targets = commands.add_parser("targets", help=_("the company's targets: a KPI's goal for a period and segment"))
     acts = targets.add_subparsers(dest="action", required=True)
-    action(acts, "import", "add or replace targets from a CSV (kpi,period,target[,segment,tolerance,public]); a bad "
-           "row refuses the whole file", _targets_import).add_argument("file")
-    action(acts, "list", "the targets stored", _targets_list)
-    remove = action(acts, "remove", "remove one target", _targets_remove)
+    action(acts, "import", _("add or replace targets from a CSV (kpi,period,target[,segment,tolerance,public]); a "
+                             "bad row refuses the whole file"), _targets_import).add_argument("file")
+    action(acts, "list", _("the targets stored"), _targets_list)
+    remove = action(acts, "remove", _("remove one target"), _targets_remove)
     remove.add_argument("kpi")
     remove.add_argument("period")
-    remove.add_argument("--segment", help="the target's segment (region=FR); default all customers")
-    action(acts, "kpis", "the KPIs a target can be set for, and how to write one", _targets_kpis)
+    remove.add_argument("--segment", help=_("the target's segment (region=FR); default all customers"))
+    action(acts, "kpis", _("the KPIs a target can be set for, and how to write one"), _targets_kpis)
 
-    events = commands.add_parser("events", help="dated notes drawn on every time chart (campaigns, price changes…)")
+    events = commands.add_parser("events", help=_("dated notes drawn on every time chart (campaigns, price "
+                                                  "changes…)"))
     acts = events.add_subparsers(dest="action", required=True)
-    add = action(acts, "add", "add one event", _events_add)
-    add.add_argument("--date", required=True, help="its day, or first day (YYYY-MM-DD)")
-    add.add_argument("--until", help="its last day, for a range")
-    add.add_argument("--label", required=True, help="what happened, in a few words")
-    add.add_argument("--category", default="other", help=f"one of {', '.join(CATEGORIES)} (default other)")
-    add.add_argument("--segment", help="the segment it concerns (acquisition_channel=search); default everyone")
-    action(acts, "import", "add events from a CSV (date,label[,until,category,segment])", _events_import
+    add = action(acts, "add", _("add one event"), _events_add)
+    add.add_argument("--date", required=True, help=_("its day, or first day (YYYY-MM-DD)"))
+    add.add_argument("--until", help=_("its last day, for a range"))
+    add.add_argument("--label", required=True, help=_("what happened, in a few words"))
+    add.add_argument("--category", default="other", help=_("one of {categories} (default other)").format(
+        categories=", ".join(CATEGORIES)))
+    add.add_argument("--segment", help=_("the segment it concerns (acquisition_channel=search); default everyone"))
+    action(acts, "import", _("add events from a CSV (date,label[,until,category,segment])"), _events_import
            ).add_argument("file")
-    action(acts, "list", "the events stored", _events_list)
-    action(acts, "remove", "remove one event by its number (events list)", _events_remove).add_argument("id", type=int)
+    action(acts, "list", _("the events stored"), _events_list)
+    action(acts, "remove", _("remove one event by its number (events list)"), _events_remove
+           ).add_argument("id", type=_at_least(1))
     return root
 
 
+def _asked_language(argv: list[str]) -> str:
+    """The language the command speaks: --lang when given and known (report, send), else the environment's."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else (
+            argv[index + 1] if arg == "--lang" and index + 1 < len(argv) else None)
+        if value in i18n.LANGUAGES:
+            return value
+    return i18n.from_environment()
+
+
+@contextmanager
+def _argparse_speaks() -> Iterator[None]:
+    """argparse's own messages in the current language (it looks them up through its module's `_`)."""
+    saved = argparse._, argparse.ngettext
+    argparse._, argparse.ngettext = _, ngettext
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if getattr(args, "customers", None) is not None and args.command == "demo" and args.customers < 1:
-        parser().error("--customers must be at least 1")
-    return args.run(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The language first: argparse writes the help and the usage errors as the parser is built and run.
+    with i18n.use(_asked_language(argv)):
+        with _argparse_speaks():
+            args = parser().parse_args(argv)
+        with i18n.use(getattr(args, "lang", None) or i18n.language()):
+            return args.run(args)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.special import digamma, expit, polygamma
 from scipy.stats import norm
 
+from i18n import _
 from store.files import new_build
 from store.schema import create_tables, read_metadata, write_metadata
 
@@ -366,7 +367,7 @@ def _customers(rng, n: int, cdfs: np.ndarray) -> dict[str, np.ndarray]:
     nu = rng.gamma(_array("q")[ch], 1 / _array("gamma")[ch])
     z_loyal = (-np.log(drop) - _LATENT["loyal"][0]) / _LATENT["loyal"][1]
     z_spend = (np.log(_array("p")[ch] / nu) - _LATENT["spend"][0]) / _LATENT["spend"][1]
-    cats = np.array([s for s, _ in CATEGORIES.values()])
+    cats = np.array([s for s, _share in CATEGORIES.values()])
     return {
         "ch": ch, "day": day, "s0": s0, "lam": lam, "drop": drop, "nu": nu,
         "z_loyal": z_loyal, "z_spend": z_spend,
@@ -418,7 +419,7 @@ def _orders(rng, cust: dict, who: np.ndarray) -> dict[str, np.ndarray]:
     ch = cust["ch"][who]
     revenue = rng.gamma(_array("p")[ch], 1 / cust["nu"][who])
     revenue = np.maximum(np.round(revenue * 100), 1).astype(np.int64)
-    cats = np.array([s for s, _ in CATEGORIES.values()])
+    cats = np.array([s for s, _share in CATEGORIES.values()])
     other = rng.choice(len(CATEGORIES), size=m, p=cats / cats.sum())
     category = np.where(rng.random(m) < cust["cross_sell"][who], other, cust["favourite"][who])
     margin = np.array([mg for _, mg in CATEGORIES.values()])[category]
@@ -622,7 +623,7 @@ def build_demo(
     """Build and publish the demo database at `path`; return its metadata. `finish(con)` adds derived tables
     before publishing (store.files.new_build; `kpis.build.build_demo` passes the KPI layer's)."""
     if customers < 1 or years < 1:
-        raise ValueError("the demo needs at least one customer and one year")
+        raise ValueError(_("the demo needs at least one customer and one year"))
     start, last = window(end, years)
     horizon = (last - start).days + 1
     cdfs = _acquisition_cdfs(start, horizon)

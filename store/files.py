@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from i18n import _
+
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "emptychair.duckdb"
 KEEP_VERSIONS = 2  # the current build and the one before it
 # A build's engine memory, whatever the size of the data: DuckDB spills what does not fit to a temp folder beside the
@@ -42,7 +44,8 @@ def current_file(path: str | os.PathLike) -> Path:
     """The build the stable path points to now (the path itself for a plain file)."""
     path = Path(path)
     if not path.exists():
-        raise DatabaseMissing(f"no database at {path}: run `python cli.py demo` or `python cli.py import`")
+        raise DatabaseMissing(_("no database at {path}: run `python cli.py demo` or `python cli.py import`").format(
+            path=path))
     return path.resolve()
 
 

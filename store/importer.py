@@ -4,6 +4,11 @@ Everything happens in a fresh build file (``store.files.new_build``): when any c
 that file is deleted and the published database stays exactly as it was.
 No user text is ever pasted into SQL: file paths travel as bound parameters, and file
 columns are addressed by position (``#3``), never by the names found in a header.
+
+A file's numbers and dates are read in the file's own conventions: a decimal point or a decimal comma, ISO dates
+(2026-10-31) or day/month/year (31/10/2026, as a French export writes them) or month/day/year. Each file's reading
+is settled from its cells when they leave no doubt, or given (`decimal=","`, `date_format="%d/%m/%Y"`, options
+checked against the readings below: only SQL written here is ever run); a file that reads two ways is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
+from i18n import N_, _, ngettext
+from i18n.formats import number
 from store import schema
 from store.files import new_build
 from store.schema import SURVEYS, TABLES, Column, Table
@@ -25,12 +33,49 @@ MAX_PROBLEMS = 20
 NOW = object()  # placeholder for the import's clock among a check's parameters
 ATTRIBUTE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
-TYPE_NAMES = {
-    "DATE": "a date (YYYY-MM-DD)",
-    "TIMESTAMP": "a date-time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
-    "DECIMAL(18,2)": "an amount (digits with a dot as decimal separator)",
-    "SMALLINT": "a whole number",
+AMOUNT_TYPES = ("DECIMAL(18,2)", "SMALLINT")  # read with the file's decimal mark
+DATE_TYPES = ("DATE", "TIMESTAMP")  # read in the file's date order
+
+# The readings a file's numbers and dates may have. `decimal` and `date_format` are looked up here, never pasted.
+DECIMALS = (".", ",")
+DATE_ORDERS = {"%Y-%m-%d": "iso", "%d/%m/%Y": "dmy", "%m/%d/%Y": "mdy"}
+DATE_FORMATS = {order + time: reading for order, reading in DATE_ORDERS.items()
+                for time in ("", " %H:%M", " %H:%M:%S")}  # the order is what counts: a time is read where written
+READ_AS = {reading: order for order, reading in DATE_ORDERS.items()}  # a file's date order, as the metadata says
+STRPTIME = {  # day/month/year cells, with or without a time (HH:MM or HH:MM:SS): DuckDB's strptime formats
+    "dmy": "['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']",
+    "mdy": "['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y']",
 }
+SLASH_DATE = r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"  # 31/10/2026, 31/10/2026 14:05, …:07
+SLASH_MONTH = r"^\d{1,2}/\d{4}$"  # a month: 10/2026
+# What a file's cells show of its conventions (read from the trimmed cell; patterns bound as parameters).
+AMOUNT_SIGNS = {
+    "point": r"^[+-]?\d*\.\d+$",  # 12.50
+    "comma": r"^[+-]?\d*,\d+$",  # 12,50
+    # 1 234,50 · 1.234,50 · 1,234.50 · 1.234.567: thousands grouped (a lone 1.234 or 1,234 is a decimal)
+    "grouped": r"^[+-]?\d{1,3}(?:(?:[ \x{a0}\x{202f}']\d{3})+(?:[.,]\d+)?|(?:\.\d{3})+,\d+|(?:,\d{3})+\.\d+"
+               r"|(?:\.\d{3}){2,}|(?:,\d{3}){2,})$",
+}
+DATE_SIGNS = {
+    "iso": r"^\d{4}-\d{1,2}([-T ].*)?$",  # 2026-10-31 (…), or a month 2026-10
+    "slash": r"^\d{1,2}/\d{1,2}/\d{4}( .*)?$|^\d{1,2}/\d{4}$",  # 31/10/2026 (…), or a month 10/2026
+    "day_first": r"^(1[3-9]|2\d|3[01])/(0?[1-9]|1[0-2])/\d{4}( .*)?$",  # 31/10/2026: only day/month
+    "month_first": r"^(0?[1-9]|1[0-2])/(1[3-9]|2\d|3[01])/\d{4}( .*)?$",  # 10/31/2026: only month/day
+    "both_ways": r"^(0?[1-9]|1[0-2])/(0?[1-9]|1[0-2])/\d{4}( .*)?$",  # 05/10/2026: either
+}
+HINTS = {  # (declared type, the file's reading) -> what a cell must look like
+    ("DATE", "iso"): N_("a date (YYYY-MM-DD)"),
+    ("DATE", "dmy"): N_("a date (DD/MM/YYYY)"),
+    ("DATE", "mdy"): N_("a date (MM/DD/YYYY)"),
+    ("TIMESTAMP", "iso"): N_("a date-time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"),
+    ("TIMESTAMP", "dmy"): N_("a date-time (DD/MM/YYYY, DD/MM/YYYY HH:MM or DD/MM/YYYY HH:MM:SS)"),
+    ("TIMESTAMP", "mdy"): N_("a date-time (MM/DD/YYYY, MM/DD/YYYY HH:MM or MM/DD/YYYY HH:MM:SS)"),
+    ("DECIMAL(18,2)", "."): N_("an amount (digits with a dot as decimal separator)"),
+    ("DECIMAL(18,2)", ","): N_("an amount (digits with a comma as decimal separator)"),
+    ("SMALLINT", "."): N_("a whole number"),
+    ("SMALLINT", ","): N_("a whole number"),
+}
+ASK_DATE_FORMAT = "--date-format %d/%m/%Y", "--date-format %m/%d/%Y"
 
 
 @dataclass(frozen=True)
@@ -42,9 +87,15 @@ class Problem:
     where: str = "row"
 
     def __str__(self) -> str:
-        col = f" {self.column}:" if self.column else ""
-        place = f" {self.where} {self.row}" if self.row else ""
-        return f"{self.file}{place}:{col} {self.reason}"
+        fields = {"file": self.file, "row": self.row, "column": self.column, "reason": self.reason}
+        if self.row and self.column:
+            text = _("{file} line {row}: {column}: {reason}") if self.where == "line" else _(
+                "{file} row {row}: {column}: {reason}")
+        elif self.row:
+            text = _("{file} line {row}: {reason}") if self.where == "line" else _("{file} row {row}: {reason}")
+        else:
+            text = _("{file}: {column}: {reason}") if self.column else _("{file}: {reason}")
+        return text.format(**fields)
 
 
 class ImportRejected(Exception):
@@ -52,11 +103,25 @@ class ImportRejected(Exception):
 
     def __init__(self, problems: list[Problem], total: int):
         self.problems, self.total = problems, total
-        more = f"\n… and {total - len(problems):,} more problems" if total > len(problems) else ""
+        left = total - len(problems)
+        more = "\n" + ngettext("… and {count} more problem", "… and {count} more problems", left).format(
+            count=number(left)) if left > 0 else ""
         super().__init__(
-            f"import refused, the database is unchanged: {total:,} problem{'s' * (total != 1)}\n"
-            + "\n".join(f"  {p}" for p in problems) + more
+            ngettext("import refused, the database is unchanged: {count} problem",
+                     "import refused, the database is unchanged: {count} problems", total).format(count=number(total))
+            + "\n" + "\n".join(f"  {p}" for p in problems) + more
         )
+
+
+class Check(NamedTuple):
+    """One validation query: SQL giving (_row, value) for each bad row, and the reason, `{value}` filled in."""
+
+    file: str
+    column: str
+    reason: str  # a translated text with {value} and the names of `fields`
+    sql: str
+    params: tuple | list = ()
+    fields: dict | None = None
 
 
 @dataclass
@@ -70,6 +135,15 @@ class Source:
     attributes: dict[str, int] = field(default_factory=dict)  # extra customer column -> position
     ignored: list[str] = field(default_factory=list)
     rows: int = 0
+    delimiter: str | None = None  # a CSV's separator
+    decimal: str = "."  # the file's decimal mark
+    dates: str = "iso"  # the file's date order: iso, dmy (31/10/2026) or mdy (10/31/2026)
+    months_only: bool = False  # its dates are all months (10/2026): no order to settle
+
+    @property
+    def date_format(self) -> str:
+        """How the file's dates were read, for the metadata: %Y-%m-%d, %d/%m/%Y, %m/%d/%Y or %m/%Y."""
+        return "%m/%Y" if self.months_only else READ_AS[self.dates]
 
     @property
     def raw(self) -> str:
@@ -79,14 +153,17 @@ class Source:
 def import_files(
     db=None, *, orders, customers=None, feedback=None, spend=None, currency: str = "EUR",
     now: datetime | None = None, max_problems: int = MAX_PROBLEMS, finish: Callable | None = None,
-    margin_rate: float | None = None,
+    margin_rate: float | None = None, decimal: str | None = None, date_format: str | None = None,
 ) -> dict:
     """Validate the files and publish a new database built from them; return its metadata. `finish(con)` adds
-    derived tables before publishing (store.files.new_build; `kpis.build.import_files` passes the KPI layer's)."""
+    derived tables before publishing (store.files.new_build; `kpis.build.import_files` passes the KPI layer's).
+
+    `decimal` ("." or ",") and `date_format` (a key of DATE_FORMATS: "%d/%m/%Y"…) say how every file writes its
+    numbers and dates; without them each file's own cells settle it, or the file is refused as ambiguous."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    if margin_rate is not None and not 0 < margin_rate <= 1:
-        raise ImportRejected([Problem("--margin-rate", 0, "", f"{margin_rate} is not a rate in (0, 1]: give the "
-                                      "gross margin as a share of revenue, e.g. 0.35")], 1)
+    options = _check_options(margin_rate, decimal, date_format)
+    if options:
+        raise ImportRejected(options, len(options))
     given = {"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend}
     files = {name: Path(p) for name, p in given.items() if p is not None}
     problems = [p for name, path in files.items() for p in _check_file(name, path)]
@@ -98,7 +175,8 @@ def import_files(
         sources = {}
         for name, path in files.items():
             source = Source(TABLES[name], path, _kind(path))
-            problems += _stage(con, source)
+            staged = _stage(con, source)
+            problems += staged or _read_as(con, source, decimal, date_format)
             sources[name] = source
         total = len(problems)
         if not problems:
@@ -115,11 +193,28 @@ def import_files(
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         schema.write_metadata(
             con, currency=currency, source="import",
-            files={n: {"file": s.path.name, "rows": s.rows, "ignored_columns": s.ignored}
-                   for n, s in sources.items()},
+            files={n: {"file": s.path.name, "rows": s.rows, "ignored_columns": s.ignored, "decimal": s.decimal,
+                       "date_format": s.date_format} for n, s in sources.items()},
             rows=counts, **({} if margin_rate is None else {"margin_rate": margin_rate}),
         )
         return schema.read_metadata(con)
+
+
+def _check_options(margin_rate: float | None, decimal: str | None, date_format: str | None) -> list[Problem]:
+    """The import's options, each against what it may be."""
+    problems = []
+    if margin_rate is not None and not 0 < margin_rate <= 1:
+        problems.append(Problem("--margin-rate", 0, "", _(
+            "{rate} is not a rate in (0, 1]: give the gross margin as a share of revenue, e.g. 0.35").format(
+            rate=margin_rate)))
+    if decimal is not None and decimal not in DECIMALS:
+        problems.append(Problem("--decimal", 0, "", _(
+            "'{value}' is not a decimal mark: pass --decimal . or --decimal ,").format(value=decimal)))
+    if date_format is not None and date_format not in DATE_FORMATS:
+        problems.append(Problem("--date-format", 0, "", _(
+            "'{value}' is not a date format the import reads: pass %d/%m/%Y, %m/%d/%Y or %Y-%m-%d, maybe followed "
+            "by %H:%M or %H:%M:%S").format(value=date_format)))
+    return problems
 
 
 def _kind(path: Path) -> str:
@@ -128,11 +223,12 @@ def _kind(path: Path) -> str:
 
 def _check_file(name: str, path: Path) -> list[Problem]:
     if not path.is_file():
-        return [Problem(str(path), 0, "", f"no such file (given for {name})")]
+        return [Problem(str(path), 0, "", _("no such file (given for {name})").format(name=name))]
     if not os.access(path, os.R_OK):
-        return [Problem(str(path), 0, "", "file is not readable")]
+        return [Problem(str(path), 0, "", _("file is not readable"))]
     if not _kind(path):
-        return [Problem(path.name, 0, "", f"unknown format '{path.suffix}': expected .csv or .parquet")]
+        return [Problem(path.name, 0, "", _("unknown format '{suffix}': expected .csv or .parquet").format(
+            suffix=path.suffix))]
     return []
 
 
@@ -155,6 +251,7 @@ def _stage(con, source: Source) -> list[Problem]:
     try:
         if source.kind == "csv":
             header, delimiter = _csv_header(source.path)
+            source.delimiter = delimiter
             columns = {f"c{i}": "VARCHAR" for i in range(1, len(header) + 1)}
             con.execute(
                 f"CREATE TEMP TABLE {source.raw} AS SELECT * FROM read_csv(?, columns = ?, delim = ?, "
@@ -170,10 +267,10 @@ def _stage(con, source: Source) -> list[Problem]:
             con.execute(f"CREATE TEMP TABLE {source.raw} AS SELECT {picks} FROM read_parquet(?)",
                         [str(source.path)])
     except UnicodeDecodeError:
-        return [Problem(name, 0, "", "not UTF-8 text: save the file as UTF-8 CSV")]
-    except Exception as error:  # duckdb's parse errors carry the line; keep their first lines
+        return [Problem(name, 0, "", _("not UTF-8 text: save the file as UTF-8 CSV"))]
+    except Exception as error:  # duckdb's parse errors carry the line; keep their first lines (DuckDB's English)
         detail = " ".join(str(error).split("\n")[:3]).replace("Invalid Input Error: ", "")
-        return [Problem(name, 0, "", f"cannot read the file: {detail}")]
+        return [Problem(name, 0, "", _("cannot read the file: {detail}").format(detail=detail))]
     source.rows = con.execute(f"SELECT count(*) FROM {source.raw}").fetchone()[0]
     return _map_header(source, header)
 
@@ -184,41 +281,143 @@ def _map_header(source: Source, header: list[str]) -> list[Problem]:
     for position, label in enumerate(header, start=1):
         key = label.strip().lower()
         if key in seen:
-            problems.append(Problem(name, 0, label, "column appears twice in the header"))
+            problems.append(Problem(name, 0, label, _("column appears twice in the header")))
         seen[key] = position
         if key in source.table.names:
             source.mapping[key] = position
         elif source.table is schema.CUSTOMERS and ATTRIBUTE_NAME.match(key):
             source.attributes[key] = position
         elif source.table is schema.CUSTOMERS:
-            problems.append(Problem(name, 0, label, "attribute names must be lower-case letters, digits, _"))
+            problems.append(Problem(name, 0, label, _("attribute names must be lower-case letters, digits, _")))
         else:
             source.ignored.append(label)
     missing = [c.name for c in source.table.columns if c.required and c.name not in source.mapping]
     if missing:
-        found = ", ".join(header) or "nothing"
-        problems.append(
-            Problem(name, 0, "", f"missing required column(s) {', '.join(missing)} (found: {found})")
-        )
+        found = ", ".join(header) or _("nothing")
+        problems.append(Problem(name, 0, "", _("missing required column(s) {columns} (found: {found})").format(
+            columns=", ".join(missing), found=found)))
     return problems
 
 
-def _parse(column: Column, raw: str, raw_type: str) -> str:
-    """SQL turning a staged column into the declared type; NULL where it cannot."""
+def _read_as(con, source: Source, decimal: str | None, date_format: str | None) -> list[Problem]:
+    """Settle how the file writes numbers and dates (source.decimal, source.dates): from the options, else (a CSV)
+    from its cells; a file whose cells read two ways is refused, naming a line and what to pass."""
+    if decimal is not None:
+        source.decimal = decimal
+    if date_format is not None:
+        source.dates = DATE_FORMATS[date_format]
+    if source.kind != "csv":  # a Parquet file's text columns are read as the options say (ISO, a point otherwise)
+        return []
+    mapped = [(c, f"c{source.mapping[c.name]}") for c in source.table.columns if c.name in source.mapping]
+    seen = (_signs(con, source, [(c.name, raw) for c, raw in mapped if c.sql_type in AMOUNT_TYPES], AMOUNT_SIGNS)
+            | _signs(con, source, [(c.name, raw) for c, raw in mapped if c.sql_type in DATE_TYPES], DATE_SIGNS))
+    file, problems = source.path.name, []
+
+    if "grouped" in seen:
+        row, column, value = seen["grouped"]
+        problems.append(Problem(file, row, column, _(
+            "'{value}' groups its thousands: write amounts without a thousands separator ({plain})").format(
+            value=value, plain=_ungrouped(value))))
+    if decimal is None and source.delimiter in (";", "\t") and "comma" in seen:  # not in a CSV separated by ,
+        source.decimal = ","
+        if "point" in seen:
+            second, (first, _column, other) = sorted((seen["comma"], seen["point"]), reverse=True)
+            row, column, value = second
+            text = (_("'{value}' has a decimal comma, but '{other}' (line {line}) has a decimal point: write every "
+                      "amount the same way, or pass --decimal , or --decimal .") if second == seen["comma"] else
+                    _("'{value}' has a decimal point, but '{other}' (line {line}) has a decimal comma: write every "
+                      "amount the same way, or pass --decimal , or --decimal ."))
+            problems.append(Problem(file, row, column, text.format(value=value, other=other,
+                                                                   line=_line(source, first))))
+
+    if date_format is None and "slash" in seen and "iso" not in seen:  # ISO dates keep their reading
+        if "day_first" in seen and "month_first" in seen:
+            second, (first, _column, other) = sorted((seen["day_first"], seen["month_first"]), reverse=True)
+            row, column, value = second
+            text = (_("'{value}' can only be day/month/year, but '{other}' (line {line}) can only be month/day/year: "
+                      "write every date of the file the same way") if second == seen["day_first"] else
+                    _("'{value}' can only be month/day/year, but '{other}' (line {line}) can only be day/month/year: "
+                      "write every date of the file the same way"))
+            problems.append(Problem(file, row, column, text.format(value=value, other=other,
+                                                                   line=_line(source, first))))
+        elif "month_first" in seen:
+            source.dates = "mdy"
+        elif "day_first" in seen or "both_ways" not in seen:  # only months (10/2026): either order reads them
+            source.dates, source.months_only = "dmy", "day_first" not in seen
+        else:
+            row, column, value = seen["both_ways"]
+            problems.append(Problem(file, row, column, _(
+                "'{value}' reads as day/month or as month/day, and no date of the file has a day above 12 to "
+                "tell: pass {day_first} or {month_first}").format(
+                value=value, day_first=ASK_DATE_FORMAT[0], month_first=ASK_DATE_FORMAT[1])))
+    return problems
+
+
+def _line(source: Source, row: int) -> int:
+    """The CSV line where a data row starts."""
+    return _csv_lines(source, {row}).get(row, row)
+
+
+def _signs(con, source: Source, columns: list[tuple[str, str]], signs: dict[str, str]) -> dict[str, tuple]:
+    """For each sign (a pattern) found in the columns' trimmed cells: its first (row, column, cell)."""
+    if not columns:
+        return {}
+    parts, params = [], []
+    for _name, raw in columns:
+        for pattern in signs.values():
+            cell = f"TRIM({raw})"
+            parts.append(f"arg_min(struct_pack(r := rowid + 1, v := {cell}), rowid) "
+                         f"FILTER (WHERE regexp_full_match({cell}, ?))")
+            params.append(pattern)
+    found = con.execute(f"SELECT {', '.join(parts)} FROM {source.raw}", params).fetchone()
+    seen: dict[str, tuple] = {}
+    for index, first in enumerate(found):
+        if first is not None:
+            (name, _raw), sign = columns[index // len(signs)], list(signs)[index % len(signs)]
+            candidate = (first["r"], name, first["v"])
+            seen[sign] = min(seen.get(sign, candidate), candidate)
+    return seen
+
+
+def _ungrouped(value: str) -> str:
+    """1 234,50 -> 1234,50; 1.234,50 -> 1234,50; 1,234.50 -> 1234.50; 1.234.567 -> 1234567."""
+    text = re.sub(r"[ \u00a0\u202f']", "", value)
+    marks = [m for m in ".," if m in text]
+    if len(marks) == 2:  # the last mark is the decimal one
+        decimal = max(marks, key=text.rindex)
+        return text.replace(".," [decimal == "."], "")
+    return text.replace(marks[0], "") if marks and text.count(marks[0]) > 1 else text
+
+
+def _parse(column: Column, raw: str, raw_type: str, source: Source) -> str:
+    """SQL turning a staged column into the declared type, in the file's reading; NULL where it cannot."""
     if raw_type == column.sql_type:  # Parquet already typed as declared
         return raw
     text = f"NULLIF(TRIM({raw}), '')" if raw_type == "VARCHAR" else raw
+    slash = raw_type == "VARCHAR" and source.dates in STRPTIME
+    if column.sql_type in AMOUNT_TYPES and raw_type == "VARCHAR" and source.decimal == ",":
+        text = f"CASE WHEN NOT contains({text}, '.') THEN replace({text}, ',', '.') END"  # 12.50 is not read
     if column.sql_type == "VARCHAR":
         return f"CAST({text} AS VARCHAR)"
     if column.sql_type == "TIMESTAMP":
-        return f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+        return _slash_date(text, source.dates) if slash else f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    if column.name == "month" and slash:  # '10/2026' or any date within the month
+        return (f"CAST(date_trunc('month', COALESCE({_slash_date(text, source.dates)}, CASE WHEN "
+                f"regexp_full_match({text}, '{SLASH_MONTH}') THEN try_strptime({text}, '%m/%Y') END)) AS DATE)")
     if column.name == "month":  # '2024-03' or any date within the month
         return (f"date_trunc('month', COALESCE(TRY_CAST({text} AS DATE), "
                 f"TRY_CAST(CAST({text} AS VARCHAR) || '-01' AS DATE)))")
+    if column.sql_type == "DATE" and slash:
+        return f"CAST({_slash_date(text, source.dates)} AS DATE)"
     if column.sql_type == "SMALLINT":
         return (f"CASE WHEN TRY_CAST({text} AS DOUBLE) = round(TRY_CAST({text} AS DOUBLE)) "
                 f"THEN TRY_CAST(TRY_CAST({text} AS DOUBLE) AS SMALLINT) END")
     return f"TRY_CAST({text} AS {column.sql_type})"
+
+
+def _slash_date(text: str, order: str) -> str:
+    """SQL reading 31/10/2026, 31/10/2026 14:05 or 31/10/2026 14:05:07 in a day/month order (STRPTIME's keys)."""
+    return f"CASE WHEN regexp_full_match({text}, '{SLASH_DATE}') THEN try_strptime({text}, {STRPTIME[order]}) END"
 
 
 def _typed(source: Source, raw_types: dict[str, str]) -> str:
@@ -228,7 +427,7 @@ def _typed(source: Source, raw_types: dict[str, str]) -> str:
         if col.name in source.mapping:
             raw = f"c{source.mapping[col.name]}"
             empty = f"NULLIF(TRIM({raw}), '') IS NULL" if raw_types[raw] == "VARCHAR" else f"{raw} IS NULL"
-            parts += [f"{_parse(col, raw, raw_types[raw])} AS {col.name}", f"{empty} AS _empty_{col.name}"]
+            parts += [f"{_parse(col, raw, raw_types[raw], source)} AS {col.name}", f"{empty} AS _empty_{col.name}"]
     parts += [f'c{position} AS "{name}"' for name, position in source.attributes.items()]
     return f"SELECT {', '.join(parts)} FROM {source.raw}"
 
@@ -243,12 +442,14 @@ def _validate(con, sources: dict[str, Source], now: datetime, limit: int) -> tup
         checks += _row_checks(source)
     checks += _cross_checks(sources)
     problems, total = [], 0
-    for file, column, reason, sql, params in checks:
+    for check in checks:
         # Each check keeps its first `limit` rows and counts the rest, so a file of errors stays cheap.
-        rows = con.execute(f"SELECT *, count(*) OVER () FROM ({sql}) ORDER BY 1 LIMIT ?",
-                           [now if p is NOW else p for p in params] + [limit]).fetchall()
+        rows = con.execute(f"SELECT *, count(*) OVER () FROM ({check.sql}) ORDER BY 1 LIMIT ?",
+                           [now if p is NOW else p for p in check.params] + [limit]).fetchall()
         total += rows[0][2] if rows else 0
-        problems += [Problem(file, row, column, reason.format(value=_short(value))) for row, value, _ in rows]
+        fields = check.fields or {}
+        problems += [Problem(check.file, row, check.column, check.reason.format(value=_short(value), **fields))
+                     for row, value, _count in rows]
     return problems, total
 
 
@@ -257,8 +458,8 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def _row_checks(source: Source) -> list[tuple]:
-    """(file, column, reason, SQL giving (_row, value), params) for each check of one file."""
+def _row_checks(source: Source) -> list[Check]:
+    """Each check of one file."""
     file, typed, checks = source.path.name, f"typed_{source.table.name}", []
     for col in source.table.columns:
         if col.name not in source.mapping:
@@ -267,52 +468,55 @@ def _row_checks(source: Source) -> list[tuple]:
         as_written = (f"CAST(r.c{source.mapping[c]} AS VARCHAR) FROM {typed} t "
                       f"JOIN {source.raw} r ON r.rowid = t._row - 1")  # the cell as written, for the message
         if not col.nullable and col.default is None and col.name != "acquired_at":  # those get filled
-            checks.append((file, c, "empty value", f"SELECT _row, NULL FROM {typed} WHERE _empty_{c}", []))
+            checks.append(Check(file, c, _("empty value"), f"SELECT _row, NULL FROM {typed} WHERE _empty_{c}"))
         if col.sql_type != "VARCHAR":
-            hint = TYPE_NAMES.get(col.sql_type, col.sql_type.lower())
-            checks.append((file, c, f"cannot read '{{value}}' as {hint}",
-                           f"SELECT t._row, {as_written} WHERE NOT t._empty_{c} AND t.{c} IS NULL", []))
+            reading = source.decimal if col.sql_type in AMOUNT_TYPES else source.dates
+            hint = HINTS.get((col.sql_type, reading), col.sql_type.lower())
+            checks.append(Check(file, c, _("cannot read '{value}' as {hint}"),
+                                f"SELECT t._row, {as_written} WHERE NOT t._empty_{c} AND t.{c} IS NULL",
+                                fields={"hint": _(hint)}))
         if col.minimum is not None:
-            checks.append((file, c, "negative amount ({value})",
-                           f"SELECT t._row, {as_written} WHERE t.{c} < {col.minimum}", []))
+            checks.append(Check(file, c, _("negative amount ({value})"),
+                                f"SELECT t._row, {as_written} WHERE t.{c} < {col.minimum}"))
         if col.not_future:
-            checks.append((file, c, "date in the future ({value})",
-                           f"SELECT t._row, {as_written} WHERE t.{c} > CAST(? AS {col.sql_type})", [NOW]))
+            checks.append(Check(file, c, _("date in the future ({value})"),
+                                f"SELECT t._row, {as_written} WHERE t.{c} > CAST(? AS {col.sql_type})", [NOW]))
     if source.table is schema.FEEDBACK and "survey" in source.mapping:
-        checks.append((file, "survey", f"unknown survey '{{value}}' (expected one of {', '.join(SURVEYS)})",
-                       f"SELECT _row, survey FROM {typed} WHERE survey NOT IN ?", [list(SURVEYS)]))
+        checks.append(Check(file, "survey", _("unknown survey '{value}' (expected one of {surveys})"),
+                            f"SELECT _row, survey FROM {typed} WHERE survey NOT IN ?", [list(SURVEYS)],
+                            {"surveys": ", ".join(SURVEYS)}))
         for survey, (low, high) in SURVEYS.items():
-            checks.append((file, "score", f"{{value}} is out of range for {survey} ({low}–{high})",
-                           f"SELECT _row, score FROM {typed} WHERE survey = ? AND score NOT BETWEEN ? AND ?",
-                           [survey, low, high]))
+            checks.append(Check(file, "score", _("{value} is out of range for {survey} ({low}–{high})"),
+                                f"SELECT _row, score FROM {typed} WHERE survey = ? AND score NOT BETWEEN ? AND ?",
+                                [survey, low, high], {"survey": survey, "low": low, "high": high}))
     key = [k for k in source.table.primary_key if k in source.mapping]
     if key == list(source.table.primary_key):
         cols = ", ".join(key)
-        checks.append((file, cols, "duplicate {value}",
-                       f"SELECT _row, concat_ws(' / ', {cols}) FROM {typed} SEMI JOIN ("
-                       f"SELECT {cols} FROM {typed} WHERE {' AND '.join(f'{k} IS NOT NULL' for k in key)} "
-                       f"GROUP BY ALL HAVING count(*) > 1) USING ({cols})", []))
+        checks.append(Check(file, cols, _("duplicate {value}"),
+                            f"SELECT _row, concat_ws(' / ', {cols}) FROM {typed} SEMI JOIN ("
+                            f"SELECT {cols} FROM {typed} WHERE {' AND '.join(f'{k} IS NOT NULL' for k in key)} "
+                            f"GROUP BY ALL HAVING count(*) > 1) USING ({cols})"))
     return checks
 
 
-def _cross_checks(sources: dict[str, Source]) -> list[tuple]:
+def _cross_checks(sources: dict[str, Source]) -> list[Check]:
     """Customer ids must be known (from the customers file, else from orders); each customer gets a date."""
     known_table = "typed_customers" if "customers" in sources else "typed_orders"
     known_from = sources["customers" if "customers" in sources else "orders"].path.name
     checks = [
-        (sources[name].path.name, "customer_id", f"unknown customer '{{value}}' (not in {known_from})",
-         f"SELECT _row, customer_id FROM typed_{name} ANTI JOIN (SELECT customer_id FROM {known_table}) "
-         f"USING (customer_id) WHERE customer_id IS NOT NULL", [])
+        Check(sources[name].path.name, "customer_id", _("unknown customer '{value}' (not in {file})"),
+              f"SELECT _row, customer_id FROM typed_{name} ANTI JOIN (SELECT customer_id FROM {known_table}) "
+              f"USING (customer_id) WHERE customer_id IS NOT NULL", fields={"file": known_from})
         for name in ("orders", "feedback")
         if name in sources and "customer_id" in sources[name].mapping and f"typed_{name}" != known_table
     ]
     if "customers" in sources:
         cust = sources["customers"]
         undated = "WHERE _empty_acquired_at" if "acquired_at" in cust.mapping else ""
-        checks.append((cust.path.name, "acquired_at",
-                       "customer '{value}' has no acquisition date and no order to date it",
-                       "SELECT _row, customer_id FROM typed_customers ANTI JOIN "
-                       f"(SELECT customer_id FROM typed_orders) USING (customer_id) {undated}", []))
+        checks.append(Check(cust.path.name, "acquired_at",
+                            _("customer '{value}' has no acquisition date and no order to date it"),
+                            "SELECT _row, customer_id FROM typed_customers ANTI JOIN "
+                            f"(SELECT customer_id FROM typed_orders) USING (customer_id) {undated}"))
     return checks
 
 
@@ -339,7 +543,7 @@ def _csv_lines(source: Source, rows: set[int]) -> dict[int, int]:
     with _open_text(source.path) as f:
         reader = csv.reader(f, delimiter=delimiter)
         start = 1
-        for index, _ in enumerate(reader):
+        for index, _record in enumerate(reader):
             if index in rows:
                 found[index] = start
             if index >= last:
