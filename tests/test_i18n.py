@@ -31,7 +31,7 @@ def extracted() -> dict[str, str]:
         else:
             rows = ((source, *row) for row in extract_from_file("python", path, keywords=DEFAULT_KEYWORDS))
         for file, line, message, _comments, _context in rows:
-            for msgid in message[:1] if isinstance(message, tuple) else (message,):  # a plural: filed under its singular
+            for msgid in message[:1] if isinstance(message, tuple) else (message,):  # plural: under singular
                 if msgid:
                     found.setdefault(msgid, f"{file}:{line}")
     return found
