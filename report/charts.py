@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from i18n import _, formats
 from kpis import REGISTRY, Group, rebased_trend
 from report.fonts import CHART_FAMILY, FONTS
 
@@ -34,7 +35,8 @@ def _register_fonts() -> None:
 
 
 def render(chart: alt.TopLevelMixin, width: float, height: float) -> bytes:
-    """The chart as a one-page PDF of exactly width × height points (axes, legend and title included)."""
+    """The chart as a one-page PDF of exactly width × height points (axes, legend and title included), its numbers
+    and dates in the current language's formats (i18n.formats.chart_locale; Vega's own in English)."""
     _register_fonts()
     chart = chart.properties(width=width, height=height,
                              autosize=alt.AutoSizeParams(type="fit", contains="padding"), padding=4)
@@ -43,7 +45,9 @@ def render(chart: alt.TopLevelMixin, width: float, height: float) -> bytes:
         domainColor="#9aa5b1", tickColor="#9aa5b1", titleFontWeight="normal",
     ).configure_legend(labelFontSize=7.5, titleFontSize=8, symbolSize=60).configure_title(
         fontSize=9, anchor="start", fontWeight="bold", color="#222222")
-    return vlc.vegalite_to_pdf(chart.to_dict(validate=False))  # built here, checked by the tests
+    chosen = formats.chart_locale()
+    locale = {"format_locale": chosen["number"], "time_format_locale": chosen["time"]} if chosen else {}
+    return vlc.vegalite_to_pdf(chart.to_dict(validate=False), **locale)  # built here, checked by the tests
 
 
 EVENT = "#7b4fb5"  # events (kpis.events) on every time chart: a violet rule for a day, a band for a range
@@ -59,7 +63,7 @@ def event_layers(marks: pd.DataFrame, x: str, sort: list | None = None, x2: str 
         return []
     kind = ":T" if x2 else ":O"
     position = alt.X(f"{x}{kind}", sort=sort, title=None) if not x2 else alt.X(f"{x}:T", title=None)
-    tooltip = [alt.Tooltip("text:N", title="Event")]
+    tooltip = [alt.Tooltip("text:N", title=_("Event"))]
     ranges, days = marks[marks["range"]], marks[~marks["range"]]
     layers = []
     if not ranges.empty:
@@ -92,7 +96,7 @@ def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str],
         colours += PALETTES[group][:len(members)]
     order = [labels[p] for p in trend["period"]]
     x = alt.X("period:O", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=True))
-    y = alt.Y("index:Q", title="Index (first period = 100)", scale=alt.Scale(zero=False))
+    y = alt.Y("index:Q", title=_("Index (first period = 100)"), scale=alt.Scale(zero=False))
     colour = alt.Color("kpi:N", title=None, scale=alt.Scale(domain=domain, range=colours),
                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=220, symbolType="stroke",
                                          symbolStrokeWidth=2.5, columnPadding=24))
@@ -112,12 +116,12 @@ def cohort_heatmap(cells: pd.DataFrame) -> alt.LayerChart | None:
     cells = cells[cells["age"] >= 1]  # age 0 is 100 % by construction: it says nothing
     if cells.empty:
         return None
-    cells = cells.assign(label=[f"{100 * r:.0f}" for r in cells["rate"]])
-    x = alt.X("age:O", title="Months since acquisition", axis=alt.Axis(labelAngle=0, orient="top"))
-    y = alt.Y("cohort:O", title="Acquisition month", sort="ascending")
+    cells = cells.assign(label=[formats.number(100 * r) for r in cells["rate"]])
+    x = alt.X("age:O", title=_("Months since acquisition"), axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("cohort:O", title=_("Acquisition month"), sort="ascending")
     top = float(cells["rate"].max()) or 1.0
     rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=1).encode(
-        x=x, y=y, color=alt.Color("rate:Q", title="Active", scale=alt.Scale(scheme="blues", domain=[0, top]),
+        x=x, y=y, color=alt.Color("rate:Q", title=_("Active"), scale=alt.Scale(scheme="blues", domain=[0, top]),
                                   legend=alt.Legend(format=".0%", orient="right", gradientLength=120)))
     text = alt.Chart(cells).mark_text(fontSize=7).encode(
         x=x, y=y, text="label:N",
@@ -128,9 +132,9 @@ def cohort_heatmap(cells: pd.DataFrame) -> alt.LayerChart | None:
 def lorenz(curve: pd.DataFrame, top_share: float | None, top: float) -> alt.LayerChart:
     """The concentration curve read as "the top x % of buyers bring y % of revenue", with the equality line."""
     line = alt.Chart(curve).mark_area(line={"color": BLUE, "strokeWidth": 2}, color=BLUE, opacity=0.12).encode(
-        x=alt.X("top_customer_share:Q", title="Share of buyers, most valuable first",
+        x=alt.X("top_customer_share:Q", title=_("Share of buyers, most valuable first"),
                 axis=alt.Axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]), scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("revenue_share:Q", title="Share of the period's revenue", axis=alt.Axis(format=".0%"),
+        y=alt.Y("revenue_share:Q", title=_("Share of the period's revenue"), axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])))
     diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(color=GREY, strokeDash=[3, 3]).encode(
         x="x:Q", y="y:Q")
@@ -139,7 +143,8 @@ def lorenz(curve: pd.DataFrame, top_share: float | None, top: float) -> alt.Laye
         point = pd.DataFrame({"x": [top], "y": [top_share]})
         layers.append(alt.Chart(point).mark_point(filled=True, size=45, color=RED).encode(x="x:Q", y="y:Q"))
         # The label sits below the equality line, where the curve never goes.
-        text = f"● the top {100 * top:.0f} % of buyers bring {100 * top_share:.1f} % of revenue"
+        text = "● " + _("the top {top} of buyers bring {share} of revenue").format(
+            top=formats.percent(top, 0), share=formats.percent(top_share, 1))
         label = pd.DataFrame({"x": [0.36], "y": [0.10], "text": [text]})
         layers.append(alt.Chart(label).mark_text(align="left", fontSize=8, color=RED).encode(
             x="x:Q", y="y:Q", text="text:N"))
@@ -155,11 +160,12 @@ def channel_ratio(channels: pd.DataFrame) -> alt.LayerChart | None:
     # One channel far above the rest (organic traffic costs almost nothing) would flatten every other bar: the
     # axis then stops at 1.5 × the second highest and the outlier's bar is cut, its label saying so.
     cap = max(1.5 * values[1], 3.0) if len(values) > 1 and values[0] > 4 * max(values[1], 0.25) else None
-    data = data.assign(label=[f"{v:.1f}×" + (" (off scale)" if cap and v > cap else "") for v in data["clv_cac"]],
+    data = data.assign(label=[(_("{ratio}× (off scale)") if cap and v > cap else "{ratio}×").format(
+                                  ratio=formats.number(v, 1)) for v in data["clv_cac"]],
                        shown=[min(v, cap) if cap else v for v in data["clv_cac"]])
     x = alt.X("channel:N", sort=alt.EncodingSortField("clv_cac", order="descending"), title=None,
               axis=alt.Axis(labelAngle=0))
-    y = alt.Y("shown:Q", title="CLV ÷ CAC (×)", scale=alt.Scale(domain=[0, cap * 1.08]) if cap else alt.Undefined)
+    y = alt.Y("shown:Q", title=_("CLV ÷ CAC (×)"), scale=alt.Scale(domain=[0, cap * 1.08]) if cap else alt.Undefined)
     bars = alt.Chart(data).mark_bar(color=TEAL, size=26).encode(x=x, y=y)
     text = alt.Chart(data).mark_text(dy=-5, fontSize=7.5, color="#222222").encode(x=x, y=y, text="label:N")
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color=RED, strokeDash=[4, 3]).encode(y="y:Q")
@@ -170,9 +176,10 @@ def effort(table: pd.DataFrame, peak: str | None) -> alt.Chart | None:
     data = table.dropna(subset=["ces"])
     if data.empty:
         return None
-    data = data.assign(label=[f"{v:.2f} ({n:,.0f})" for v, n in zip(data["ces"], data["ces_answers"], strict=True)])
+    data = data.assign(label=[f"{formats.number(v, 2)} ({formats.number(n)})"
+                              for v, n in zip(data["ces"], data["ces_answers"], strict=True)])
     y = alt.Y("touchpoint:N", sort="-x", title=None)
-    x = alt.X("ces:Q", title="Mean effort (1 = easy, 5 = hard)", scale=alt.Scale(domain=[1, 5]))
+    x = alt.X("ces:Q", title=_("Mean effort (1 = easy, 5 = hard)"), scale=alt.Scale(domain=[1, 5]))
     bars = alt.Chart(data).mark_bar(size=12, clip=True).encode(  # the scale starts at 1, the lowest score
         x=x, y=y, color=alt.condition(alt.datum.touchpoint == (peak or ""), alt.value(RED), alt.value(GREY)))
     text = alt.Chart(data).mark_text(align="left", dx=3, fontSize=7.5).encode(x=x, y=y, text="label:N")
@@ -183,16 +190,17 @@ def tracking(curve: pd.DataFrame, split, marks: pd.DataFrame | None = None) -> a
     """The model check's weekly cumulative repeat purchases: actual against the model, split marked; the events of
     `marks` (kpis.events.on_days) behind."""
     long = curve.melt(id_vars=["date"], value_vars=["actual", "model"], var_name="series", value_name="purchases")
-    long["series"] = long["series"].map({"actual": "Actual", "model": "Model"})
+    series = [_("Actual"), _("Model")]
+    long["series"] = long["series"].map(dict(zip(["actual", "model"], series, strict=True)))
     long["date"] = pd.to_datetime(long["date"])
     lines = alt.Chart(long).mark_line(strokeWidth=1.8).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True)),
-        y=alt.Y("purchases:Q", title="Cumulative repeat purchases", axis=alt.Axis(format="~s")),
-        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["Actual", "Model"], range=[BLUE, ORANGE]),
+        y=alt.Y("purchases:Q", title=_("Cumulative repeat purchases"), axis=alt.Axis(format="~s")),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series, range=[BLUE, ORANGE]),
                         legend=alt.Legend(orient="top-left")),
         strokeDash=alt.StrokeDash("series:N", legend=None,
-                                  scale=alt.Scale(domain=["Actual", "Model"], range=[[1, 0], [5, 3]])))
-    rule = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(split)], "text": ["holdout starts"]}))
+                                  scale=alt.Scale(domain=series, range=[[1, 0], [5, 3]])))
+    rule = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(split)], "text": [_("holdout starts")]}))
     return alt.layer(*event_layers(marks, "start", x2="end", size=7.5), lines,
                      rule.mark_rule(color=GREY, strokeDash=[2, 2]).encode(x="date:T"),
                      rule.mark_text(align="left", dx=3, dy=-4, fontSize=7, color="#555555", baseline="bottom").encode(
@@ -227,11 +235,13 @@ def waterfall(bridge: pd.DataFrame, start: str, end: str, currency_symbol: str =
               axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120, labelFontSize=9))
     colour = alt.Color("kind:N", legend=None, scale=alt.Scale(domain=["total", "up", "down"],
                                                              range=[BLUE, GREEN, RED]))
-    y = alt.Y("low:Q", title=f"Amount ({currency_symbol})" + (" — axis from " + f"{floor:,.0f}" if floor else ""),
+    title = (_("Amount ({symbol}) — axis from {floor}").format(symbol=currency_symbol, floor=formats.number(floor))
+             if floor else _("Amount ({symbol})").format(symbol=currency_symbol))
+    y = alt.Y("low:Q", title=title,
               scale=alt.Scale(zero=False, domain=[floor, top + 0.08 * (top - floor)]))
     bars = alt.Chart(data).mark_bar(size=30).encode(
         x=x, y=y, y2="high:Q", color=colour,
-        tooltip=[alt.Tooltip("step:N", title="Part"), alt.Tooltip("amount:Q", format=",.0f")])
+        tooltip=[alt.Tooltip("step:N", title=_("Part")), alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f")])
     labels = alt.Chart(data).mark_text(dy=-6, fontSize=8).encode(
         x=x, y="high:Q", text=alt.Text("amount:Q", format=",.0f"))
     return alt.layer(bars, labels)
@@ -240,21 +250,23 @@ def waterfall(bridge: pd.DataFrame, start: str, end: str, currency_symbol: str =
 def contribution_bars(frame: pd.DataFrame, title: str = "") -> alt.Chart:
     """Each segment's contribution to a change (kpis.contributions) as a diverging bar; for rates, the rate and mix
     effects stacked. Bars are selectable (`pick`, by segment)."""
+    change, rate, mix = _("change"), _("own rate"), _("mix (weight)")
     if "rate_effect" in frame:
-        long = pd.concat([frame.assign(effect="own rate", amount=frame["rate_effect"]),
-                          frame.assign(effect="mix (weight)", amount=frame["mix_effect"])])
+        long = pd.concat([frame.assign(effect=rate, amount=frame["rate_effect"]),
+                          frame.assign(effect=mix, amount=frame["mix_effect"])])
     else:
-        long = frame.assign(effect="change", amount=frame["contribution"])
+        long = frame.assign(effect=change, amount=frame["contribution"])
     long = long.assign(segment=long["segment"].astype(str))
     pick = alt.selection_point(name="pick", fields=["segment"], on="click", empty=False)
     order = list(frame.sort_values("contribution", ascending=False)["segment"].astype(str))
     return alt.Chart(long).properties(height=alt.Step(26)).mark_bar(cursor="pointer").encode(
         y=alt.Y("segment:N", sort=order, title=None),
-        x=alt.X("amount:Q", title=title or "Contribution to the change"),
-        color=alt.Color("effect:N", title=None, scale=alt.Scale(domain=["change", "own rate", "mix (weight)"],
+        x=alt.X("amount:Q", title=title or _("Contribution to the change")),
+        color=alt.Color("effect:N", title=None, scale=alt.Scale(domain=[change, rate, mix],
                                                                range=[BLUE, TEAL, ORANGE]),
                         legend=alt.Legend(orient="bottom") if "rate_effect" in frame else None),
-        tooltip=["segment:N", "effect:N", alt.Tooltip("amount:Q", format=",.4~g")],
+        tooltip=[alt.Tooltip("segment:N", title=_("Segment")), alt.Tooltip("effect:N", title=_("Effect")),
+                 alt.Tooltip("amount:Q", title=_("Contribution"), format=",.4~g")],
     ).add_params(pick)
 
 
@@ -270,13 +282,15 @@ def valuation_waterfall(parts: pd.DataFrame, currency_symbol: str = "€") -> al
 
 def tornado(sensitivities: pd.DataFrame, currency_symbol: str = "€") -> alt.Chart:
     """The total's change per assumption moved down (low) and up (high), largest range first."""
-    long = pd.concat([sensitivities.assign(side="lower", change=sensitivities["low_change"]),
-                      sensitivities.assign(side="higher", change=sensitivities["high_change"])])
+    lower, higher = _("lower"), _("higher")
+    long = pd.concat([sensitivities.assign(side=lower, change=sensitivities["low_change"]),
+                      sensitivities.assign(side=higher, change=sensitivities["high_change"])])
+    assumption = _("Assumption")
     return alt.Chart(long).mark_bar().encode(
         y=alt.Y("label:N", sort=list(sensitivities["label"]), title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("change:Q", title=f"Change of the total ({currency_symbol})"),
-        color=alt.Color("side:N", title="Assumption", scale=alt.Scale(domain=["lower", "higher"],
-                                                                    range=[ORANGE, BLUE]),
+        x=alt.X("change:Q", title=_("Change of the total ({symbol})").format(symbol=currency_symbol)),
+        color=alt.Color("side:N", title=assumption, scale=alt.Scale(domain=[lower, higher], range=[ORANGE, BLUE]),
                         legend=alt.Legend(orient="bottom")),
-        tooltip=["label:N", "side:N", alt.Tooltip("change:Q", format=",.0f")],
+        tooltip=[alt.Tooltip("label:N", title=assumption), alt.Tooltip("side:N", title=_("Moved")),
+                 alt.Tooltip("change:Q", title=_("Change of the total"), format=",.0f")],
     ).properties(height=alt.Step(30))

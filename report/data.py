@@ -26,6 +26,7 @@ from datetime import date, datetime
 import pandas as pd
 
 import kpis
+from i18n import N_, _, carried, formats, ngettext
 from kpis import REGISTRY, KPIError, Period, story
 from kpis.clv.common import ModelError
 from kpis.clv.model import value_basis
@@ -36,7 +37,14 @@ from kpis.registry import PREVIOUS_BUYERS
 from kpis.scrub import scrub
 from kpis.targets import goals, judged
 
-EDITIONS = {"board": "Board edition", "partner": "Partner edition"}
+EDITIONS = {"board": N_("Board edition"), "partner": N_("Partner edition")}  # translated where shown: edition_name
+# The comparison with its article, as the report's sentences read it ("… with Q2 2026 (the previous period)").
+THE_COMPARISONS = {"previous": N_("the previous period"), "year_ago": N_("the same period last year")}
+
+
+def edition_name(edition: str) -> str:
+    """"Board edition" / "Édition direction", in the current language."""
+    return _(EDITIONS[edition])
 
 # --- what each section shows -------------------------------------------------------------------------------------
 SUMMARY_CUSTOMER = ["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"]
@@ -142,7 +150,8 @@ class Snapshot:
 
     @property
     def comparison(self) -> str:
-        return f"the {COMPARISONS[self.compare]}"
+        """"the previous period" / "la période précédente", in the current language."""
+        return _(THE_COMPARISONS[self.compare])
 
     def kpis(self) -> list[str]:
         """Every KPI the edition shows, in registry order (what the definitions appendix lists)."""
@@ -172,14 +181,15 @@ def check_period(db, period) -> Period:
     except ValueError as error:
         raise ReportError(str(error)) from None
     if db.data_end is None:
-        raise ReportError("the database has no orders")
+        raise ReportError(_("the database has no orders"))
     if p.start > db.data_end or p.end <= db.data_start:
-        raise ReportError(f"no data for {p}: the data cover {db.data_start:%d %b %Y} to {db.data_end:%d %b %Y}")
+        raise ReportError(_("no data for {period}: the data cover {start} to {end}").format(
+            period=p, start=formats.date(db.data_start), end=formats.date(db.data_end)))
     return p
 
 
 def source_of(metadata: dict) -> str:
-    source = str(metadata.get("source", "unknown"))
+    source = str(metadata.get("source") or _("unknown"))
     files = metadata.get("files")
     if isinstance(files, dict) and files:
         names = [f.get("file") for f in files.values() if isinstance(f, dict) and f.get("file")]
@@ -214,11 +224,13 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
             min_segment: int = 10, targets=None, events=None) -> Snapshot:
     """Gather (and, for partners, suppress) every number of the report for one view."""
     if edition not in EDITIONS:
-        raise ReportError(f"unknown edition {edition!r}: use {' or '.join(EDITIONS)}")
+        raise ReportError(_("unknown edition {edition}: use {choices}").format(
+            edition=repr(edition), choices=_(" or ").join(EDITIONS)))
     if compare not in COMPARISONS:
-        raise ReportError(f"unknown comparison {compare!r}: use {' or '.join(COMPARISONS)}")
+        raise ReportError(_("unknown comparison {compare}: use {choices}").format(
+            compare=repr(compare), choices=_(" or ").join(COMPARISONS)))
     if isinstance(min_segment, bool) or not isinstance(min_segment, int) or min_segment < 1:
-        raise ReportError(f"min_segment must be a whole number ≥ 1, not {min_segment!r}")
+        raise ReportError(_("min_segment must be a whole number ≥ 1, not {value}").format(value=repr(min_segment)))
     p = check_period(db, period)
     filters = normalise_filters(db, filters)
     ref = p.reference(compare)
@@ -259,9 +271,10 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
             jobs[f"buyers {q}"] = timed(f"buyers {q}", kpis.evaluate, db, "active_customers", q, filters)
     if board:
         jobs["model check"] = timed("model check", model_check, db, filters)
-    # DuckDB releases the GIL while it works: independent sections overlap.
+    # DuckDB releases the GIL while it works: independent sections overlap (each in the run's language: the
+    # sentences, notes and labels the sections write are in it).
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="report") as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        futures = {name: pool.submit(carried(job)) for name, job in jobs.items()}
         results = {name: future.result() for name, future in futures.items()}
 
     now = {k: v for part in range(len(FIGURE_JOBS)) for k, v in results[f"figures {part}"].items()}
@@ -293,7 +306,9 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
     snap.channel_contributions = why["channels"] if board else None
     snap.valuation, snap.valuation_note = results["valuation"]
     if snap.valuation is not None and hidden:
-        snap.valuation, snap.valuation_note = None, f"suppressed: fewer than {min_segment} customers bought"
+        snap.valuation, snap.valuation_note = None, ngettext(
+            "suppressed: fewer than {n} customer bought", "suppressed: fewer than {n} customers bought",
+            min_segment).format(n=formats.number(min_segment))
     if snap.valuation is not None and snap.partner:  # its tables: rows of too few new customers are hidden
         cohorts = snap.valuation.cohorts.copy()
         cohorts["suppressed"] = [snap.hidden(n) for n in cohorts["new_customers"]]

@@ -28,14 +28,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from i18n import N_, _, formats
 from kpis import REGISTRY, Period, Unit
 from kpis import format as fmt
-from kpis.alerts import Move, beyond_noise
-from kpis.labels import COMPARISONS, describe_filters
+from kpis.alerts import MODELS_NOISE, SURVEY_NOISE, Move, beyond_noise
+from kpis.labels import compared_with, describe_filters
 from kpis.periods import last_complete
 from kpis.targets import scorecard
 from report import collect, render
-from report.data import EDITIONS, Snapshot, check_period, normalise_filters
+from report.data import Snapshot, check_period, edition_name, normalise_filters
 from store.files import db_path
 
 SECURITIES = {"starttls": 587, "ssl": 465, "none": 25}  # → the default port
@@ -43,7 +44,14 @@ SMTP_KEYS = ("host", "port", "security", "user", "from", "password_env", "timeou
 PASSWORD_ENV = "EMPTYCHAIR_SMTP_PASSWORD"
 TIMEOUT = 20.0  # seconds: connecting, and each exchange with the server
 RELATIVE = {"last-month": "month", "last-quarter": "quarter", "last-year": "year"}
-QUIET = "nothing off track and no change beyond noise: not sent"
+QUIET = N_("nothing off track and no change beyond noise: not sent")  # printed translated: _(QUIET)
+# What the subject, the body and the attachment call each edition (translated where used).
+SNAPSHOTS = {"board": N_("board snapshot"), "partner": N_("partner snapshot")}
+ATTACHED = {"board": N_("The board snapshot is attached: {file} ({size} KB)."),
+            "partner": N_("The partner snapshot is attached: {file} ({size} KB).")}
+ATTACHMENTS = {"board": N_("emptychair_board_{period}.pdf"), "partner": N_("emptychair_partner_{period}.pdf")}
+# kpis.alerts' noises (what a change is beyond), in words.
+NOISES = {MODELS_NOISE: N_("the models' uncertainty"), SURVEY_NOISE: N_("the margin of error")}
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}")
 
@@ -87,12 +95,13 @@ def _toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DeliveryError(f"{path}: no delivery config there (delivery.example.toml shows one; --config PATH "
-                            "names another)") from None
+        raise DeliveryError(_("{path}: no delivery config there (delivery.example.toml shows one; --config PATH "
+                              "names another)").format(path=path)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise DeliveryError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
+        raise DeliveryError(_("{path}: cannot be read ({why})").format(
+            path=path, why=getattr(error, "strerror", None) or error)) from None
     except tomllib.TOMLDecodeError as error:
-        raise DeliveryError(f"{path}: not valid TOML ({error})") from None
+        raise DeliveryError(_("{path}: not valid TOML ({why})").format(path=path, why=error)) from None
 
 
 _REQUIRED = object()
@@ -102,43 +111,46 @@ def _setting(table: dict, key: str, kind, what: str, problems: list[str], defaul
     """smtp.<key> if it is of `kind`, else `default` (None for a required key) and a problem noted."""
     value = table.get(key, default)
     if value is _REQUIRED or not isinstance(value, kind) or isinstance(value, bool):
-        problems.append(f"smtp.{key} " + (f"must be {what}, not {value!r}" if key in table else "is missing"))
+        problems.append(_("smtp.{key} must be {what}, not {value}").format(key=key, what=_(what), value=repr(value))
+                        if key in table else _("smtp.{key} is missing").format(key=key))
         return None if default is _REQUIRED else default
     return value
 
 
 def _smtp(table: dict, problems: list[str]) -> Smtp:
-    problems += [f"unknown key smtp.{k}" + (": the password is never read from the file, set the environment "
-                                             "variable named by password_env" if k == "password" else "")
-                 for k in table if k not in SMTP_KEYS]
-    host = _setting(table, "host", str, "a host name", problems) or ""
+    problems += [_("unknown key smtp.{key}: the password is never read from the file, set the environment "
+                   "variable named by password_env").format(key=k) if k == "password"
+                 else _("unknown key smtp.{key}").format(key=k) for k in table if k not in SMTP_KEYS]
+    host = _setting(table, "host", str, N_("a host name"), problems) or ""
     if "host" in table and not host.strip():
-        problems.append("smtp.host is empty")
-    security = _setting(table, "security", str, "a string", problems, "starttls")
+        problems.append(_("smtp.host is empty"))
+    security = _setting(table, "security", str, N_("a string"), problems, "starttls")
     if security not in SECURITIES:
-        problems.append(f"smtp.security must be {', '.join(map(repr, SECURITIES))}, not {security!r}")
+        problems.append(_("smtp.security must be {choices}, not {value}").format(
+            choices=", ".join(map(repr, SECURITIES)), value=repr(security)))
         security = "starttls"
-    port = _setting(table, "port", int, "a whole number", problems, SECURITIES[security])
+    port = _setting(table, "port", int, N_("a whole number"), problems, SECURITIES[security])
     if not 0 < port < 65536:
-        problems.append(f"smtp.port {port} is not a port (1 to 65535)")
-    user = _setting(table, "user", str, "a string", problems, "") or None
-    sender = _setting(table, "from", str, 'an address ("Name <reports@acme.example>")', problems) or ""
+        problems.append(_("smtp.port {port} is not a port (1 to 65535)").format(port=port))
+    user = _setting(table, "user", str, N_("a string"), problems, "") or None
+    sender = _setting(table, "from", str, N_('an address ("Name <reports@acme.example>")'), problems) or ""
     if "from" in table and isinstance(table["from"], str) and not is_address(parseaddr(sender)[1]):
-        problems.append(f"smtp.from {sender!r} is not an address (\"Name <reports@acme.example>\")")
-    env = _setting(table, "password_env", str, "an environment variable's name", problems, PASSWORD_ENV)
-    timeout = _setting(table, "timeout", int | float, "a number of seconds", problems, TIMEOUT)
+        problems.append(_('smtp.from {value} is not an address ("Name <reports@acme.example>")').format(
+            value=repr(sender)))
+    env = _setting(table, "password_env", str, N_("an environment variable's name"), problems, PASSWORD_ENV)
+    timeout = _setting(table, "timeout", int | float, N_("a number of seconds"), problems, TIMEOUT)
     if timeout <= 0:
-        problems.append(f"smtp.timeout must be more than 0 seconds, not {timeout}")
+        problems.append(_("smtp.timeout must be more than 0 seconds, not {value}").format(value=timeout))
     return Smtp(host.strip(), port, security, user, sender, env, float(timeout))
 
 
 def _partners(table, problems: list[str]) -> frozenset[str]:
     if not isinstance(table, dict) or not isinstance(table.get("addresses", []), list):
-        problems.append('[partners] must hold addresses = ["ir@bank.example", …]')
+        problems.append(_('[partners] must hold addresses = ["ir@bank.example", …]'))
         return frozenset()
     addresses = table.get("addresses", [])
-    problems += [f"unknown key partners.{k}" for k in table if k != "addresses"]
-    problems += [f"partners.addresses: {a!r} is not an address" for a in addresses
+    problems += [_("unknown key partners.{key}").format(key=k) for k in table if k != "addresses"]
+    problems += [_("partners.addresses: {address} is not an address").format(address=repr(a)) for a in addresses
                  if not isinstance(a, str) or not is_address(a)]
     return frozenset(a.lower() for a in addresses if isinstance(a, str))
 
@@ -147,10 +159,11 @@ def load_config(path) -> Config:
     """The delivery config (README, "Scheduled delivery"); DeliveryError naming the file and every problem."""
     path = Path(path)
     raw = _toml(path)
-    problems = [f"unknown table or key {k!r} (use [smtp] and [partners])" for k in raw if k not in ("smtp", "partners")]
+    problems = [_("unknown table or key {key} (use [smtp] and [partners])").format(key=repr(k)) for k in raw
+                if k not in ("smtp", "partners")]
     smtp = _smtp(raw["smtp"], problems) if isinstance(raw.get("smtp"), dict) else None
     if smtp is None:
-        problems.append("no [smtp] table (host, port, security, user, from)")
+        problems.append(_("no [smtp] table (host, port, security, user, from)"))
     partners = _partners(raw.get("partners", {}), problems)
     if problems:
         raise DeliveryError(f"{path}: " + "; ".join(dict.fromkeys(problems)))
@@ -163,8 +176,9 @@ def password(config: Config) -> str | None:
         return None
     value = os.environ.get(config.smtp.password_env)
     if not value:
-        raise DeliveryError(f"no SMTP password: set the environment variable {config.smtp.password_env} (the "
-                            f"password_env of {config.path}) for the login {config.smtp.user}")
+        raise DeliveryError(_("no SMTP password: set the environment variable {variable} (the password_env of "
+                              "{path}) for the login {user}").format(variable=config.smtp.password_env,
+                                                                      path=config.path, user=config.smtp.user))
     return value
 
 
@@ -177,15 +191,17 @@ def check_recipients(config: Config, edition: str, addresses: list[str]) -> list
             chosen.append(address)
     bad = [a for a in chosen if not is_address(a)]
     if bad:
-        raise DeliveryError(f"not an e-mail address: {', '.join(map(repr, bad))} (write name@example.com)")
+        raise DeliveryError(_("not an e-mail address: {addresses} (write name@example.com)").format(
+            addresses=", ".join(map(repr, bad))))
     if edition == "board":
         wrong = [a for a in chosen if a.lower() in config.partners]
-        why = "listed as partners in {path}: they receive the partner edition only"
+        why = _("{addresses}: listed as partners in {path}: they receive the partner edition only; nothing was sent")
     else:
         wrong = [a for a in chosen if a.lower() not in config.partners]
-        why = "not listed as partners in {path} ([partners] addresses): the partner edition goes to partners only"
+        why = _("{addresses}: not listed as partners in {path} ([partners] addresses): the partner edition goes to "
+                "partners only; nothing was sent")
     if wrong:
-        raise DeliveryError(f"{', '.join(wrong)}: {why.format(path=config.path)}; nothing was sent")
+        raise DeliveryError(why.format(addresses=", ".join(wrong), path=config.path))
     return chosen
 
 
@@ -208,19 +224,19 @@ def resolve_period(text: str, data_end) -> Period:
     """last-month, last-quarter, last-year (the last complete one in the data) or an explicit period."""
     if text in RELATIVE:
         if data_end is None:
-            raise DeliveryError("the database has no orders")
+            raise DeliveryError(_("the database has no orders"))
         return last_complete(data_end, RELATIVE[text])
     try:
         return Period.parse(text)
     except ValueError as error:
-        raise DeliveryError(f"{error}, or {', '.join(RELATIVE)}") from None
+        raise DeliveryError(_("{error}, or {choices}").format(error=error, choices=", ".join(RELATIVE))) from None
 
 
 def view(db, edition: str, period: str, compare: str = "previous", filters: dict | None = None,
          min_segment: int = 10) -> View:
     """The view to send, checked against the data (ReportError or DeliveryError)."""
     if min_segment < 1:
-        raise DeliveryError("--min-segment must be at least 1")
+        raise DeliveryError(_("--min-segment must be at least 1"))
     chosen = check_period(db, resolve_period(period, db.data_end))
     return View(edition, chosen, compare, normalise_filters(db, filters), min_segment)
 
@@ -231,7 +247,8 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
     for item in items:
         name, sep, value = (part.strip() for part in item.partition("="))
         if not (sep and name and value):
-            raise DeliveryError(f"--filter {item!r}: use NAME=VALUE, e.g. --filter acquisition_channel=search")
+            raise DeliveryError(_("--filter {item}: use NAME=VALUE, e.g. --filter acquisition_channel=search").format(
+                item=repr(item)))
         filters.setdefault(name, []).append(value)
     return filters
 
@@ -279,55 +296,71 @@ def build(db, chosen: View, targets: pd.DataFrame, events: pd.DataFrame) -> tupl
 
 
 def subject(chosen: View) -> str:
-    """"Empty Chair · board snapshot · Q3 2026", and the segment when there is one."""
-    segment = f" · {describe_filters(chosen.filters)}" if any(chosen.filters.values()) else ""
-    return f"Empty Chair · {chosen.edition} snapshot · {chosen.period.label}{segment}"
+    """"Empty Chair · board snapshot · Q3 2026", and the segment when there is one (in the current language)."""
+    parts = ["Empty Chair", _(SNAPSHOTS[chosen.edition]), chosen.period.label]
+    if any(chosen.filters.values()):
+        parts.append(describe_filters(chosen.filters))
+    return " · ".join(parts)
 
 
 def attachment_name(chosen: View) -> str:
-    return f"emptychair_{chosen.edition}_{chosen.period}.pdf"
+    """"emptychair_board_2026-10.pdf" ("emptychair_direction_2026-10.pdf" in French): ASCII, the period as a key."""
+    return _(ATTACHMENTS[chosen.edition]).format(period=chosen.period)
 
 
 def _off_track_line(row: dict, currency: str) -> str:
     unit = Unit(row["unit"])
-    share = f" ({100 * row['gap_share']:+.1f} %)" if row["gap_share"] is not None else ""
-    return (f"  - {row['label']}: {fmt.value(row['actual'], unit, currency)} against a target of "
-            f"{fmt.value(row['target'], unit, currency)}{share}")
+    said = dict(kpi=REGISTRY[row["kpi"]].label,
+                actual=fmt.value(row["actual"], unit, currency), target=fmt.value(row["target"], unit, currency))
+    if row["gap_share"] is None:
+        return "  - " + _("{kpi}: {actual} against a target of {target}").format(**said)
+    return "  - " + _("{kpi}: {actual} against a target of {target} ({gap})").format(
+        gap=formats.percent(row["gap_share"], 1, sign=True), **said)
 
 
 def _move_line(move: Move, currency: str) -> str:
     kpi = REGISTRY[move.kpi]
-    verb = "rose" if move.change > 0 else "fell"
-    return (f"  - {kpi.label} {verb} from {fmt.value(move.reference, kpi.unit, currency)} to "
-            f"{fmt.value(move.value, kpi.unit, currency)} ({fmt.delta(move.change, kpi.unit, currency)}), beyond "
-            f"{move.noise}")
+    said = dict(kpi=kpi.label, reference=fmt.value(move.reference, kpi.unit, currency),
+                value=fmt.value(move.value, kpi.unit, currency), change=fmt.delta(move.change, kpi.unit, currency),
+                noise=_(NOISES[move.noise]) if move.noise in NOISES else move.noise)
+    if move.change > 0:
+        return "  - " + _("{kpi} rose from {reference} to {value} ({change}), beyond {noise}").format(**said)
+    return "  - " + _("{kpi} fell from {reference} to {value} ({change}), beyond {noise}").format(**said)
 
 
 def body(chosen: View, found: Findings, snap: Snapshot, pdf: bytes) -> str:
-    """The message's text: the view, the KPIs off track, the changes beyond noise, the attachment."""
+    """The message's text, in the current language: the view, the KPIs off track, the changes beyond noise, the
+    attachment."""
     reference = chosen.period.reference(chosen.compare)
-    lines = [f"Empty Chair · {EDITIONS[chosen.edition].lower()}",
-             f"Period: {chosen.period.label}, compared with the {COMPARISONS[chosen.compare]} ({reference.label})",
-             f"Segment: {describe_filters(chosen.filters)}",
-             f"Data as of {snap.data_end:%d %b %Y} (last order)", ""]
-    kind = "public target" if chosen.partner else "target"
-    off, at_risk = found.off_track, found.card.loc[found.card["status"] == "at risk", "label"].tolist()
+    lines = [f"Empty Chair · {edition_name(chosen.edition).lower()}",
+             _("Period: {period}, {compared}").format(period=chosen.period.label,
+                                                      compared=compared_with(chosen.compare, reference.label)),
+             _("Segment: {segment}").format(segment=describe_filters(chosen.filters)),
+             _("Data as of {date} (last order)").format(date=formats.date(snap.data_end)), ""]
+    public = chosen.partner
+    off, at_risk = found.off_track, found.card.loc[found.card["status"] == "at risk", "kpi"].tolist()
+    count = dict(n=len(off), total=len(found.card))
     if not len(found.card):
-        lines.append(f"No {kind} is set for this view.")
+        lines.append(_("No public target is set for this view.") if public else _("No target is set for this view."))
     elif len(off):
-        lines.append(f"Off track against their {kind}s ({len(off)} of {len(found.card)}):")
+        lines.append((_("Off track against their public targets ({n} of {total}):") if public
+                      else _("Off track against their targets ({n} of {total}):")).format(**count))
         lines += [_off_track_line(row, snap.currency) for row in off.to_dict("records")]
     else:
-        lines.append(f"No KPI is off track against its {kind} ({len(found.card)} set).")
+        lines.append((_("No KPI is off track against its public target ({total} set).") if public
+                      else _("No KPI is off track against its target ({total} set).")).format(**count))
     if at_risk:
-        lines.append(f"At risk (short of the {kind} by at most its tolerance): {', '.join(at_risk)}.")
+        names = ", ".join(REGISTRY[k].label for k in at_risk)
+        lines.append((_("At risk (short of the public target by at most its tolerance): {kpis}.") if public
+                      else _("At risk (short of the target by at most its tolerance): {kpis}.")).format(kpis=names))
     lines.append("")
     if found.moves:
-        lines.append(f"Changes beyond noise ({len(found.moves)}):")
+        lines.append(_("Changes beyond noise ({n}):").format(n=len(found.moves)))
         lines += [_move_line(move, snap.currency) for move in found.moves]
     else:
-        lines.append("No change beyond noise (the models' uncertainty, the surveys' margin of error).")
-    lines += ["", f"The {chosen.edition} snapshot is attached: {attachment_name(chosen)} ({len(pdf) / 1024:,.0f} KB)."]
+        lines.append(_("No change beyond noise (the models' uncertainty, the surveys' margin of error)."))
+    lines += ["", _(ATTACHED[chosen.edition]).format(file=attachment_name(chosen),
+                                                     size=formats.number(len(pdf) / 1024))]
     return "\n".join(lines) + "\n"
 
 
@@ -349,8 +382,9 @@ def summary(message: EmailMessage, recipients: list[str]) -> str:
     """What a dry run prints: the envelope, the headers, the attachment and the body."""
     attachment = next(message.iter_attachments())
     size = len(attachment.get_content()) / 1024
+    attached = _("Attached: {file} ({size} KB)").format(file=attachment.get_filename(), size=formats.number(size))
     return (f"From: {message['From']}\nTo: {', '.join(recipients)}\nSubject: {message['Subject']}\n"
-            f"Attached: {attachment.get_filename()} ({size:,.0f} KB)\n\n{message.get_body().get_content()}")
+            f"{attached}\n\n{message.get_body().get_content()}")
 
 
 # --- sending -----------------------------------------------------------------------------------------------------
@@ -385,14 +419,14 @@ def _hand_over(client: smtplib.SMTP, sender: str, message: EmailMessage, recipie
     if refused:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             client.rset()
-        raise DeliveryError("the server refused " + "; ".join(f"{a} ({why})" for a, why in refused.items())
-                            + ": nothing was sent")
+        raise DeliveryError(_("the server refused {addresses}: nothing was sent").format(
+            addresses="; ".join(f"{a} ({why})" for a, why in refused.items())))
     client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
 
 
 def send(smtp: Smtp, secret: str | None, message: EmailMessage, recipients: list[str]) -> None:
     """Deliver the one message to every recipient or to none; DeliveryError saying which step failed and why."""
-    step, client = f"connecting to {smtp.host}:{smtp.port}", None
+    step, client = _("connecting to {host}:{port}").format(host=smtp.host, port=smtp.port), None
     try:
         if smtp.security == "ssl":
             client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout,
@@ -400,16 +434,18 @@ def send(smtp: Smtp, secret: str | None, message: EmailMessage, recipients: list
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         if smtp.security == "starttls":
-            step = f"starting TLS with {smtp.host} (STARTTLS)"
+            step = _("starting TLS with {host} (STARTTLS)").format(host=smtp.host)
             client.starttls(context=ssl.create_default_context())
         if smtp.user:
-            step = f"logging in to {smtp.host} as {smtp.user}"
+            step = _("logging in to {host} as {user}").format(host=smtp.host, user=smtp.user)
             client.login(smtp.user, secret or "")
-        step = f"sending through {smtp.host}"
+        step = _("sending through {host}").format(host=smtp.host)
         _hand_over(client, smtp.sender, message, recipients)
     except smtplib.SMTPAuthenticationError as error:
-        raise DeliveryError(f"{step}: the server refused the login ({_reason(error)}); nothing was sent") from None
+        raise DeliveryError(_("{step}: the server refused the login ({reason}); nothing was sent").format(
+            step=step, reason=_reason(error))) from None
     except (smtplib.SMTPException, OSError) as error:
-        raise DeliveryError(f"{step} failed: {_reason(error)}; nothing was sent") from None
+        raise DeliveryError(_("{step} failed: {reason}; nothing was sent").format(step=step,
+                                                                                 reason=_reason(error))) from None
     finally:
         _close(client)

@@ -27,12 +27,14 @@ from pypdf.generic import (
     NameObject,
 )
 
+from i18n import N_, _, carried, formats, language, ngettext
 from kpis import REGISTRY, Group, Period, Unit
 from kpis import format as fmt
 from kpis.clv.model import HORIZON_MONTHS
-from kpis.events import listed, on_days, on_periods
+from kpis.events import legend, on_days, on_periods
+from kpis.labels import EFFORT_PEAK_MIN_ANSWERS, compared_with
 from report import charts
-from report.data import CHANNEL, EDITIONS, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot
+from report.data import CHANNEL, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot, edition_name
 from report.fonts import FILES
 
 FONT = "report"
@@ -40,7 +42,10 @@ TEXT, MUTED, NAVY = (33, 37, 41), (104, 112, 122), (22, 50, 92)
 GOOD, BAD, NEUTRAL = (27, 122, 62), (192, 57, 43), (104, 112, 122)
 LINE, FILL, HEAD = (214, 218, 224), (246, 247, 249), (232, 236, 242)
 MM = 72 / 25.4  # points per millimetre
-SUPPRESSED = "suppressed"
+SUPPRESSED = N_("suppressed")  # what a suppressed figure reads (translated where shown)
+# The registry's groups as headings (kpis.registry.Group's values are its keys; translated where shown).
+GROUPS = {Group.EQUITY: N_("Customer equity"), Group.VOLUME: N_("Volume and cost"),
+          Group.VOICE: N_("Voice of the customer")}
 
 
 @dataclass
@@ -78,11 +83,14 @@ class Document(FPDF):
         self.set_draw_color(*LINE)
         self.placed: list[Placed] = []
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="charts")
-        self.set_title(f"Empty Chair — {EDITIONS[snap.edition].lower()}, {snap.period.label}")
-        self.set_subject(f"{snap.period.label} compared with {snap.comparison} ({snap.reference.label}); "
-                         f"segment: {snap.describe_filters()}")
+        self.set_title(_("Empty Chair — {edition}, {period}").format(edition=edition_name(snap.edition).lower(),
+                                                                    period=snap.period.label))
+        self.set_subject(_("{period} {compared}; segment: {segment}").format(
+            period=snap.period.label, compared=compared_with(snap.compare, snap.reference.label),
+            segment=snap.describe_filters()))
         self.set_author("Empty Chair")
         self.set_creator("Empty Chair report (fpdf2, vl-convert, pypdf)")
+        self.set_lang(language())
 
     # --- every page ----------------------------------------------------------------------------------------------
     @property
@@ -97,8 +105,8 @@ class Document(FPDF):
         self.cell(0, 5.5, "Empty Chair", new_x=XPos.LMARGIN, new_y=YPos.TOP)
         self.set_x(self.l_margin + self.get_string_width("Empty Chair") + 1.5)
         self.set_font(FONT, "", 11)
-        self.cell(0, 5.5, "· customer snapshot", new_x=XPos.LMARGIN, new_y=YPos.TOP)
-        tag = EDITIONS[s.edition].upper()
+        self.cell(0, 5.5, "· " + _("customer snapshot"), new_x=XPos.LMARGIN, new_y=YPos.TOP)
+        tag = edition_name(s.edition).upper()
         self.set_font(FONT, "B", 7)
         w = self.get_string_width(tag) + 5
         self.set_fill_color(*(NAVY if s.edition == "board" else GOOD))
@@ -108,15 +116,17 @@ class Document(FPDF):
         self.set_xy(self.l_margin, 15)
         self.set_text_color(*TEXT)
         self.set_font(FONT, "B", 9)
-        progress = (f" · period in progress: data to {s.data_end:%d %b %Y}"
-                    if s.period.end > s.data_end + timedelta(days=1) else "")
-        self.cell(0, 4.5, f"{s.period.label} · compared with {s.comparison} ({s.reference.label}){progress}",
-                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        parts = [s.period.label, compared_with(s.compare, s.reference.label)]
+        if s.period.end > s.data_end + timedelta(days=1):
+            parts.append(_("period in progress: data to {date}").format(date=formats.date(s.data_end)))
+        self.cell(0, 4.5, " · ".join(parts), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*MUTED)
-        built = f", built {s.built_at:%d %b %Y}" if s.built_at else ""
-        self.multi_cell(0, 3.6, f"Segment: {s.describe_filters()} · Data as of {s.data_end:%d %b %Y} (last order) · "
-                                f"Source: {s.source}{built} · Amounts in {s.currency}",
+        source = (_("Source: {source}, built {date}").format(source=s.source, date=formats.date(s.built_at))
+                  if s.built_at else _("Source: {source}").format(source=s.source))
+        self.multi_cell(0, 3.6, " · ".join([_("Segment: {segment}").format(segment=s.describe_filters()),
+                                            _("Data as of {date} (last order)").format(date=formats.date(s.data_end)),
+                                            source, _("Amounts in {currency}").format(currency=s.currency)]),
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_draw_color(*LINE)
         self.line(self.l_margin, self.get_y() + 1.2, self.w - self.r_margin, self.get_y() + 1.2)
@@ -130,10 +140,13 @@ class Document(FPDF):
         self.line(self.l_margin, self.get_y() - 1, self.w - self.r_margin, self.get_y() - 1)
         self.set_font(FONT, "", 7)
         self.set_text_color(*MUTED)
-        note = ("Board edition · confidential, for the board of directors" if s.edition == "board" else
-                f"Partner edition · aggregates only; groups of fewer than {s.min_segment} customers are suppressed")
-        self.cell(self.width - 25, 4, note)
-        self.cell(25, 4, f"Page {self.page_no()} / {{nb}}", align="R")
+        note = (_("Board edition · confidential, for the board of directors") if s.edition == "board" else
+                ngettext("Partner edition · aggregates only; groups of fewer than {n} customer are suppressed",
+                         "Partner edition · aggregates only; groups of fewer than {n} customers are suppressed",
+                         s.min_segment).format(n=formats.number(s.min_segment)))
+        self.cell(self.width - 25, 4, fit(self, note, self.width - 25))
+        self.cell(25, 4, _("Page {page} / {pages}").format(page=self.page_no(), pages=self.str_alias_nb_pages),
+                  align="R")
 
     # --- building blocks -----------------------------------------------------------------------------------------
     def section(self, title: str, lead: str) -> None:
@@ -188,7 +201,7 @@ class Document(FPDF):
         if self.get_y() + height > self.page_break_trigger:
             self.add_page()
         # vl-convert works outside the GIL: the charts render while fpdf2 lays out the following pages.
-        pdf = self.pool.submit(charts.render, chart, width * MM, height * MM)
+        pdf = self.pool.submit(carried(charts.render, chart, width * MM, height * MM))  # in the run's language
         x = self.l_margin + ((self.width - width) / 2 if centre else 0)
         self.placed.append(Placed(self.page, x, self.get_y(), width, height, pdf))
         self.set_y(self.get_y() + height + 2)
@@ -220,11 +233,11 @@ class Document(FPDF):
         self.set_xy(x + 2.5, y + 6)
         if figure.suppressed:
             self.set_font(FONT, "I", 10)
-            self.cell(inner, 7, SUPPRESSED)
+            self.cell(inner, 7, fit(self, _(SUPPRESSED), inner))
             self.set_xy(x + 2.5, y + 13.5)
             self.set_font(FONT, "", 7)
-            what = "answers" if (REGISTRY[key].base or "").endswith("_answers") else "customers"
-            self.cell(inner, 3.5, fit(self, f"fewer than {s.min_segment} {what}", inner))
+            self.cell(inner, 3.5, fit(self, fewer_than(s, answers=(REGISTRY[key].base or "").endswith("_answers")),
+                                      inner))
             return
         self.set_font(FONT, "B", 15)
         self.set_text_color(*TEXT)
@@ -233,13 +246,13 @@ class Document(FPDF):
         delta = delta_text(s, key)
         self.set_font(FONT, "B" if delta else "", 7.5)
         self.set_text_color(*tone(s, key))
-        self.cell(inner, 3.5, fit(self, delta or "no comparison", inner))
+        self.cell(inner, 3.5, fit(self, delta or _("no comparison"), inner))
         self.set_xy(x + 2.5, y + 17.3)
         self.set_font(FONT, "", 7)
         self.set_text_color(*MUTED)
-        ref = (SUPPRESSED if figure.reference_suppressed
+        ref = (_(SUPPRESSED) if figure.reference_suppressed
                else fmt.value(figure.reference, kpi.unit, s.currency, compact=True))
-        self.cell(inner, 3.3, fit(self, f"{s.reference.label}: {ref}", inner))
+        self.cell(inner, 3.3, fit(self, _("{period}: {value}").format(period=s.reference.label, value=ref), inner))
         if note:
             self.set_xy(x + 2.5, y + 21)
             self.cell(inner, 3.3, fit(self, note, inner))
@@ -333,7 +346,7 @@ def fit(doc: FPDF, text: str, width: float) -> str:
 def value_text(s: Snapshot, key: str, compact: bool = False) -> str:
     figure = s.figures[key]
     if figure.suppressed:
-        return SUPPRESSED
+        return _(SUPPRESSED)
     return fmt.value(figure.value, REGISTRY[key].unit, s.currency, compact=compact)
 
 
@@ -341,9 +354,14 @@ def _minus(text: str) -> str:
     return text.replace("-", "−", 1) if text.startswith("-") else text
 
 
+def _relative(change: float) -> str:
+    """"+4.1 %" / "−4,1 %": a relative change, with a true minus sign."""
+    return _minus(formats.percent(change, 1, sign=True))
+
+
 def _signed(change) -> str:
     """" (+4.1 %)" for a relative change; nothing when unknown."""
-    return "" if change is None else f" ({_minus(f'{100 * change:+.1f}')} %)"
+    return "" if change is None else f" ({_relative(change)})"
 
 
 def delta_text(s: Snapshot, key: str, arrow: bool = True) -> str | None:
@@ -355,7 +373,7 @@ def delta_text(s: Snapshot, key: str, arrow: bool = True) -> str | None:
     if not any(c in "123456789" for c in text):  # rounds to nothing: no sign, no arrow, no colour
         return text.lstrip("+−-")
     if unit in (Unit.CURRENCY, Unit.COUNT) and figure.relative is not None:
-        text += f" ({_minus(f'{100 * figure.relative:+.1f}')} %)"
+        text += _signed(figure.relative)
     if not arrow:
         return text
     return ("▲ " if figure.delta > 0 else "▼ " if figure.delta < 0 else "= ") + text
@@ -374,11 +392,21 @@ def money(s: Snapshot, value, digits: int = 0) -> str:
 
 
 def percent(value, digits: int = 1) -> str:
-    return "—" if value is None or pd.isna(value) else f"{100 * value:.{digits}f} %"
+    return "—" if value is None or pd.isna(value) else formats.percent(float(value), digits)
 
 
 def count(value) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:,.0f}"
+    return "—" if value is None or pd.isna(value) else formats.number(float(value))
+
+
+def decimal(value, digits: int = 2) -> str:
+    return "—" if value is None or pd.isna(value) else formats.number(float(value), digits)
+
+
+def significant(value: float, digits: int) -> str:
+    """A fitted parameter to `digits` significant digits (0.0123, 1.23e+04), with the language's decimal sign."""
+    text = f"{value:.{digits}g}"
+    return text.replace(".", ",") if language() == "fr" else text
 
 
 def kpi_cell(s: Snapshot, key: str, value) -> str:
@@ -388,8 +416,17 @@ def kpi_cell(s: Snapshot, key: str, value) -> str:
     return fmt.value(value, REGISTRY[key].unit, s.currency)
 
 
-def muted(text: str = SUPPRESSED) -> Cell:
-    return Cell(text, color=MUTED, italic=True)
+def muted(text: str | None = None) -> Cell:
+    """A muted cell: "suppressed" unless told otherwise."""
+    return Cell(_(SUPPRESSED) if text is None else text, color=MUTED, italic=True)
+
+
+def fewer_than(s: Snapshot, answers: bool = False) -> str:
+    """"fewer than 10 customers" (or survey answers): why a figure is suppressed."""
+    n = s.min_segment
+    if answers:
+        return ngettext("fewer than {n} answer", "fewer than {n} answers", n).format(n=formats.number(n))
+    return ngettext("fewer than {n} customer", "fewer than {n} customers", n).format(n=formats.number(n))
 
 
 def too_few(s: Snapshot) -> Cell:
@@ -398,11 +435,18 @@ def too_few(s: Snapshot) -> Cell:
 
 # --- the sections ------------------------------------------------------------------------------------------------
 
+def margin_note(margin: float, n, digits: int = 0) -> str:
+    """"± 4 pts · 1,234 answers": a survey score's margin of error and how many answered."""
+    return ngettext("± {margin} pts · {n} answer", "± {margin} pts · {n} answers", int(n)).format(
+        margin=formats.number(margin, digits), n=formats.number(n))
+
+
 def summary(doc: Document) -> None:
     s = doc.snap
-    doc.section("The empty chair",
-                f"The customer's seat at the table: a few large, honest numbers for {s.period.label} — how many "
-                "customers we serve and keep, what they are worth, and what they say — beside volume and cost.")
+    doc.section(_("The empty chair"),
+                _("The customer's seat at the table: a few large, honest numbers for {period} — how many customers "
+                  "we serve and keep, what they are worth, and what they say — beside volume and cost.").format(
+                    period=s.period.label))
     if s.headline and not s.partner:  # the empty chair speaks: what moved, why, and whether it is beyond noise
         for sentence in s.headline:
             doc.bullet(sentence)
@@ -411,30 +455,42 @@ def summary(doc: Document) -> None:
         for lead, text in letter(s):
             doc.lead_paragraph(lead, text)
     nps = s.nps or {}
-    notes = {"nps": (f"± {nps['margin']:.0f} pts · {nps['answers']:,} answers" if nps.get("value") is not None
-                     else "no answers in the period")}
-    doc.subheading("The customer")
+    notes = {"nps": (margin_note(nps["margin"], nps["answers"]) if nps.get("value") is not None
+                     else _("no answers in the period"))}
+    doc.subheading(_("The customer"))
     doc.tiles(["active_customers", "new_customers", "retention_rate", "repeat_purchase_rate", "nps", "cac"], 3,
               notes)
-    doc.subheading("Volume and cost")
+    doc.subheading(_("Volume and cost"))
     doc.tiles(["revenue", "gross_margin", "orders", "marketing_spend"], 4)
-    doc.subheading("What the customer base is worth")
+    doc.subheading(_("What the customer base is worth"))
     doc.tiles(["customer_equity", "predictive_clv", "clv_cac", "customers_at_risk"], 4)
     if s.value_basis:
-        doc.caption(f"Customer value is {s.value_basis}.")
-    doc.caption(f"Each tile compares {s.period.label} with {s.reference.label} ({s.comparison}). Green and red "
-                "follow each KPI's direction: a fall in churn or in acquisition cost is good. Definitions in the "
-                "appendix.")
+        doc.caption(_("Customer value is {basis}.").format(basis=s.value_basis))
+    doc.caption(_("Each tile compares {period} with {reference} ({comparison}). Green and red follow each KPI's "
+                  "direction: a fall in churn or in acquisition cost is good. Definitions in the appendix.").format(
+                    period=s.period.label, reference=s.reference.label, comparison=s.comparison))
     scorecard(doc)
 
 
 def events_under(doc: Document, marks: pd.DataFrame) -> None:
     """The events a chart draws, listed under it by their numbers."""
-    if caption := listed(marks):
-        doc.caption(caption)
+    if marks is not None and not marks.empty:
+        doc.caption(_("Events: {events}").format(events=" · ".join(legend(marks))))
 
 
 STATUS_TONES = {"on track": GOOD, "at risk": (196, 110, 0), "off track": BAD}
+# kpis.targets' statuses are keys (the Scorecard's colours read them): their words, translated where shown.
+STATUSES = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
+PHASED = "phased from "  # kpis.targets.Goal.source: "set", or "phased from 2026" (a longer period's target)
+
+
+def target_source(source: str) -> str:
+    """Where a target comes from (kpis.targets.Goal.source), in the current language."""
+    if source == "set":
+        return _("set")
+    if source.startswith(PHASED):
+        return _("phased from {period}").format(period=source[len(PHASED):])
+    return source
 
 
 def scorecard(doc: Document) -> None:
@@ -442,37 +498,48 @@ def scorecard(doc: Document) -> None:
     s = doc.snap
     if s.scorecard is None or s.scorecard.empty:
         return
-    doc.subheading("Against target", room=20 + 6 * len(s.scorecard))
+    doc.subheading(_("Against target"), room=20 + 6 * len(s.scorecard))
     rows = []
     for r in s.scorecard.to_dict("records"):
         kpi = REGISTRY[r["kpi"]]
         actual = muted() if r["suppressed"] else kpi_cell(s, r["kpi"], r["actual"])
         gap = "" if r["suppressed"] or r["gap"] is None else _minus(fmt.delta(r["gap"], kpi.unit, s.currency) or "")
         state = "" if r["suppressed"] else r["status"] or "not measurable"
+        word = _(STATUSES[state]) if state in STATUSES else _("not measurable") if state else ""
         rows.append([Cell(kpi.label), actual, kpi_cell(s, r["kpi"], r["target"]), gap,
-                     Cell(state, bold=True, color=STATUS_TONES.get(state, MUTED)), r["source"]])
-    doc.table(["KPI", s.period.label, "Target", "Gap", "Status", "Target of"], rows, [46, 26, 26, 26, 22, 32],
-              ["L", "R", "R", "R", "L", "L"])
-    doc.caption("On track: at least as good as the target in the KPI's direction; at risk: short of it by no more "
-                "than its tolerance (5 % of the target unless stated); off track: further. A period without a target "
-                "of its own takes its quarter's or year's (amounts and counts in proportion to its length)."
-                + (" Only the targets the company made public are shown." if s.partner else ""))
+                     Cell(word, bold=True, color=STATUS_TONES.get(state, MUTED)), target_source(r["source"])])
+    doc.table([_("KPI"), s.period.label, _("Target"), _("Gap"), _("Status"), _("Target of")], rows,
+              [46, 26, 26, 26, 22, 32], ["L", "R", "R", "R", "L", "L"])
+    doc.caption(_("On track: at least as good as the target in the KPI's direction; at risk: short of it by no more "
+                  "than its tolerance (5 % of the target unless stated); off track: further. A period without a "
+                  "target of its own takes its quarter's or year's (amounts and counts in proportion to its "
+                  "length).")
+                + (" " + _("Only the targets the company made public are shown.") if s.partner else ""))
 
 
 def _phrase(s: Snapshot, key: str, compact: bool = True) -> str:
     figure = s.figures[key]
     if figure.suppressed:
-        return f"[suppressed: fewer than {s.min_segment} customers]"
+        return "[" + _("suppressed: {why}").format(why=fewer_than(s)) + "]"
     return fmt.value(figure.value, REGISTRY[key].unit, s.currency, compact=compact)
 
 
-def _change(s: Snapshot, key: str) -> str:
+def _change_text(s: Snapshot, key: str) -> str | None:
+    """The change on the comparison period (relative for amounts and counts), or None."""
     text = delta_text(s, key, arrow=False)
     if text is None:
-        return ""
+        return None
     if REGISTRY[key].unit in (Unit.CURRENCY, Unit.COUNT) and s.figures[key].relative is not None:
-        text = f"{_minus(f'{100 * s.figures[key].relative:+.1f}')} %"
-    return f" ({text} on {s.reference.label})"
+        text = _relative(s.figures[key].relative)
+    return text
+
+
+def _change(s: Snapshot, key: str) -> str:
+    """" (+4.1 % on Q2 2026)", to follow a value; nothing when there is no comparison."""
+    text = _change_text(s, key)
+    if text is None:
+        return ""
+    return " " + _("({change} on {period})").format(change=text, period=s.reference.label)
 
 
 def letter(s: Snapshot) -> list[tuple[str, str]]:
@@ -481,56 +548,88 @@ def letter(s: Snapshot) -> list[tuple[str, str]]:
     f = s.figures
     out = []
     if f["active_customers"].value is not None or f["active_customers"].suppressed:
-        text = (f"{_phrase(s, 'active_customers')} customers bought in {s.period.label}"
-                f"{_change(s, 'active_customers')}, {_phrase(s, 'new_customers')} of them for the first time.")
+        text = _("{active} customers bought in {period}{change}, {new} of them for the first time.").format(
+            active=_phrase(s, "active_customers"), period=s.period.label, change=_change(s, "active_customers"),
+            new=_phrase(s, "new_customers"))
         if f["retention_rate"].value is not None or f["retention_rate"].suppressed:
-            text += (f" {_phrase(s, 'retention_rate')} of the buyers of {s.period.previous().label} bought again"
-                     f"{_change(s, 'retention_rate')}, and {_phrase(s, 'repeat_purchase_rate')} of the period's "
-                     "buyers have now ordered more than once.")
-        out.append(("The customer base.", text))
+            text += " " + _("{retention} of the buyers of {previous} bought again{change}, and {repeat} of the "
+                            "period's buyers have now ordered more than once.").format(
+                retention=_phrase(s, "retention_rate"), previous=s.period.previous().label,
+                change=_change(s, "retention_rate"), repeat=_phrase(s, "repeat_purchase_rate"))
+        out.append((_("The customer base."), text))
     else:
-        out.append(("The customer base.", f"No customer of this segment bought in {s.period.label}."))
+        out.append((_("The customer base."),
+                    _("No customer of this segment bought in {period}.").format(period=s.period.label)))
     if f["revenue"].value is not None or f["revenue"].suppressed:
-        out.append(("Revenue and margin.",
-                    f"Revenue was {_phrase(s, 'revenue')}{_change(s, 'revenue')} from {_phrase(s, 'orders')} "
-                    f"orders (average basket {_phrase(s, 'average_order_value')}); gross margin "
-                    f"{_phrase(s, 'gross_margin')}, {_phrase(s, 'gross_margin_rate')} of revenue."))
+        out.append((_("Revenue and margin."),
+                    _("Revenue was {revenue}{change} from {orders} orders (average basket {basket}); gross margin "
+                      "{margin}, {rate} of revenue.").format(
+                        revenue=_phrase(s, "revenue"), change=_change(s, "revenue"), orders=_phrase(s, "orders"),
+                        basket=_phrase(s, "average_order_value"), margin=_phrase(s, "gross_margin"),
+                        rate=_phrase(s, "gross_margin_rate"))))
     if f["customer_equity"].value is not None or f["customer_equity"].suppressed:
-        text = (f"Customer equity — the margin today's customers are expected to bring over the next "
-                f"{HORIZON_MONTHS} months, discounted — is {_phrase(s, 'customer_equity')}"
-                f"{_change(s, 'customer_equity')}, {_phrase(s, 'predictive_clv')} per customer.")
+        text = _("Customer equity — the margin today's customers are expected to bring over the next {months} "
+                 "months, discounted — is {equity}{change}, {clv} per customer.").format(
+            months=HORIZON_MONTHS, equity=_phrase(s, "customer_equity"), change=_change(s, "customer_equity"),
+            clv=_phrase(s, "predictive_clv"))
         if f["clv_cac"].value is not None or f["clv_cac"].suppressed:
-            text += (f" A customer acquired this period is expected to return {_phrase(s, 'clv_cac')} times its "
-                     f"acquisition cost of {_phrase(s, 'cac')} (CLV / CAC).")
-        out.append(("What the customer base is worth.", text))
+            text += " " + _("A customer acquired this period is expected to return {ratio} times its acquisition "
+                            "cost of {cac} (CLV / CAC).").format(ratio=_phrase(s, "clv_cac"), cac=_phrase(s, "cac"))
+        out.append((_("What the customer base is worth."), text))
     nps = s.nps or {}
     if nps.get("suppressed"):
-        out.append(("Brand strength.", f"[NPS suppressed: fewer than {s.min_segment} answers.]"))
+        out.append((_("Brand strength."), "[" + ngettext("NPS suppressed: fewer than {n} answer.",
+                                                        "NPS suppressed: fewer than {n} answers.",
+                                                        s.min_segment).format(n=formats.number(s.min_segment)) + "]"))
     elif nps.get("value") is not None:
-        change = _change(s, "nps")[2:-1]
-        text = (f"Net Promoter Score {_phrase(s, 'nps')} ({change + '; ' if change else ''}"
-                f"± {nps['margin']:.0f} pts, {nps['answers']:,} answers)")
+        change, margin = _change_text(s, "nps"), margin_note(nps["margin"], nps["answers"])
+        text = (_("Net Promoter Score {nps} ({change}; {margin})").format(nps=_phrase(s, "nps"), change=change,
+                                                                          margin=margin) if change
+                else _("Net Promoter Score {nps} ({margin})").format(nps=_phrase(s, "nps"), margin=margin))
         if f["csat"].value is not None:
-            text += f"; {_phrase(s, 'csat')} of answers satisfied (CSAT)"
-        out.append(("Brand strength.", text + "." + (f" {s.peak['text']}" if s.peak else "")))
+            text = _("{nps}; {csat} of answers satisfied (CSAT).").format(nps=text, csat=_phrase(s, "csat"))
+        else:
+            text += "."
+        out.append((_("Brand strength."), text + (" " + peak_text(s.peak) if s.peak else "")))
     return out
+
+
+def peak_text(peak: dict) -> str:
+    """"Effort peaks at returns: mean effort 3.4 out of 5 (52 answers)." (kpis.effort_peak's finding)."""
+    return ngettext("Effort peaks at {touchpoint}: mean effort {ces} out of 5 ({n} answer).",
+                    "Effort peaks at {touchpoint}: mean effort {ces} out of 5 ({n} answers).",
+                    int(peak["answers"])).format(touchpoint=peak["touchpoint"], ces=formats.number(peak["ces"], 1),
+                                                 n=formats.number(peak["answers"]))
+
+
+# Names of kpis.valuation's assumptions (its keys), as the PDF heads them; another key is shown as it is.
+ASSUMPTIONS = {"what": N_("What"), "not included": N_("Not included"), "horizon": N_("Horizon"),
+               "discount rate": N_("Discount rate"), "existing customers": N_("Existing customers"),
+               "future customers": N_("Future customers"), "acquisition model": N_("Acquisition model"),
+               "acquisition cost": N_("Acquisition cost"), "interval": N_("Interval"),
+               "holdout check": N_("Holdout check")}
 
 
 def valuation(doc: Document) -> None:
     s = doc.snap
-    doc.section("What the customer base is worth",
-                "Customer-based valuation (McCarthy & Fader): the margin today's customers are expected to bring, plus "
-                "the margin of the customers the company will acquire, net of what acquiring them costs.")
+    doc.section(_("What the customer base is worth"),
+                _("Customer-based valuation (McCarthy & Fader): the margin today's customers are expected to bring, "
+                  "plus the margin of the customers the company will acquire, net of what acquiring them costs."))
     v = s.valuation
     if v is None:
-        doc.paragraph(f"No valuation for this view: {s.valuation_note}.")
+        doc.paragraph(_("No valuation for this view: {why}.").format(why=s.valuation_note))
         return
-    interval = f" (90 % interval {money(s, v.low)} – {money(s, v.high)})" if v.low is not None else ""
-    doc.lead_paragraph("Customer-based value.", f"{money(s, v.total)}{interval} at the end of {s.period.label}: "
-                       f"existing customers {money(s, v.existing)}, future customers' margin "
-                       f"{money(s, v.future_value)}, less the cost of acquiring them "
-                       f"{money(s, v.future_acquisition_spend)}.")
-    doc.paragraph(f"What this is not: {v.assumptions['not included']}.", size=8.5, color=MUTED)
+    parts = dict(period=s.period.label, existing=money(s, v.existing), future=money(s, v.future_value),
+                 cost=money(s, v.future_acquisition_spend), total=money(s, v.total))
+    text = (_("{total} (90 % interval {low} – {high}) at the end of {period}: existing customers {existing}, future "
+              "customers' margin {future}, less the cost of acquiring them {cost}.").format(
+                low=money(s, v.low), high=money(s, v.high), **parts) if v.low is not None
+            else _("{total} at the end of {period}: existing customers {existing}, future customers' margin "
+                   "{future}, less the cost of acquiring them {cost}.").format(**parts))
+    doc.lead_paragraph(_("Customer-based value."), text)
+    if v.assumptions.get("not included"):
+        doc.paragraph(_("What this is not: {what}.").format(what=v.assumptions["not included"]), size=8.5,
+                      color=MUTED)
     symbol = fmt.SYMBOLS.get(s.currency, s.currency)
     doc.chart(charts.valuation_waterfall(v.parts, symbol), 150, 58)
     doc.chart(charts.tornado(v.sensitivities, symbol), 150, 46)
@@ -541,48 +640,53 @@ def valuation(doc: Document) -> None:
             continue
         rows.append([c["channel"], count(c["new_customers_12m"]), money(s, c["cac"], 2),
                      money(s, c["break_even_cac"], 2)])
-    doc.subheading("Acquisition channels: cost and break-even cost of a new customer", room=40)
-    doc.table(["Channel", "New customers (12 months)", "CAC", "Break-even CAC"], rows, [50, 44, 40, 44],
+    doc.subheading(_("Acquisition channels: cost and break-even cost of a new customer"), room=40)
+    doc.table([_("Channel"), _("New customers (12 months)"), _("CAC"), _("Break-even CAC")], rows, [50, 44, 40, 44],
               ["L", "R", "R", "R"])
-    doc.subheading("Assumptions", room=40)
+    doc.subheading(_("Assumptions"), room=40)
     for name, text in v.assumptions.items():
-        doc.lead_paragraph(f"{name.capitalize()}.", text, size=8)
+        title = _(ASSUMPTIONS[name]) if name in ASSUMPTIONS else name[:1].upper() + name[1:]
+        doc.lead_paragraph(title + ".", text, size=8)
 
 
 def what_changed(doc: Document) -> None:
     s = doc.snap
-    doc.section("What changed",
-                f"Why the numbers moved from {s.reference.label} to {s.period.label}: each bridge's parts add up "
-                "exactly to the change (additive logarithmic-mean Divisia index, Ang 2005).")
+    doc.section(_("What changed"),
+                _("Why the numbers moved from {reference} to {period}: each bridge's parts add up exactly to the "
+                  "change (additive logarithmic-mean Divisia index, Ang 2005).").format(
+                    reference=s.reference.label, period=s.period.label))
     if s.revenue_bridge is None:
-        doc.paragraph(f"The bridges are suppressed: fewer than {s.min_segment} customers bought in "
-                      f"{s.period.label}." if s.partner else "No bridge for this view.")
+        doc.paragraph(ngettext("The bridges are suppressed: fewer than {n} customer bought in {period}.",
+                               "The bridges are suppressed: fewer than {n} customers bought in {period}.",
+                               s.min_segment).format(n=formats.number(s.min_segment), period=s.period.label)
+                      if s.partner else _("No bridge for this view."))
         return
     for sentence in s.headline if s.partner else []:
         doc.bullet(sentence)
     symbol = fmt.SYMBOLS.get(s.currency, s.currency)
-    doc.subheading("Revenue: new customers, then returning customers' buyers × orders × basket", room=80)
+    doc.subheading(_("Revenue: new customers, then returning customers' buyers × orders × basket"), room=80)
     doc.chart(charts.waterfall(s.revenue_bridge, s.reference.label, s.period.label, symbol), 170, 66)
     if s.equity_bridge is not None:
-        doc.subheading("Customer equity: Markey's levers, and the models' refit apart", room=80)
-        doc.chart(charts.waterfall(s.equity_bridge, f"End of {s.reference.label}", f"End of {s.period.label}",
-                                   symbol), 170, 70)
+        doc.subheading(_("Customer equity: Markey's levers, and the models' refit apart"), room=80)
+        doc.chart(charts.waterfall(s.equity_bridge, _("End of {period}").format(period=s.reference.label),
+                                   _("End of {period}").format(period=s.period.label), symbol), 170, 70)
         eq = s.equity_bridge.attrs
-        doc.caption(f"The customers already there brought {money(s, eq['realised'])} of margin between the two dates, "
-                    f"against {money(s, eq['expected'])} the earlier model expected. The model update is the refit of "
-                    "the models between the two dates, valued on the same customers: not customer behaviour.")
+        doc.caption(_("The customers already there brought {realised} of margin between the two dates, against "
+                      "{expected} the earlier model expected. The model update is the refit of the models between "
+                      "the two dates, valued on the same customers: not customer behaviour.").format(
+                        realised=money(s, eq["realised"]), expected=money(s, eq["expected"])))
     if s.channel_contributions is not None:
-        doc.subheading("Where revenue moved, by acquisition channel", room=60)
+        doc.subheading(_("Where revenue moved, by acquisition channel"), room=60)
         parts = s.channel_contributions
-        doc.chart(charts.contribution_bars(parts, f"Contribution to the revenue change ({symbol})"), 150,
-                  12 + 7 * len(parts))
+        doc.chart(charts.contribution_bars(parts, _("Contribution to the revenue change ({symbol})").format(
+            symbol=symbol)), 150, 12 + 7 * len(parts))
 
 
 def equity_vs_volume(doc: Document) -> None:
     s = doc.snap
-    doc.section("Customer equity next to volume and cost",
-                "Sales can grow while the customer base weakens. The customer KPIs (left) stand beside volume and "
-                "cost (right), so that nobody mistakes a volume win for a customer win.")
+    doc.section(_("Customer equity next to volume and cost"),
+                _("Sales can grow while the customer base weakens. The customer KPIs (left) stand beside volume and "
+                  "cost (right), so that nobody mistakes a volume win for a customer win."))
     rows = []
     for i in range(max(len(EQUITY), len(VOLUME))):
         row = []
@@ -593,20 +697,20 @@ def equity_vs_volume(doc: Document) -> None:
                 row += [""] * 4
         rows.append(row)
     ref = s.reference.label
-    doc.table([Group.EQUITY.value, s.period.label, ref, "Change", Group.VOLUME.value, s.period.label, ref, "Change"],
-              rows, [36, 19, 18, 16, 28, 21, 21, 19], ["L", "R", "R", "R"] * 2, size=7.2)
-    doc.caption("Change: percentage points for rates, relative change for amounts and counts; green when "
-                "the KPI moved the way that is good for it. A dash: not defined for this period or segment (a "
-                "cohort too young, spend unknown outside acquisition channels).")
+    doc.table([_(GROUPS[Group.EQUITY]), s.period.label, ref, _("Change"), _(GROUPS[Group.VOLUME]), s.period.label,
+               ref, _("Change")], rows, [36, 19, 18, 16, 28, 21, 21, 19], ["L", "R", "R", "R"] * 2, size=7.2)
+    doc.caption(_("Change: percentage points for rates, relative change for amounts and counts; green when the KPI "
+                  "moved the way that is good for it. A dash: not defined for this period or segment (a cohort too "
+                  "young, spend unknown outside acquisition channels)."))
     if s.trend is not None and len(s.trend.index) >= 2:
         labels = {p: _short_label(p) for p in s.trend["period"]}
-        doc.subheading("Over time, on one scale", room=95)
+        doc.subheading(_("Over time, on one scale"), room=95)
         marks = on_periods(s.events, list(s.trend["period"]), s.filters)
         doc.chart(charts.indexed_trend(s.trend, list(s.trend.columns[1:]), labels, marks), doc.width, 82)
         events_under(doc, marks)
-        doc.caption("Each line starts at 100 at its first period: 120 means 20 % above where it started. Solid lines "
-                    "are the customer, dashed lines volume and cost — when the dashed lines climb and the solid "
-                    "ones do not, sales grew without better customers.")
+        doc.caption(_("Each line starts at 100 at its first period: 120 means 20 % above where it started. Solid "
+                      "lines are the customer, dashed lines volume and cost — when the dashed lines climb and the "
+                      "solid ones do not, sales grew without better customers."))
 
 
 def _short_label(period: str) -> str:
@@ -621,28 +725,28 @@ def _kpi_row(s: Snapshot, key: str) -> list:
     ref = muted() if figure.reference_suppressed else kpi_cell(s, key, figure.reference)
     change = delta_text(s, key, arrow=False)
     if change and REGISTRY[key].unit in (Unit.CURRENCY, Unit.COUNT) and figure.relative is not None:
-        change = _signed(figure.relative).strip(" ()")  # a relative change reads across amounts and counts
+        change = _relative(figure.relative)  # a relative change reads across amounts and counts
     return [label, Cell(kpi_cell(s, key, figure.value), bold=True), ref,
             Cell(change or "—", color=tone(s, key) if change else MUTED)]
 
 
 def cohorts(doc: Document) -> None:
     s = doc.snap
-    doc.section("Cohorts: do new customers stay?",
-                "Each row is the customers acquired in one month; each column, the share of them who bought n "
-                f"months later. Read down a column to see whether newer cohorts stay better than older ones. Ages "
-                f"are shown up to the end of {s.period.label}.")
+    doc.section(_("Cohorts: do new customers stay?"),
+                _("Each row is the customers acquired in one month; each column, the share of them who bought n "
+                  "months later. Read down a column to see whether newer cohorts stay better than older ones. Ages "
+                  "are shown up to the end of {period}.").format(period=s.period.label))
     cells = s.cohorts
     if cells is None or cells.empty:
-        doc.paragraph("No customer of this segment was acquired in the months shown.")
+        doc.paragraph(_("No customer of this segment was acquired in the months shown."))
         return
     names = sorted(cells["cohort"].unique())
     recent = cells[cells["cohort"].isin(names[-12:]) & (cells["age"] <= 12)]
     rows = len(names[-12:])
     doc.chart(charts.cohort_heatmap(recent), doc.width, min(18 + 5.2 * rows, 85))
-    doc.caption("Share of each cohort active in each month after acquisition (month 0, the acquisition month, is "
-                "100 % and left out). Darker is better."
-                + (" Suppressed cohorts (see the table) are left out." if s.partner else ""))
+    doc.caption(_("Share of each cohort active in each month after acquisition (month 0, the acquisition month, is "
+                  "100 % and left out). Darker is better.")
+                + (" " + _("Suppressed cohorts (see the table) are left out.") if s.partner else ""))
     ages = [1, 2, 3, 6, 12]
     table = []
     by = cells.set_index(["cohort", "age"])
@@ -655,48 +759,53 @@ def cohorts(doc: Document) -> None:
         for age in ages:
             row.append(percent(by.at[(cohort, age), "rate"]) if (cohort, age) in by.index else "")
         table.append(row)
-    doc.subheading("Cohort retention, month by month", room=40)
-    doc.table(["Acquired", "Customers"] + [f"Month {a}" for a in ages], table, [28, 26] + [24.8] * 5,
-              ["L", "R"] + ["R"] * 5)
-    note = "Blank: the cohort had not reached that age by the period's end."
+    doc.subheading(_("Cohort retention, month by month"), room=40)
+    doc.table([_("Acquired"), _("Customers")] + [_("Month {n}").format(n=a) for a in ages], table,
+              [28, 26] + [24.8] * 5, ["L", "R"] + ["R"] * 5)
+    note = _("Blank: the cohort had not reached that age by the period's end.")
     if s.partner:
-        note += f" Cohorts of fewer than {s.min_segment} customers are suppressed."
+        note += " " + ngettext("Cohorts of fewer than {n} customer are suppressed.",
+                               "Cohorts of fewer than {n} customers are suppressed.",
+                               s.min_segment).format(n=formats.number(s.min_segment))
     doc.caption(note)
 
 
 def concentration(doc: Document) -> None:
     s = doc.snap
-    doc.section("Value concentration",
-                "Customers are not alike: a few bring most of the value. The curve ranks the period's buyers by "
-                "revenue, most valuable first; the table cuts them into ten equal groups.")
+    doc.section(_("Value concentration"),
+                _("Customers are not alike: a few bring most of the value. The curve ranks the period's buyers by "
+                  "revenue, most valuable first; the table cuts them into ten equal groups."))
     doc.tiles(["top_customer_share", "predictive_clv", "customers_at_risk", "value_at_risk"], 4)
     if s.curve is not None:
         doc.chart(charts.lorenz(s.curve, s.figures["top_customer_share"].value, 0.15), 120, 72)
     elif s.partner:
-        doc.caption(f"The concentration curve is suppressed: too few buyers for every point to stand for "
-                    f"{s.min_segment} customers or more.")
+        doc.caption(ngettext("The concentration curve is suppressed: too few buyers for every point to stand for "
+                             "{n} customer or more.",
+                             "The concentration curve is suppressed: too few buyers for every point to stand for "
+                             "{n} customers or more.", s.min_segment).format(n=formats.number(s.min_segment)))
     deciles = s.deciles
     if deciles is None or deciles.empty:
-        doc.paragraph(f"No buyer in {s.period.label}.")
+        doc.paragraph(_("No buyer in {period}.").format(period=s.period.label))
         return
     rows = []
     for r in deciles.to_dict("records"):
+        name = _("Decile {n}").format(n=r["decile"])
         if r.get("suppressed"):
-            rows.append([f"Decile {r['decile']}", too_few(s)] + [muted()] * 4)
+            rows.append([name, too_few(s)] + [muted()] * 4)
             continue
-        rows.append([f"Decile {r['decile']}" + (" (top 10 %)" if r["decile"] == 1 else ""), count(r["customers"]),
-                     money(s, r["revenue"]), money(s, r["revenue_per_customer"], 2), percent(r["revenue_share"]),
-                     percent(r["cumulative_revenue_share"])])
-    doc.subheading("Buyers in ten equal groups by revenue", room=45)
-    doc.table(["Group", "Buyers", "Revenue", "Revenue per buyer", "Share of revenue", "Cumulative share"], rows,
-              [34, 24, 34, 30, 28, 28], ["L", "R", "R", "R", "R", "R"])
+        rows.append([_("Decile {n} (top 10 %)").format(n=r["decile"]) if r["decile"] == 1 else name,
+                     count(r["customers"]), money(s, r["revenue"]), money(s, r["revenue_per_customer"], 2),
+                     percent(r["revenue_share"]), percent(r["cumulative_revenue_share"])])
+    doc.subheading(_("Buyers in ten equal groups by revenue"), room=45)
+    doc.table([_("Group"), _("Buyers"), _("Revenue"), _("Revenue per buyer"), _("Share of revenue"),
+               _("Cumulative share")], rows, [34, 24, 34, 30, 28, 28], ["L", "R", "R", "R", "R", "R"])
 
 
 def acquisition(doc: Document) -> None:
     s = doc.snap
-    doc.section("Acquisition economics",
-                "What a new customer costs, and what they bring back: realized margin so far plus the predicted "
-                f"margin of the next {HORIZON_MONTHS} months, against the acquisition cost.")
+    doc.section(_("Acquisition economics"),
+                _("What a new customer costs, and what they bring back: realized margin so far plus the predicted "
+                  "margin of the next {months} months, against the acquisition cost.").format(months=HORIZON_MONTHS))
     doc.tiles(["new_customers", "cac", "new_customer_value", "clv_cac"], 4)
     frame = s.channels
     rows = []
@@ -706,170 +815,200 @@ def acquisition(doc: Document) -> None:
                         + [muted()] * 3)
             continue
         rows.append([r["channel"]] + [kpi_cell(s, k, r[k]) for k in CHANNEL])
-    total = [Cell("All channels" if "acquisition_channel" not in s.filters else "Selected channels", bold=True)]
+    total = [Cell(_("All channels") if "acquisition_channel" not in s.filters else _("Selected channels"), bold=True)]
     for key in CHANNEL:
         figure = s.figures.get(key)
-        total.append(Cell(SUPPRESSED if figure.suppressed else kpi_cell(s, key, figure.value), bold=True,
+        total.append(Cell(_(SUPPRESSED) if figure.suppressed else kpi_cell(s, key, figure.value), bold=True,
                           italic=figure.suppressed))
     rows.append(total)
-    heads = ["Channel"] + [REGISTRY[k].short_label for k in CHANNEL]
-    doc.subheading(f"By acquisition channel, {s.period.label}", room=40)
+    heads = [_("Channel")] + [REGISTRY[k].short_label for k in CHANNEL]
+    doc.subheading(_("By acquisition channel, {period}").format(period=s.period.label), room=40)
     doc.table(heads, rows, [34, 30, 32, 26, 32, 24], ["L"] + ["R"] * 5)
     spend_known = set(s.filters) <= {"acquisition_channel"}
     notes = []
     if not spend_known:
-        notes.append("Acquisition spend is recorded per channel only: CAC, CLV / CAC and payback cannot be shown "
-                     "for this segment.")
+        notes.append(_("Acquisition spend is recorded per channel only: CAC, CLV / CAC and payback cannot be shown "
+                       "for this segment."))
     if s.partner:
-        notes.append(f"Channels that acquired fewer than {s.min_segment} customers are suppressed.")
+        notes.append(ngettext("Channels that acquired fewer than {n} customer are suppressed.",
+                              "Channels that acquired fewer than {n} customers are suppressed.",
+                              s.min_segment).format(n=formats.number(s.min_segment)))
     payback = s.figures["cac_payback_months"]
     if payback.value is not None:
-        notes.append(f"Together, the period's new customers pay back their acquisition cost in "
-                     f"{value_text(s, 'cac_payback_months')} (CAC payback).")
+        notes.append(_("Together, the period's new customers pay back their acquisition cost in {payback} (CAC "
+                       "payback).").format(payback=value_text(s, "cac_payback_months")))
     doc.caption(" ".join(notes))
     ratio = charts.channel_ratio(frame)
     if ratio is not None:
-        doc.subheading("Margin returned per unit of acquisition cost (CLV / CAC)", room=70)
+        doc.subheading(_("Margin returned per unit of acquisition cost (CLV / CAC)"), room=70)
         doc.chart(ratio, 130, 58)
-        doc.caption("Below the dashed 1× line, acquiring a customer through that channel costs more than the "
-                    "customer brings back; 3× or more is usually considered healthy.")
+        doc.caption(_("Below the dashed 1× line, acquiring a customer through that channel costs more than the "
+                      "customer brings back; 3× or more is usually considered healthy."))
+
+
+# kpis.value_by_nps_group's groups and the comments' (keys): as the PDF names them, translated where shown.
+NPS_GROUPS = {"promoter": N_("Promoters"), "passive": N_("Passives"), "detractor": N_("Detractors")}
+NPS_GROUP = {"promoter": N_("promoter"), "passive": N_("passive"), "detractor": N_("detractor")}
 
 
 def voice(doc: Document) -> None:
     s = doc.snap
-    doc.section("Voice of the customer",
-                "Whether customers would recommend us (NPS), were satisfied (CSAT) and how much effort we asked of "
-                "them (CES) — read with the margin of error and the number of answers.")
+    doc.section(_("Voice of the customer"),
+                _("Whether customers would recommend us (NPS), were satisfied (CSAT) and how much effort we asked of "
+                  "them (CES) — read with the margin of error and the number of answers."))
     notes = {}
-    for key, result, unit in (("nps", s.nps, "pts"), ("csat", s.csat, "pts")):
+    for key, result in (("nps", s.nps), ("csat", s.csat)):
         if result and result.get("value") is not None:
-            margin = result["margin"] * (1 if key == "nps" else 100)
-            notes[key] = f"± {margin:.1f} {unit} · {result['answers']:,} answers"
+            notes[key] = margin_note(result["margin"] * (1 if key == "nps" else 100), result["answers"], 1)
     f = s.figures
     if f["ces"].value is not None and not f["ces"].suppressed:
-        notes["ces"] = f"1 = low effort, 5 = high · {f['ces_answers'].value:,.0f} answers"
+        notes["ces"] = ngettext("1 = low effort, 5 = high · {n} answer", "1 = low effort, 5 = high · {n} answers",
+                                int(f["ces_answers"].value)).format(n=formats.number(f["ces_answers"].value))
     doc.tiles(["nps", "csat", "ces"], 3, notes)
     if s.effort is not None and not s.effort.dropna(subset=["ces"]).empty:
-        doc.subheading("Effort along the customer journey", room=60)
+        doc.subheading(_("Effort along the customer journey"), room=60)
         if s.peak:
-            doc.paragraph(s.peak["text"], size=9, style="B")
+            doc.paragraph(peak_text(s.peak), size=9, style="B")
         rows = s.effort.dropna(subset=["ces"])
         doc.chart(charts.effort(s.effort, (s.peak or {}).get("touchpoint")), 130, 12 + 7 * len(rows.index))
-        doc.caption("Mean effort per step of the journey (CES answers in brackets); in red, the step where effort "
-                    "peaks among those with at least 20 answers.")
+        doc.caption(_("Mean effort per step of the journey (CES answers in brackets); in red, the step where effort "
+                      "peaks among those with at least {n} answers.").format(n=EFFORT_PEAK_MIN_ANSWERS))
     groups = (s.nps_groups or {}).get("table")
     if groups is not None and groups["customers"].notna().any() or s.partner and groups is not None:
         g = s.nps_groups
-        doc.subheading("What promoters, passives and detractors are worth", room=40)
+        doc.subheading(_("What promoters, passives and detractors are worth"), room=40)
         rows = []
         for r in groups.to_dict("records"):
-            name = r["group"].capitalize() + "s"
+            name = _(NPS_GROUPS[r["group"]]) if r["group"] in NPS_GROUPS else r["group"].capitalize()
             if s.partner and r.get("suppressed"):
                 rows.append([name, too_few(s)] + [muted()] * 4)
                 continue
-            rows.append([name, count(r["customers"]), percent(r["retention"]),
-                         f"{r['purchase_frequency']:.2f}" if pd.notna(r["purchase_frequency"]) else "—",
+            rows.append([name, count(r["customers"]), percent(r["retention"]), decimal(r["purchase_frequency"]),
                          money(s, r["average_order_value"], 2), money(s, r["revenue_per_customer"], 2)])
-        doc.table(["NPS group", "Customers", "Still buying", "Orders per customer", "Average order",
-                   "Revenue per customer"], rows, [32, 24, 28, 32, 30, 32], ["L", "R", "R", "R", "R", "R"])
-        window = f"{g['window_start']:%b %Y} – {(g['window_end'] - pd.Timedelta(days=1)):%b %Y}"
-        risk = ""
+        doc.table([_("NPS group"), _("Customers"), _("Still buying"), _("Orders per customer"), _("Average order"),
+                   _("Revenue per customer")], rows, [32, 24, 28, 32, 30, 32], ["L", "R", "R", "R", "R", "R"])
+        window = _("{first} – {last}").format(first=formats.month(g["window_start"]),
+                                              last=formats.month(g["window_end"] - pd.Timedelta(days=1)))
+        note = _("Customers who answered the NPS survey in the 12 months {window}, in the group of their latest "
+                 "answer; still buying: ordered after answering.").format(window=window)
         if g.get("revenue_at_risk") is not None:
-            risk = (f" Revenue of detractors over the window: {money(s, g['revenue_at_risk'])}"
-                    f" ({percent(g['revenue_at_risk_share'])} of the respondents' revenue).")
-        doc.caption(f"Customers who answered the NPS survey in the 12 months {window}, in the group of their latest "
-                    f"answer; still buying: ordered after answering.{risk}")
+            note += " " + _("Revenue of detractors over the window: {amount} ({share} of the respondents' "
+                            "revenue).").format(amount=money(s, g["revenue_at_risk"]),
+                                                share=percent(g["revenue_at_risk_share"]))
+        doc.caption(note)
     if s.partner:
-        doc.caption("Comments are not part of the partner edition: it carries aggregates only.")
+        doc.caption(_("Comments are not part of the partner edition: it carries aggregates only."))
         return
-    doc.subheading("In their own words", room=35)
+    doc.subheading(_("In their own words"), room=35)
     if not s.verbatims:
-        doc.paragraph(f"No NPS comment in {s.period.label}.", size=8.5, color=MUTED)
+        doc.paragraph(_("No NPS comment in {period}.").format(period=s.period.label), size=8.5, color=MUTED)
     for v in s.verbatims:
         colour = BAD if v["group"] == "detractor" else GOOD
         doc.set_font(FONT, "B", 7.5)
         doc.set_text_color(*colour)
-        meta = f"{v['group']} · {v['survey'].upper()} {v['score']} · {v['touchpoint']} · {v['answered_at']:%d %b %Y}"
+        group = _(NPS_GROUP[v["group"]]) if v["group"] in NPS_GROUP else v["group"]
+        meta = " · ".join([group, f"{v['survey'].upper()} {v['score']}", str(v["touchpoint"]),
+                           formats.date(v["answered_at"])])
         doc.cell(0, 4, meta, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        doc.paragraph(f"“{v['comment']}”", size=8.5, style="I", after=1.8)
-    doc.caption("The latest comments of detractors and promoters, with e-mail addresses, phone, card and account "
-                "numbers masked before export.")
+        doc.paragraph(_("“{comment}”").format(comment=v["comment"]), size=8.5, style="I", after=1.8)
+    doc.caption(_("The latest comments of detractors and promoters, with e-mail addresses, phone, card and account "
+                  "numbers masked before export."))
 
 
 def model_check(doc: Document) -> None:
     s = doc.snap
     check = s.check
-    doc.section("Model check: can the value figures be trusted?",
-                f"Customer equity, predicted value and CLV / CAC come from BG/NBD and Gamma-Gamma models. Here they "
-                f"are refitted without the last {HOLDOUT_WEEKS} weeks of data and asked to forecast them. The check "
-                "always ends with the data, whatever the period of this report.")
+    doc.section(_("Model check: can the value figures be trusted?"),
+                _("Customer equity, predicted value and CLV / CAC come from BG/NBD and Gamma-Gamma models. Here they "
+                  "are refitted without the last {weeks} weeks of data and asked to forecast them. The check always "
+                  "ends with the data, whatever the period of this report.").format(weeks=HOLDOUT_WEEKS))
     if check is None or check.get("message"):
-        doc.paragraph(f"The models cannot be checked on this data: {(check or {}).get('message', 'no check')}.")
+        doc.paragraph(_("The models cannot be checked on this data: {why}.").format(
+            why=(check or {}).get("message") or _("no check")))
         return
     hold, spend = check["holdout"], check["spend"]
     error = hold["relative_error"]
-    verdict = ("within ±10 %, a good fit for a customer base" if error is not None and abs(error) <= 0.10
-               else "more than 10 % off: read the predicted values with care")
-    doc.lead_paragraph("Repeat purchases.",
-                       f"Fitted on {check['calibration_start']:%d %b %Y} – {check['calibration_end']:%d %b %Y}, the "
-                       f"models predicted {hold['predicted']:,.0f} repeat purchases in the {HOLDOUT_WEEKS} weeks to "
-                       f"{check['holdout_end']:%d %b %Y}; {hold['actual']:,} happened"
-                       + (f" ({_minus(f'{100 * error:+.1f}')} %), {verdict}." if error is not None else ".")
-                       + (f" The forecast's 90 % interval from the parameters' uncertainty is {hold['low']:,.0f} – "
-                          f"{hold['high']:,.0f}: the actual purchases fall {'inside' if hold['inside'] else 'outside'}"
-                          " it. Parameter uncertainty is not model error." if hold.get("low") is not None else ""))
+    said = dict(start=formats.date(check["calibration_start"]), end=formats.date(check["calibration_end"]),
+                predicted=formats.number(hold["predicted"]), weeks=HOLDOUT_WEEKS,
+                holdout_end=formats.date(check["holdout_end"]), actual=formats.number(hold["actual"]))
+    if error is None:
+        text = _("Fitted on {start} – {end}, the models predicted {predicted} repeat purchases in the {weeks} weeks "
+                 "to {holdout_end}; {actual} happened.").format(**said)
+    elif abs(error) <= 0.10:
+        text = _("Fitted on {start} – {end}, the models predicted {predicted} repeat purchases in the {weeks} weeks "
+                 "to {holdout_end}; {actual} happened ({error}), within ±10 %, a good fit for a customer "
+                 "base.").format(error=_relative(error), **said)
+    else:
+        text = _("Fitted on {start} – {end}, the models predicted {predicted} repeat purchases in the {weeks} weeks "
+                 "to {holdout_end}; {actual} happened ({error}), more than 10 % off: read the predicted values with "
+                 "care.").format(error=_relative(error), **said)
+    if hold.get("low") is not None:
+        bounds = dict(low=formats.number(hold["low"]), high=formats.number(hold["high"]))
+        text += " " + (_("The forecast's 90 % interval from the parameters' uncertainty is {low} – {high}: the actual "
+                         "purchases fall inside it.") if hold["inside"] else
+                       _("The forecast's 90 % interval from the parameters' uncertainty is {low} – {high}: the actual "
+                         "purchases fall outside it.")).format(**bounds)
+        text += " " + _("Parameter uncertainty is not model error.")
+    doc.lead_paragraph(_("Repeat purchases."), text)
     if spend and spend.get("predicted_mean") is not None:
-        doc.lead_paragraph("Spend per purchase.",
-                           f"Expected {money(s, spend['predicted_mean'], 2)}, observed "
-                           f"{money(s, spend['actual_mean'], 2)}{_signed(spend['relative_error'])} over "
-                           f"{spend['customers']:,} repeat buyers who bought in the holdout.")
+        doc.lead_paragraph(_("Spend per purchase."),
+                           ngettext("Expected {expected}, observed {observed}{change} over {n} repeat buyer who "
+                                    "bought in the holdout.",
+                                    "Expected {expected}, observed {observed}{change} over {n} repeat buyers who "
+                                    "bought in the holdout.", int(spend["customers"])).format(
+                               expected=money(s, spend["predicted_mean"], 2),
+                               observed=money(s, spend["actual_mean"], 2), change=_signed(spend["relative_error"]),
+                               n=formats.number(spend["customers"])))
     dates = pd.to_datetime(check["curve"]["date"])
     marks = on_days(s.events, dates.min().date(), (dates.max() + timedelta(days=1)).date(), s.filters)
     doc.chart(charts.tracking(check["curve"], check["calibration_end"], marks), doc.width, 62)
     events_under(doc, marks)
-    doc.caption(f"Cumulative repeat purchases of the {check['customers']:,} customers known at the split: before it "
-                "the fit, after it the forecast.")
-    rows = [[b["frequency"], count(b["customers"]), f"{b['predicted_mean']:.2f}", f"{b['actual_mean']:.2f}"]
+    doc.caption(_("Cumulative repeat purchases of the {n} customers known at the split: before it the fit, after it "
+                  "the forecast.").format(n=formats.number(check["customers"])))
+    rows = [[b["frequency"], count(b["customers"]), decimal(b["predicted_mean"]), decimal(b["actual_mean"])]
             for b in check["buckets"].to_dict("records")]
-    doc.subheading("By number of repeat purchases before the split", room=40)
-    doc.table(["Repeat purchases before", "Customers", "Predicted per customer", "Actual per customer"], rows,
-              [45, 35, 45, 45], ["L", "R", "R", "R"])
+    doc.subheading(_("By number of repeat purchases before the split"), room=40)
+    doc.table([_("Repeat purchases before"), _("Customers"), _("Predicted per customer"), _("Actual per customer")],
+              rows, [45, 35, 45, 45], ["L", "R", "R", "R"])
     params = check["parameters"]
     if params is not None and not params.empty:
-        doc.subheading("Fitted parameters", room=40)
+        doc.subheading(_("Fitted parameters"), room=40)
         rows = []
         for (group, model), part in params.groupby(["group", "model"], sort=False):
-            values = ", ".join(f"{r['parameter']} = {r['value']:.3g} (± {r['standard_error']:.2g})"
-                               for r in part.to_dict("records"))
+            values = ", ".join(_("{parameter} = {value} (± {error})").format(
+                parameter=r["parameter"], value=significant(r["value"], 3), error=significant(r["standard_error"], 2))
+                for r in part.to_dict("records"))
             rows.append([group, model, values, count(part["customers"].iloc[0])])
-        doc.table(["Fit", "Model", "Parameters (standard error)", "Customers"], rows, [28, 24, 100, 26],
+        doc.table([_("Fit"), _("Model"), _("Parameters (standard error)"), _("Customers")], rows, [28, 24, 100, 26],
                   ["L", "L", "L", "R"], size=7)
 
 
 def definitions(doc: Document) -> None:
     s = doc.snap
-    doc.section("Appendix: definitions",
-                "Every KPI in this document, as the KPI registry declares it — the same text as the dashboard's "
-                "glossary: one definition for every team.")
+    doc.section(_("Appendix: definitions"),
+                _("Every KPI in this document, as the KPI registry declares it — the same text as the dashboard's "
+                  "glossary: one definition for every team."))
     keys = s.kpis()
     rows = []
     for group in Group:
         members = [k for k in keys if REGISTRY[k].group is group]
         if not members:
             continue
-        rows.append([Cell(group.value, bold=True, color=NAVY, fill=HEAD, colspan=4)])
+        rows.append([Cell(_(GROUPS[group]), bold=True, color=NAVY, fill=HEAD, colspan=4)])
         for key in members:
             kpi = REGISTRY[key]
             rows.append([Cell(kpi.label, bold=True), kpi.definition, kpi.formula,
-                         "higher" if kpi.higher_is_better else "lower"])
-    doc.table(["KPI", "Definition", "How it is computed", "Better"], rows, [32, 74, 58, 14], ["L", "L", "L", "L"],
-              size=7, zebra=False)
+                         _("higher") if kpi.higher_is_better else _("lower")])
+    doc.table([_("KPI"), _("Definition"), _("How it is computed"), _("Better")], rows, [32, 73, 57.5, 15.5],
+              ["L", "L", "L", "L"], size=7, zebra=False)
     if s.value_basis:
-        doc.caption(f"In this data the model-based values are {s.value_basis}.")
+        doc.caption(_("In this data the model-based values are {basis}.").format(basis=s.value_basis))
     if s.partner:
-        doc.caption(f"Suppression: a figure, row or chart point computed over fewer than {s.min_segment} customers "
-                    "(or survey answers) is not shown and reads “suppressed” or “< "
-                    f"{s.min_segment}”.")
+        doc.caption(ngettext("Suppression: a figure, row or chart point computed over fewer than {n} customer (or "
+                             "survey answer) is not shown and reads “suppressed” or “< {n}”.",
+                             "Suppression: a figure, row or chart point computed over fewer than {n} customers (or "
+                             "survey answers) is not shown and reads “suppressed” or “< {n}”.",
+                             s.min_segment).format(n=formats.number(s.min_segment)))
 
 
 BOARD = [summary, what_changed, valuation, equity_vs_volume, cohorts, concentration, acquisition, voice, model_check,
