@@ -12,11 +12,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from i18n import N_, _
 from kpis.access import OPEN_GRANT, Access, AccessError, Grant, access_path, load_access
+from kpis.labels import describe_filters
 from store.settings import Settings, settings_path
 from ui.db import configured_path, database
 
 _GRANT = "access:grant"
+# The roles of the access file (kpis.access), as the sidebar names them.
+ROLES = {"board": N_("board"), "analyst": N_("analyst"), "partner": N_("partner")}
 
 
 def signed_in() -> bool | None:
@@ -26,7 +30,8 @@ def signed_in() -> bool | None:
 
 
 def who() -> str:
-    """The person acting, for the audit log: their e-mail, else "open dashboard"."""
+    """The person acting, for the audit log: their e-mail, else "open dashboard" (stored as written, in English: the
+    log's rows are data)."""
     return str(st.user.to_dict().get("email") or "open dashboard") if signed_in() else "open dashboard"
 
 
@@ -44,7 +49,7 @@ def _rules() -> Access:
 
 
 def _sign_out_button(where) -> None:
-    where.button("Sign out", key="auth:logout", on_click=st.logout, icon=":material/logout:")
+    where.button(_("Sign out"), key="auth:logout", on_click=st.logout, icon=":material/logout:")
 
 
 def gate() -> Grant:
@@ -54,25 +59,25 @@ def gate() -> Grant:
         st.session_state[_GRANT] = OPEN_GRANT
         return OPEN_GRANT
     if not state:
-        st.title("Sign in")
-        st.write("The Empty Chair dashboard is for the people the company has given access to.")
-        st.button("Sign in", key="auth:login", on_click=st.login, type="primary", icon=":material/login:")
+        st.title(_("Sign in"))
+        st.write(_("The Empty Chair dashboard is for the people the company has given access to."))
+        st.button(_("Sign in"), key="auth:login", on_click=st.login, type="primary", icon=":material/login:")
         st.stop()
     try:
         rules = _rules()
     except AccessError as error:
         print(f"Empty Chair: {error}", file=sys.stderr)
-        st.title("The access file cannot be used")
+        st.title(_("The access file cannot be used"))
         st.error(str(error))
-        st.caption("Nobody can see the dashboard until it is corrected.")
+        st.caption(_("Nobody can see the dashboard until it is corrected."))
         _sign_out_button(st)
         st.stop()
     user = st.user.to_dict()
     found = rules.grant_for(user.get("email"), user)
     if found is None:
-        st.title("No access")
-        st.write(f"You are signed in as {user.get('email') or 'an account without an e-mail address'}, which has no "
-                 "access to this dashboard. Ask its administrator to add you.")
+        st.title(_("No access"))
+        st.write(_("You are signed in as {account}, which has no access to this dashboard. Ask its administrator to "
+                   "add you.").format(account=user.get("email") or _("an account without an e-mail address")))
         _sign_out_button(st)
         st.stop()
     st.session_state[_GRANT] = found
@@ -88,11 +93,15 @@ def sidebar(found: Grant) -> None:
     """Who is signed in and as what, with sign-out; or that the dashboard is open."""
     side = st.sidebar
     if found.role == OPEN_GRANT.role:
-        side.caption(":material/lock_open: Open: no sign-in configured. Set `[auth]` in .streamlit/secrets.toml to "
-                     "require one (README, \"Sign-in and roles\").")
+        side.caption(_(":material/lock_open: Open: no sign-in configured. Set `[auth]` in .streamlit/secrets.toml "
+                       "to require one (README, \"Sign-in and roles\")."))
         return
-    scope = "; ".join(f"{name}: {', '.join(values)}" for name, values in found.scope.items())
-    side.caption(f"Signed in as **{who()}** · {found.role}" + (f" · limited to {scope}" if scope else ""))
+    role = _(ROLES[found.role]) if found.role in ROLES else found.role
+    if found.scope:
+        side.caption(_("Signed in as **{who}** · {role} · limited to {scope}").format(
+            who=who(), role=role, scope=describe_filters(dict(found.scope))))
+    else:
+        side.caption(_("Signed in as **{who}** · {role}").format(who=who(), role=role))
     _sign_out_button(side)
 
 
