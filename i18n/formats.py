@@ -30,14 +30,19 @@ def percent(share: float, digits: int = 1, sign: bool = False) -> str:
     return number(100 * share, digits, sign) + space + "%"
 
 
+def _day(day: dt.date) -> str:
+    """The day of the month as the language writes it in a date: French says "1er" for the first."""
+    return "1er" if day.day == 1 and language() == "fr" else str(day.day)
+
+
 def date(day: dt.date) -> str:
-    """31 Oct 2026 / 31 oct. 2026."""
-    return format_date(day, "d MMM y", locale=locale())
+    """31 Oct 2026 / 31 oct. 2026 (1er nov. 2026)."""
+    return f"{_day(day)} {format_date(day, 'MMM y', locale=locale())}"
 
 
 def day_month(day: dt.date) -> str:
-    """31 Oct / 31 oct."""
-    return format_date(day, "d MMM", locale=locale())
+    """31 Oct / 31 oct. (1er nov.)."""
+    return f"{_day(day)} {format_date(day, 'MMM', locale=locale())}"
 
 
 def month(day: dt.date) -> str:
@@ -52,7 +57,7 @@ def quarter(day: dt.date) -> str:
 
 def timestamp(moment: dt.datetime) -> str:
     """31 Oct 2026 14:05 / 31 oct. 2026 14:05."""
-    return format_datetime(moment, "d MMM y HH:mm", locale=locale())
+    return f"{date(moment)} {format_datetime(moment, 'HH:mm', locale=locale())}"
 
 
 def month_name(month_number: int) -> str:

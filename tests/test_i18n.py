@@ -107,6 +107,9 @@ OCT_31 = dt.date(2026, 10, 31)
     ("en", lambda: formats.percent(0.714), "71.4 %"),
     ("fr", lambda: formats.date(OCT_31), "31 oct. 2026"),
     ("en", lambda: formats.date(OCT_31), "31 Oct 2026"),
+    ("fr", lambda: formats.date(dt.date(2026, 11, 1)), "1er nov. 2026"),  # the first of the month: « premier »
+    ("en", lambda: formats.day_month(dt.date(2026, 11, 1)), "1 Nov"),
+    ("fr", lambda: formats.timestamp(dt.datetime(2026, 3, 1, 9, 5)), "1er mars 2026 09:05"),
     ("fr", lambda: Period.parse("2026-Q3").label, "T3 2026"),
     ("en", lambda: Period.parse("2026-Q3").label, "Q3 2026"),
     ("fr", lambda: Period.parse("2026-10").label, "oct. 2026"),
