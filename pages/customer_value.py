@@ -5,13 +5,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from i18n import _, ngettext, use
+from i18n.formats import date, number, percent
 from kpis import REGISTRY
 from kpis import format as fmt
-from kpis.labels import COMPARISONS
+from kpis.labels import compared_with
 from ui import access, data
+from ui.charts import show
 from ui.db import database
 from ui.state import current_view, drill
-from ui.tables import download
+from ui.tables import download, formatted
 from ui.tiles import kpi_help, tile_row
 
 LEVERS = ["new_customers", "categories_per_customer", "retention_rate", "cost_per_order"]
@@ -21,119 +24,137 @@ NO_ORDERS = "no orders"  # the tier of customers who never ordered: never active
 db = database()
 view = current_view(db)
 currency = db.metadata.get("currency", "EUR")
-symbol = fmt.SYMBOLS.get(currency, currency)
 period = str(view.period)
 
 
-def money_format(digits: int) -> str:
-    """A printf column format for amounts in the file's currency."""
-    return f"{symbol}%,.{digits}f" if currency in fmt.PREFIXED else f"%,.{digits}f {symbol}"
+def money(digits: int):
+    """Amounts in the file's currency, for a table's column (ui.tables.formatted)."""
+    return lambda v: fmt.money(v, currency, digits)
 
 
-st.title("Customer value")
-st.caption(f"**{view.period.label}** · {view.describe_filters()} · data as of {db.data_end:%d %b %Y} · "
-           f"amounts in {currency} · never only “the average customer”: value is concentrated")
+def share(value: float) -> str:
+    return percent(value, 1)
+
+
+def decile_columns() -> dict[str, str]:
+    """The deciles table's columns as shown (and, in English, as the CSV file has them)."""
+    return {"decile": _("Decile"), "customers": _("Customers"), "revenue": _("Revenue"), "margin": _("Margin"),
+            "revenue_per_customer": _("Revenue per customer"), "revenue_share": _("Share of revenue"),
+            "cumulative_revenue_share": _("Cumulative share")}
+
+
+st.title(_("Customer value"))
+st.caption(_("**{period}** · {segment} · data as of {date} · amounts in {currency} · never only “the average "
+             "customer”: value is concentrated").format(period=view.period.label, segment=view.describe_filters(),
+                                                        date=date(db.data_end), currency=currency))
 
 # --- concentration and deciles -------------------------------------------------------------------
-lifetime = st.toggle("Lifetime: rank customers by all their orders to date", key="value:lifetime",
-                     help=f"Off: customers ranked by their revenue in {view.period.label}. "
-                          "On: by their revenue over their whole history.")
+lifetime = st.toggle(_("Lifetime: rank customers by all their orders to date"), key="value:lifetime",
+                     help=_("Off: customers ranked by their revenue in {period}. On: by their revenue over their "
+                            "whole history.").format(period=view.period.label))
 basis = None if lifetime else period
-basis_label = "over their lifetime" if lifetime else f"in {view.period.label}"
 deciles = data.value_deciles(basis, filters=view.filters)
 
-st.subheader("How concentrated value is")
+st.subheader(_("How concentrated value is"))
 if deciles.empty:
-    st.info(f"No orders {basis_label} for {view.describe_filters()}: nothing to rank.")
+    nothing = (_("No orders over their lifetime for {segment}: nothing to rank.") if lifetime
+               else _("No orders in {period} for {segment}: nothing to rank."))
+    st.info(nothing.format(period=view.period.label, segment=view.describe_filters()))
 else:
     buyers = int(deciles["customers"].sum())
     curve = data.concentration_curve(basis, filters=view.filters)
     left, right = st.columns([2, 3], gap="large")
     with left:
-        top = st.slider("Top share of customers", 1, 100, 15, format="%d%%", key="value:top")
-        share = float(np.interp(top / 100, curve["top_customer_share"], curve["revenue_share"]))
-        st.markdown(f"## The top {top}% of customers bring {share:.0%} of revenue")
-        st.caption(f"Customers ranked by revenue {basis_label}: {buyers:,} buyer{'s' * (buyers != 1)}, "
-                   f"{view.describe_filters()}.")
+        top = st.slider(_("Top share of customers"), 1, 100, 15, format=_("%d%%"), key="value:top")
+        brought = float(np.interp(top / 100, curve["top_customer_share"], curve["revenue_share"]))
+        st.markdown("## " + _("The top {top}% of customers bring {share}% of revenue").format(
+            top=number(top), share=number(100 * brought)))
+        ranked = (ngettext("Customers ranked by revenue over their lifetime: {n} buyer, {segment}.",
+                           "Customers ranked by revenue over their lifetime: {n} buyers, {segment}.", buyers)
+                  if lifetime else
+                  ngettext("Customers ranked by revenue in {period}: {n} buyer, {segment}.",
+                           "Customers ranked by revenue in {period}: {n} buyers, {segment}.", buyers))
+        st.caption(ranked.format(period=view.period.label, n=number(buyers), segment=view.describe_filters()))
     with right:
         diagonal = pd.DataFrame({"top_customer_share": [0.0, 1.0], "revenue_share": [0.0, 1.0]})
-        reading = pd.DataFrame({"top_customer_share": [top / 100], "revenue_share": [share]})
-        axes = {"x": alt.X("top_customer_share:Q", title="Top share of customers", axis=alt.Axis(format="%")),
-                "y": alt.Y("revenue_share:Q", title="Share of revenue", axis=alt.Axis(format="%"))}
+        reading = pd.DataFrame({"top_customer_share": [top / 100], "revenue_share": [brought]})
+        axes = {"x": alt.X("top_customer_share:Q", title=_("Top share of customers"), axis=alt.Axis(format="%")),
+                "y": alt.Y("revenue_share:Q", title=_("Share of revenue"), axis=alt.Axis(format="%"))}
         chart = (
             alt.Chart(diagonal).mark_line(strokeDash=[4, 4], color="#9aa5b1").encode(**axes)
             + alt.Chart(curve).mark_line(color="#1f77b4").encode(
-                **axes, tooltip=[alt.Tooltip("top_customer_share:Q", format=".0%", title="Top customers"),
-                                 alt.Tooltip("revenue_share:Q", format=".0%", title="Their revenue")])
+                **axes, tooltip=[alt.Tooltip("top_customer_share:Q", format=".0%", title=_("Top customers")),
+                                 alt.Tooltip("revenue_share:Q", format=".0%", title=_("Their revenue"))])
             + alt.Chart(reading).mark_rule(color="#d62728", strokeDash=[2, 2]).encode(x="top_customer_share:Q")
             + alt.Chart(reading).mark_point(color="#d62728", filled=True, size=80).encode(**axes)
         ).properties(height=260)
-        st.altair_chart(chart, width="stretch")
-        st.caption("Read the curve at any share of customers: the further it bows above the dashed line of "
-                   "equality, the more revenue depends on a few customers.")
+        show(chart, width="stretch")
+        st.caption(_("Read the curve at any share of customers: the further it bows above the dashed line of "
+                     "equality, the more revenue depends on a few customers."))
 
-    st.subheader("Value deciles")
+    st.subheader(_("Value deciles"))
     bars = alt.Chart(deciles).mark_bar(color="#1f77b4").encode(
-        x=alt.X("decile:O", title="Decile (1 = the tenth of customers who spent most)", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("revenue_share:Q", title="Share of revenue", axis=alt.Axis(format="%")),
-        tooltip=["decile", "customers", alt.Tooltip("revenue:Q", format=",.0f"),
-                 alt.Tooltip("revenue_share:Q", format=".1%", title="share of revenue")],
+        x=alt.X("decile:O", title=_("Decile (1 = the tenth of customers who spent most)"),
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("revenue_share:Q", title=_("Share of revenue"), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("decile:O", title=_("Decile")),
+                 alt.Tooltip("customers:Q", format=",", title=_("Customers")),
+                 alt.Tooltip("revenue:Q", format=",.0f", title=_("Revenue")),
+                 alt.Tooltip("revenue_share:Q", format=".1%", title=_("Share of revenue"))],
     )
     even = alt.Chart(pd.DataFrame({"y": [0.1]})).mark_rule(strokeDash=[4, 4], color="#9aa5b1").encode(y="y:Q")
-    st.altair_chart((bars + even).properties(height=240), width="stretch")
-    st.caption("Each bar is one tenth of the buyers, ranked by revenue; if every customer were worth the same, "
-               "every bar would sit on the dashed 10% line.")
-    table = deciles.rename(columns={
-        "decile": "Decile", "customers": "Customers", "revenue": "Revenue", "margin": "Margin",
-        "revenue_per_customer": "Revenue per customer", "revenue_share": "Share of revenue",
-        "cumulative_revenue_share": "Cumulative share"})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "Customers": st.column_config.NumberColumn(format="%,d"),
-        "Revenue": st.column_config.NumberColumn(format=money_format(0)),
-        "Margin": st.column_config.NumberColumn(format=money_format(0), help=kpi_help("gross_margin")),
-        "Revenue per customer": st.column_config.NumberColumn(format=money_format(2)),
-        "Share of revenue": st.column_config.NumberColumn(format="percent"),
-        "Cumulative share": st.column_config.NumberColumn(format="percent"),
-    })
-    download(table.assign(basis="lifetime" if lifetime else period), "value_deciles", view)
+    show((bars + even).properties(height=240), width="stretch")
+    st.caption(_("Each bar is one tenth of the buyers, ranked by revenue; if every customer were worth the same, "
+                 "every bar would sit on the dashed 10% line."))
+    names = decile_columns()
+    table = deciles.rename(columns=names)
+    st.dataframe(formatted(table, {names["decile"]: number, names["customers"]: number, names["revenue"]: money(0),
+                                   names["margin"]: money(0), names["revenue_per_customer"]: money(2),
+                                   names["revenue_share"]: share, names["cumulative_revenue_share"]: share}),
+                 hide_index=True, width="stretch",
+                 column_config={names["margin"]: st.column_config.NumberColumn(help=kpi_help("gross_margin"))})
+    with use("en"):  # a CSV file's columns are the same in every language
+        csv_names = decile_columns()
+    download(deciles.rename(columns=csv_names).assign(basis="lifetime" if lifetime else period), "value_deciles",
+             view, label=_("Download the deciles (CSV)"))
 
 # --- value tiers ---------------------------------------------------------------------------------
-st.subheader("Value tiers")
+st.subheader(_("Value tiers"))
 scope = access.grant().scope  # a person limited to some tiers sees those tiers, and shares of their revenue only
 tiers = [t for t in db.filter_values("value_tier") if t != NO_ORDERS and t in scope.get("value_tier", (t,))]
 everyone = data.evaluate("revenue", period, filters={k: v for k, v in view.filters.items()
                                                      if k != "value_tier" or k in scope})
+tier_column, share_column = _("Value tier"), _("Share of revenue")
 rows = []
 for tier in tiers:
     values = data.evaluate_many(TIER_KPIS, period, filters=view.filters | {"value_tier": (tier,)})
     revenue = values["revenue"] or 0.0  # no orders in the period: the tier brought nothing
-    rows.append({"Value tier": tier,
+    rows.append({tier_column: tier,
                  **{REGISTRY[k].short_label: revenue if k == "revenue" else values[k] for k in TIER_KPIS},
-                 "Share of revenue": revenue / everyone if everyone else None})
+                 share_column: revenue / everyone if everyone else None})
 tier_table = pd.DataFrame(rows)
 labels = {k: REGISTRY[k].short_label for k in TIER_KPIS}
-units = {"active_customers": "%,d", "revenue": money_format(0), "revenue_per_customer": money_format(2),
-         "retention_rate": "percent"}
+units = {"active_customers": number, "revenue": money(0), "revenue_per_customer": money(2), "retention_rate": share}
 shown = [tiers.index(t) for t in view.filters.get("value_tier", ()) if t in tiers][:1]  # the tier in view, ticked
 picked = st.dataframe(
-    tier_table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    formatted(tier_table, {labels[k]: units[k] for k in TIER_KPIS} | {share_column: share}),
+    hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
     key=f"value:tiers:{view.to_params()}", selection_default={"selection": {"rows": shown}} if shown else None,
-    column_config={labels[k]: st.column_config.NumberColumn(format=units[k], help=kpi_help(k)) for k in TIER_KPIS}
-    | {"Share of revenue": st.column_config.NumberColumn(format="percent")},
+    column_config={labels[k]: st.column_config.NumberColumn(help=kpi_help(k)) for k in TIER_KPIS},
 )
-st.caption(f"Tiers rank every customer by lifetime revenue (top 10%, next 20%, middle 30%, bottom 40%); the "
-           f"figures are for {view.period.label}. Select a row to show that tier on every page. "
-           "Customers who never ordered form a fifth tier, never active, so not listed.")
+st.caption(_("Tiers rank every customer by lifetime revenue (top 10%, next 20%, middle 30%, bottom 40%); the "
+             "figures are for {period}. Select a row to show that tier on every page. Customers who never ordered "
+             "form a fifth tier, never active, so not listed.").format(period=view.period.label))
 if picked.selection.rows:
-    tier = tier_table.iloc[picked.selection.rows[0]]["Value tier"]
+    tier = tier_table.iloc[picked.selection.rows[0]][tier_column]
     if view.filters.get("value_tier") != (tier,):
         drill(view, "value_tier", tier)
 
 # --- the four growth levers ----------------------------------------------------------------------
-st.subheader("Four ways customer value grows")
+st.subheader(_("Four ways customer value grows"))
 levers = data.compare(LEVERS, period, filters=view.filters)
 spark = data.trend(LEVERS, period, 12, filters=view.filters)
 tile_row(LEVERS, levers, view, currency, spark, per_row=4)
-st.caption(f"Win new customers, sell them more categories, keep them longer, serve them at lower cost "
-           f"(Markey). Changes are against the {COMPARISONS[view.compare]} ({view.reference.label}); green and "
-           "red follow each KPI's direction; sparklines show the last 12 periods.")
+st.caption(_("Win new customers, sell them more categories, keep them longer, serve them at lower cost (Markey). "
+             "Changes are {compared_with}; green and red follow each KPI's direction; sparklines show the last 12 "
+             "periods.").format(compared_with=compared_with(view.compare, view.reference.label)))

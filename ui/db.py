@@ -9,6 +9,7 @@ import threading
 import streamlit as st
 
 import kpis
+from i18n import _
 from kpis.build import build_demo
 from kpis.clv.common import ModelError
 from kpis.clv.model import observation_end_of, value_model
@@ -22,7 +23,7 @@ def configured_path():
     """`streamlit run app.py -- --db PATH`, else $EMPTYCHAIR_DB, else data/emptychair.duckdb."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
-    args, _ = parser.parse_known_args(sys.argv[1:])
+    args, _unknown = parser.parse_known_args(sys.argv[1:])
     return db_path(args.db)
 
 
@@ -34,7 +35,8 @@ def ensure_database() -> None:
     with _building:
         if path.exists():
             return
-        with st.spinner(f"No database at {path}: building the demo customer base (a few seconds)…"):
+        with st.spinner(_("No database at {path}: building the demo customer base (a few seconds)…")
+                        .format(path=path)):
             build_demo(path)
 
 

@@ -7,19 +7,21 @@ malformed parameters fall back to defaults with a visible notice, never a traceb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from i18n import language
+from i18n import N_, _, language, ngettext, use
 from kpis import Database, Period
-from kpis.labels import COMPARISONS, URL_COMPARES, describe_filters, filter_label
+from kpis.labels import COMPARISONS, URL_COMPARES, comparison, describe_filters, filter_label
 from kpis.periods import GRAINS, period_range
 from kpis.periods import last_complete as last_complete_period
 from ui.access import grant
 from ui.language import with_language
 
 _URL_WORD = {compare: word for word, compare in URL_COMPARES.items()}
+GRAIN_WORDS = {"month": N_("Month"), "quarter": N_("Quarter"), "year": N_("Year")}  # the grain switch's words
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,18 @@ class View:
 
     def describe_filters(self) -> str:
         return describe_filters(self.filters)
+
+
+def worded(fn: Callable[[object], str]) -> Callable[[object], str]:
+    """A widget's format_func that words its options in this run's language wherever it is called (Streamlit's
+    AppTest calls it again outside the script run, where the language is the default one)."""
+    lang = language()
+
+    def in_language(option) -> str:
+        with use(lang):
+            return fn(option)
+
+    return in_language
 
 
 def last_complete(db: Database, grain: str) -> Period:
@@ -74,36 +88,49 @@ def parse(params: dict[str, list[str]], db: Database, scope: dict | None = None)
     word = (params.pop("compare", None) or ["previous"])[-1]
     compare = URL_COMPARES.get(word, "previous")
     if word not in URL_COMPARES:
-        notices.append(f"Unknown comparison '{word}' in the link: comparing with the previous period.")
+        notices.append(_("Unknown comparison '{word}' in the link: comparing with the previous period.")
+                       .format(word=word))
     grain_text = (params.pop("grain", None) or [None])[-1]
     period_text = (params.pop("period", None) or [None])[-1]
     grain = grain_text if grain_text in GRAINS else "month"
     if grain_text is not None and grain_text not in GRAINS:
-        notices.append(f"Unknown grain '{grain_text}' in the link: showing months.")
+        notices.append(_("Unknown grain '{grain}' in the link: showing months.").format(grain=grain_text))
     period = last_complete(db, grain)
     if period_text is not None:
         try:
             parsed = Period.parse(period_text)
-            if parsed not in periods(db, parsed.grain):
-                raise ValueError(f"no data for {parsed}")
-            period = parsed
-        except ValueError as error:
-            notices.append(f"Period '{period_text}' in the link cannot be shown ({error}): showing {period}.")
+        except ValueError:
+            notices.append(_("Period '{text}' in the link cannot be shown (write 2024-03 for a month, 2024-Q1 for a "
+                             "quarter, 2024 for a year): showing {period}.").format(text=period_text,
+                                                                                    period=period.label))
+        else:
+            if parsed in periods(db, parsed.grain):
+                period = parsed
+            else:
+                notices.append(_("Period '{text}' in the link cannot be shown (no data for {asked}): showing "
+                                 "{period}.").format(text=period_text, asked=parsed, period=period.label))
     filters = {}
     for name, values in params.items():
         if name not in filter_names(db):
-            notices.append(f"Unknown link parameter '{name}' ignored.")
+            notices.append(_("Unknown link parameter '{name}' ignored.").format(name=name))
             continue
         known = filter_options(db, name)
         good = tuple(v for v in values if v in known)
         bad = [v for v in values if v not in known]
         if bad:
-            notices.append(f"Unknown {name.replace('_', ' ')} {', '.join(map(repr, bad))} in the link ignored.")
+            notices.append(ngettext("Unknown {name} {values} in the link ignored.",
+                                    "Unknown {name} {values} in the link ignored.", len(bad))
+                           .format(name=filter_label(name).lower(), values=quoted(bad)))
         if good:
             filters[name] = good
     filters, refused = within(filters, scope)
     notices += refused
     return View(period, compare, filters), notices
+
+
+def quoted(values) -> str:
+    """Values from a link, each in the language's quotes: 'Mars', 'Venus' / « Mars », « Venus »."""
+    return ", ".join(_("'{value}'").format(value=v) for v in values)
 
 
 def within(filters: dict, scope: dict | None) -> tuple[dict, list[str]]:
@@ -114,8 +141,10 @@ def within(filters: dict, scope: dict | None) -> tuple[dict, list[str]]:
         asked = filters.get(name, ())
         outside = [v for v in asked if v not in allowed]
         if outside:
-            notices.append(f"{filter_label(name)} {', '.join(map(repr, outside))} is outside your access: showing "
-                           f"{filter_label(name)}: {', '.join(allowed)}.")
+            notices.append(ngettext("{name} {values} is outside your access: showing {name}: {allowed}.",
+                                    "{name} {values} are outside your access: showing {name}: {allowed}.",
+                                    len(outside))
+                           .format(name=filter_label(name), values=quoted(outside), allowed=", ".join(allowed)))
         filters[name] = tuple(v for v in asked if v in allowed) or tuple(allowed)
     return filters, notices
 
@@ -148,29 +177,37 @@ def current_view(db: Database) -> View:
     return view
 
 
+def _cohort_label(month: str) -> str:
+    """A cohort (its key, "2024-01") as people read it: Jan 2024 / janv. 2024."""
+    return Period.parse(month).label
+
+
 def _sidebar(db: Database, view: View, scope: dict) -> View:
     """The shared controls; returns the view they show (a scoped name offers only the values inside the scope)."""
     side = st.sidebar
-    side.header("View")
+    side.header(_("View"))
     grains = list(GRAINS)
-    grain = side.segmented_control("Grain", grains, default=view.grain, key=f"grain:{view.grain}") or view.grain
+    grain = side.segmented_control(_("Grain"), grains, default=view.grain, key=f"grain:{view.grain}",
+                                   format_func=worded(lambda g: _(GRAIN_WORDS[g]))) or view.grain
     choices = periods(db, grain)
     wanted = view.period if grain == view.grain else Period.containing(view.period.start, grain)
     index = choices.index(wanted) if wanted in choices else 0
-    period = side.selectbox("Period", choices, index=index, format_func=str, key=f"period:{grain}:{view.period}")
-    compare = side.radio("Compare with", list(COMPARISONS), index=list(COMPARISONS).index(view.compare),
-                         format_func=COMPARISONS.get, key=f"compare:{view.compare}", horizontal=True)
-    side.header("Segment")
+    period = side.selectbox(_("Period"), choices, index=index, format_func=worded(lambda p: p.label),
+                            key=f"period:{grain}:{view.period}")
+    compare = side.radio(_("Compare with"), list(COMPARISONS), index=list(COMPARISONS).index(view.compare),
+                         format_func=worded(comparison), key=f"compare:{view.compare}", horizontal=True)
+    side.header(_("Segment"))
     filters = {}
     for name in filter_names(db):
         options = scope.get(name) or filter_options(db, name)
         chosen = side.multiselect(filter_label(name), options, default=list(view.filters.get(name, ())),
                                   key=f"filter:{name}:{','.join(view.filters.get(name, ()))}",
-                                  placeholder="All you may see" if name in scope else "All")
+                                  format_func=worded(_cohort_label) if name == "cohort" else str,
+                                  placeholder=_("All you may see") if name in scope else _("All"))
         if chosen:
             filters[name] = tuple(chosen)
-    filters, _ = within(filters, scope)
-    if side.button("Reset view", width="stretch"):
+    filters, _refused = within(filters, scope)
+    if side.button(_("Reset view"), width="stretch"):
         st.query_params.from_dict({"lang": language()})  # the view's defaults, in the same language
         st.session_state.pop("view", None)
         st.rerun()

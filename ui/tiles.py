@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from i18n import N_, _
+from i18n.formats import percent
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.registry import Unit
@@ -12,11 +14,15 @@ from kpis.targets import STATUS_COLOURS, status
 from ui.decisions import view_goal
 from ui.state import View
 
+# A target's status (kpis.targets.STATUSES) on a tile's badge.
+STATUS_WORDS = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
+
 
 def kpi_help(key: str) -> str:
     kpi = REGISTRY[key]
-    direction = "Higher is better." if kpi.higher_is_better else "Lower is better."
-    return f"{kpi.definition}\n\n*How: {kpi.formula}.* {direction}"
+    text = (_("{definition}\n\n*How: {formula}.* Higher is better.") if kpi.higher_is_better
+            else _("{definition}\n\n*How: {formula}.* Lower is better."))
+    return text.format(definition=kpi.definition, formula=kpi.formula)
 
 
 def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark: list | None = None,
@@ -31,14 +37,17 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
     if goal is not None:
         state = status(kpi, value, goal.target, goal.tolerance)
         # The badge first: a narrow tile cuts its label's end, never the status.
-        label = (f":{STATUS_COLOURS[state]}-badge[{state}] " if state else ":gray-badge[target] ") + label
-        against = f"target {fmt.value(goal.target, kpi.unit, currency, compact=True)}"
+        badge = (f":{STATUS_COLOURS[state]}-badge[{_(STATUS_WORDS[state])}]" if state
+                 else ":gray-badge[{target}]".format(target=_("target")))
+        label = f"{badge} {label}"
+        against = _("target {value}").format(value=fmt.value(goal.target, kpi.unit, currency, compact=True))
     where.metric(
         label,
         fmt.value(value, kpi.unit, currency, compact=True),
         delta=fmt.delta(change, kpi.unit, currency),
         delta_color="off" if noise else "normal" if kpi.higher_is_better else "inverse",
-        delta_description=" · ".join(t for t in (against, note, interval) if t) or f"vs {view.reference.label}",
+        delta_description=(" · ".join(t for t in (against, note, interval) if t)
+                           or _("vs {reference}").format(reference=view.reference.label)),
         help=kpi_help(key),
         chart_data=[v for v in spark if v is not None] or None if spark else None,
         border=True,
@@ -55,7 +64,8 @@ def _uncertainty(table: pd.DataFrame, key: str, view: View, currency: str) -> tu
                  else fmt.value(table.loc[key, c], unit, currency) for c in ("low", "high"))
     change = table.loc[key, f"change_low_{view.compare}"], table.loc[key, f"change_high_{view.compare}"]
     within = change[0] is not None and not pd.isna(change[0]) and change[0] <= 0 <= change[1]
-    return f"90 %: {low} – {high}" + (" · within uncertainty" if within else ""), within
+    text = (_("{level}: {low} – {high} · within uncertainty") if within else _("{level}: {low} – {high}"))
+    return text.format(level=percent(0.9, 0), low=low, high=high), within
 
 
 PER_ROW = 3  # at 1,400 px a tile then has room for its label, value, delta and caption, none cut off
