@@ -22,6 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from i18n import _
 from kpis.database import Database
 from kpis.decisions import parse_segment
 from store.files import db_path
@@ -104,22 +105,24 @@ def _grant(value, section: str, key: str, db: Database, where) -> Grant:
     if isinstance(value, str):
         value = {"role": value}
     if not isinstance(value, dict):
-        raise AccessError(f"{where(section, key)}: give a role (\"analyst\") or a table "
-                          "({ role = \"analyst\", region = [\"FR\"] })")
+        raise AccessError(_("{where}: give a role (\"analyst\") or a table ({{ role = \"analyst\", region = "
+                            "[\"FR\"] }})").format(where=where(section, key)))
     role = value.get("role")
     if role not in ROLES:
-        raise AccessError(f"{where(section, key)}: unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise AccessError(_("{where}: unknown role {role}: use one of {roles}").format(
+            where=where(section, key), role=repr(role), roles=", ".join(ROLES)))
     scope = {}
     for name, values in value.items():
         if name == "role":
             continue
         values = [values] if isinstance(values, str) else values
         if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-            raise AccessError(f"{where(section, key)}: {name} must be a list of values, e.g. {name} = [\"FR\"]")
+            raise AccessError(_("{where}: {name} must be a list of values, e.g. {name} = [\"FR\"]").format(
+                where=where(section, key), name=name))
         try:
             checked = [parse_segment(f"{name}={v}", db).partition("=")[2] for v in values]
         except ValueError as error:
-            raise AccessError(f"{where(section, key)}: {error}") from None
+            raise AccessError(_("{where}: {problem}").format(where=where(section, key), problem=error)) from None
         scope[name] = tuple(dict.fromkeys(checked))
     return Grant(role, scope, f"{section}: {key}")
 
@@ -129,27 +132,30 @@ def parse_access(text: str, db: Database, name: str = "access.toml") -> Access:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise AccessError(f"{name}: not valid TOML: {error}") from None
+        raise AccessError(_("{file}: not valid TOML: {error}").format(file=name, error=error)) from None
 
     def where(section: str, key: str) -> str:
         line = _line(text, section, key)
-        return f"{name} line {line}" if line else f"{name} [{section}] {key}"
+        return (_("{file} line {line}").format(file=name, line=line) if line
+                else _("{file} [{section}] {key}").format(file=name, section=section, key=key))
 
     unknown = sorted(set(data) - {"settings", "users", "groups"})
     if unknown:
-        raise AccessError(f"{name}: unknown section [{unknown[0]}]: use [settings], [users] and [groups]")
+        raise AccessError(_("{file}: unknown section [{section}]: use [settings], [users] and [groups]").format(
+            file=name, section=unknown[0]))
     settings = data.get("settings", {})
     if set(settings) - {"groups_claim"} or not isinstance(settings.get("groups_claim", ""), str):
-        raise AccessError(f"{name}: [settings] takes groups_claim = \"groups\" only")
+        raise AccessError(_("{file}: [settings] takes groups_claim = \"groups\" only").format(file=name))
     users: dict[str, Grant] = {}
     for key, value in data.get("users", {}).items():
         email = key.strip().lower()
         if email in users:
             first = users[email].source.removeprefix("users: ")
-            raise AccessError(f"{where('users', key)}: {key} is listed twice (also as {first}, line "
-                              f"{_line(text, 'users', first)})")
+            raise AccessError(_("{where}: {key} is listed twice (also as {first}, line {line})").format(
+                where=where("users", key), key=key, first=first, line=_line(text, "users", first)))
         if "@" not in email:
-            raise AccessError(f"{where('users', key)}: {key!r} is not an e-mail address")
+            raise AccessError(_("{where}: {key} is not an e-mail address").format(where=where("users", key),
+                                                                                 key=repr(key)))
         users[email] = _grant(value, "users", key, db, where)
     groups = {key: _grant(value, "groups", key, db, where) for key, value in data.get("groups", {}).items()}
     return Access(users, groups, settings.get("groups_claim", "groups"))
@@ -160,6 +166,6 @@ def load_access(path: Path, db: Database) -> Access:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise AccessError(f"{path}: {error.strerror or error}: sign-in is configured, so the dashboard needs an "
-                          "access file saying who may see what") from None
+        raise AccessError(_("{file}: {error}: sign-in is configured, so the dashboard needs an access file saying "
+                            "who may see what").format(file=path, error=error.strerror or error)) from None
     return parse_access(text, db, path.name)

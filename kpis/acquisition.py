@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from i18n import N_, _, formats
 from kpis.database import KPIError
 from kpis.periods import add_months
 
@@ -47,8 +48,25 @@ MAX_MONTHS = 60  # history used at most: the last five years
 HOLDOUT_MONTHS = 12
 LEVEL = 0.9
 PATHS = 2_000  # predictive paths of a forecast's sums
-NAME = "log-linear regression of new customers per month on a linear trend and month-of-year dummies, its trend " \
-       f"damped by φ = {DAMPING} a month beyond the history"
+_DESCRIPTION = N_("log-linear regression of new customers per month on a linear trend and month-of-year dummies, its "
+                  "trend damped by φ = {damping} a month beyond the history")
+
+
+def description() -> str:
+    """The model in words, in the current language (the valuation's assumptions)."""
+    return _(_DESCRIPTION).format(damping=formats.number(DAMPING, 2))
+
+
+def too_little_history(months: int) -> str:
+    """Why a fit is refused: fewer than MIN_MONTHS months."""
+    return _("too little history to fit acquisition: {months} months, {needed} needed").format(months=months,
+                                                                                               needed=MIN_MONTHS)
+
+
+def too_little_for_holdout(months: int, held: int = HOLDOUT_MONTHS) -> str:
+    """Why a holdout check is refused: fewer than MIN_MONTHS months before the `held` ones."""
+    return _("too little history for a holdout check: {months} months, {needed} + {held} needed").format(
+        months=months, needed=MIN_MONTHS, held=held)
 
 
 @dataclass(frozen=True)
@@ -120,18 +138,19 @@ def fit(months, counts, damping: float = DAMPING) -> AcquisitionModel:
     if len(months) != len(counts):
         raise KPIError("one count per month is needed")
     if len(months) < MIN_MONTHS:
-        raise KPIError(f"too little history to fit acquisition: {len(months)} months, {MIN_MONTHS} needed")
+        raise KPIError(too_little_history(len(months)))
     if any(add_months(a, 1) != b for a, b in zip(months, months[1:], strict=False)):
         raise KPIError("acquisition months must be consecutive")
     if np.any(counts <= 0):
         empty = [f"{m:%Y-%m}" for m, c in zip(months, counts, strict=True) if c <= 0]
-        raise KPIError(f"no new customer in {', '.join(empty[:6])}{' …' if len(empty) > 6 else ''}: the log-linear "
-                       "acquisition model needs at least one a month (choose a larger segment)")
+        raise KPIError(_("no new customer in {months}: the log-linear acquisition model needs at least one a month "
+                         "(choose a larger segment)").format(months=", ".join(empty[:6]) + (" …" if len(empty) > 6
+                                                                                          else "")))
     if not 0 < damping <= 1:
         raise KPIError("the damping must be in (0, 1]")
     x = design(np.arange(len(months)), [m.month for m in months], len(months))
     y = np.log(counts)
-    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
     residuals = y - x @ beta
     dof = len(y) - x.shape[1]
     return AcquisitionModel(tuple(months), counts, beta, np.linalg.inv(x.T @ x), float(residuals @ residuals / dof),
@@ -158,7 +177,7 @@ def holdout(months, counts: dict[str, np.ndarray], held: int = HOLDOUT_MONTHS, l
     high (combined), within. attrs: actual, forecast, low, high and within for the held-out months' total."""
     months = list(months)
     if len(months) - held < MIN_MONTHS:
-        raise KPIError(f"too little history for a holdout check: {len(months)} months, {MIN_MONTHS} + {held} needed")
+        raise KPIError(too_little_for_holdout(len(months), held))
     models = {name: fit(months[:-held], np.asarray(c, dtype=float)[:-held]) for name, c in counts.items()}
     frame, paths = combined(models, held, level, seed=seed)
     actual = sum(np.asarray(c, dtype=float)[-held:] for c in counts.values())

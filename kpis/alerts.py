@@ -6,14 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from i18n import N_, _
+from kpis import format as fmt
 from kpis.catalog import REGISTRY
 from kpis.database import Database, period_of
 from kpis.evaluate import evaluate_many
 from kpis.intervals import INTERVAL_KPIS, change_interval
 from kpis.voice.noise import change_with_margin
 
-MODELS_NOISE = "the models' uncertainty"
-SURVEY_NOISE = "the margin of error"
+MODELS_NOISE = N_("the models' uncertainty")  # a Move's noise (a key; noise_label: in the current language)
+SURVEY_NOISE = N_("the margin of error")
+# A move in one sentence, per direction and noise (described).
+_DESCRIBED = {(True, MODELS_NOISE): N_("{kpi} rose from {reference} to {value} ({change}), beyond the models' "
+                                       "uncertainty"),
+              (False, MODELS_NOISE): N_("{kpi} fell from {reference} to {value} ({change}), beyond the models' "
+                                        "uncertainty"),
+              (True, SURVEY_NOISE): N_("{kpi} rose from {reference} to {value} ({change}), beyond the margin of error"),
+              (False, SURVEY_NOISE): N_("{kpi} fell from {reference} to {value} ({change}), beyond the margin of "
+                                        "error")}
+
+
+def noise_label(noise: str) -> str:
+    """MODELS_NOISE or SURVEY_NOISE in the current language."""
+    return _(noise)
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,15 @@ class Move:
     @property
     def change(self) -> float:
         return self.value - self.reference
+
+
+def described(move: Move, currency: str = "EUR") -> str:
+    """The move in words, in the current language: "NPS rose from +10 to +30 (+20.0), beyond the margin of error"
+    (the e-mail's line of changes beyond noise)."""
+    kpi = REGISTRY[move.kpi]
+    return _(_DESCRIBED[move.change > 0, move.noise]).format(
+        kpi=kpi.label, reference=fmt.value(move.reference, kpi.unit, currency),
+        value=fmt.value(move.value, kpi.unit, currency), change=fmt.delta(move.change, kpi.unit, currency))
 
 
 def _model_moves(db: Database, period, compare: str, filters: dict | None) -> list[Move]:

@@ -5,7 +5,8 @@ revenue_bridge   new customers' revenue, then returning customers' revenue as bu
 equity_bridge    Markey's four levers (acquire, keep longer / buy more often, sell more, serve at lower cost) plus
                  the models' own update (kpis.clv.bridge)
 
-Both return one row per part in display order — columns part (a stable key), label, value (currency) — whose values
+Both return one row per part in display order — columns part (a stable key), label (in the current language), value
+(currency) — whose values
 sum to the KPI's value minus its comparison value; attrs carry the two values, the periods and the memo lines.
 """
 
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
+from i18n import N_, _, carried
 from kpis.clv.bridge import LEVERS, customer_parts
 from kpis.clv.model import observation_end_of
 from kpis.database import Database, KPIError, scope
@@ -22,11 +24,11 @@ from kpis.decompose import revenue_parts
 from kpis.periods import COMPARES
 from kpis.scope import Scope
 
-REVENUE_PARTS = {
-    "new_customers": "New customers",
-    "returning_buyers": "Returning buyers (how many)",
-    "orders_per_buyer": "Orders per returning buyer",
-    "revenue_per_order": "Revenue per order (returning)",
+REVENUE_PARTS = {  # part -> its label (translated where a bridge is made)
+    "new_customers": N_("New customers"),
+    "returning_buyers": N_("Returning buyers (how many)"),
+    "orders_per_buyer": N_("Orders per returning buyer"),
+    "revenue_per_order": N_("Revenue per order (returning)"),
 }
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bridges")
 
@@ -56,12 +58,12 @@ def revenue_bridge(db: Database, period, compare: str = "previous", filters: dic
     order (kpis.decompose.revenue_parts: additive LMDI, Ang 2005; no residual). attrs: value, reference (revenue
     of both periods), period, reference_period, and the counts behind each part (now, before)."""
     now, before = _scopes(db, period, compare, filters)
-    after, ahead = (_POOL.submit(revenue_split, db, w) for w in (now, before))
+    after, ahead = (_POOL.submit(carried(revenue_split, db, w)) for w in (now, before))
     a, b = after.result(), ahead.result()
     parts = revenue_parts(b["new_revenue"], a["new_revenue"],
                           (b["returning_buyers"], b["returning_orders"], b["returning_revenue"]),
                           (a["returning_buyers"], a["returning_orders"], a["returning_revenue"]))
-    frame = pd.DataFrame([{"part": k, "label": REVENUE_PARTS[k], "value": v} for k, v in parts])
+    frame = pd.DataFrame([{"part": k, "label": _(REVENUE_PARTS[k]), "value": v} for k, v in parts])
     frame.attrs.update(value=a["new_revenue"] + a["returning_revenue"],
                        reference=b["new_revenue"] + b["returning_revenue"], period=str(now.period),
                        reference_period=str(before.period), now=a, before=b)
@@ -81,14 +83,15 @@ def equity_bridge(db: Database, period, compare: str = "previous", filters: dict
     now, before = _scopes(db, period, compare, filters)
     t1, t0 = observation_end_of(db, now.period), observation_end_of(db, before.period)
     if t1 is None or t0 is None:
-        raise KPIError(f"no data by the end of {before.period}: nothing to bridge from")
+        raise KPIError(_("no data by the end of {period}: nothing to bridge from").format(period=before.period.label))
     if t0 >= t1:
-        raise KPIError(f"{before.period} ends when {now.period}'s data ends: there is no change to bridge")
+        raise KPIError(_("{reference} ends when {period}'s data ends: there is no change to bridge").format(
+            reference=before.period.label, period=now.period.label))
     parts = customer_parts(db, t0, t1)
     table = parts.table if now.segment.is_everyone else parts.table.semi_join(now.customers, "customer_id")
     columns = ("reference", "value", *LEVERS, "realised_margin", "expected_margin")
     sums = db.row(table.aggregate(**{k: table[k].sum() for k in columns}))
-    frame = pd.DataFrame([{"part": k, "label": label, "value": sums[k] or 0.0} for k, label in LEVERS.items()])
+    frame = pd.DataFrame([{"part": k, "label": _(label), "value": sums[k] or 0.0} for k, label in LEVERS.items()])
     frame.attrs.update(value=sums["value"] or 0.0, reference=sums["reference"] or 0.0, period=str(now.period),
                        reference_period=str(before.period), observation_end=t1, reference_end=t0,
                        realised=sums["realised_margin"] or 0.0, expected=sums["expected_margin"] or 0.0)

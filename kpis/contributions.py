@@ -14,16 +14,22 @@ from collections import defaultdict
 
 import pandas as pd
 
+from i18n import _
 from kpis.catalog import REGISTRY
 from kpis.database import FIXED_FILTERS, Database, KPIError, plain, scope
-from kpis.decompose import describe_movers, rate_mix
+from kpis.decompose import describe_movers, rate_mix, signed
 from kpis.evaluate import evaluate_scope, needed
 from kpis.periods import COMPARES
 from kpis.registry import PREVIOUS_BUYERS, Derived, Measure, Ratio, split_of
 
-OTHER = "(other)"
+OTHER = "(other)"  # a segment value (the frames' key); segment_label(OTHER) is its name for people
 COLUMNS = ["segment", "value", "reference", "contribution"]
 RATE_COLUMNS = [*COLUMNS, "weight", "reference_weight", "rate_effect", "mix_effect"]
+
+
+def segment_label(value) -> str:
+    """A segment value as people read it: the data's own value, "(other)" / "(autres)" for the customers with none."""
+    return _("(other)") if value == OTHER else str(value)
 
 
 def dimensions(db: Database) -> tuple[str, ...]:
@@ -102,11 +108,12 @@ def contributions(db: Database, key: str, period, by: str, compare: str = "previ
     if key not in REGISTRY:
         raise KPIError(f"unknown KPI '{key}': see kpis.REGISTRY")
     if by not in dimensions(db):
-        raise KPIError(f"cannot split by '{by}': use one of {', '.join(dimensions(db))}")
+        raise KPIError(_("cannot split by '{name}': use one of {names}").format(name=by,
+                                                                                 names=", ".join(dimensions(db))))
     split = split_of(REGISTRY, key)
     if split is None:
-        raise KPIError(f"{REGISTRY[key].label} does not split over customer segments (it is not a sum, nor a "
-                       "weighted mean of its segments)")
+        raise KPIError(_("{kpi} does not split over customer segments (it is not a sum, nor a weighted mean of its "
+                         "segments)").format(kpi=REGISTRY[key].label))
     whole = scope(db, period, filters, params)
     before = whole.at(whole.period.reference(compare))
     values = tuple((filters or {}).get(by) or db.filter_values(by))
@@ -173,7 +180,7 @@ def _rates(rows: list[dict], total: dict) -> pd.DataFrame:
     """Rates: rate and mix effects per segment (kpis.decompose.rate_mix), with an "(other)" segment carrying the
     weight (and the weighted rate) the listed segments leave out, so that Σ weight × rate is the whole's."""
     if total["value"] is None or total["reference"] is None:
-        raise KPIError("the KPI is undefined in one of the two periods: there is no change to split")
+        raise KPIError(_("the KPI is undefined in one of the two periods: there is no change to split"))
     frame = pd.DataFrame(rows, columns=["segment", "value", "reference", "weight", "reference_weight"])
     frame[["weight", "reference_weight"]] = frame[["weight", "reference_weight"]].astype(float).fillna(0.0)
     frame[["value", "reference"]] = frame[["value", "reference"]].astype(float)
@@ -195,6 +202,8 @@ def _rates(rows: list[dict], total: dict) -> pd.DataFrame:
     return frame[RATE_COLUMNS]
 
 
-def movers_sentence(frame: pd.DataFrame, fmt=lambda v: f"{v:+,.0f}", n: int = 3) -> str:
-    """The top contributors and detractors of a contributions table, in one sentence."""
-    return describe_movers(frame, "contribution", n=n, label="segment", fmt=fmt)
+def movers_sentence(frame: pd.DataFrame, fmt=signed, n: int = 3) -> str:
+    """The top contributors and detractors of a contributions table, in one sentence in the current language (the
+    "(other)" segment named in it)."""
+    named = frame.assign(segment=[segment_label(s) if s == OTHER else s for s in frame["segment"]])
+    return describe_movers(named, "contribution", n=n, label="segment", fmt=fmt)

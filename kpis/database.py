@@ -17,6 +17,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from i18n import _
 from kpis.periods import Period
 from kpis.scope import Scope, Segment
 from kpis.sources import ACTIVITY, FACTS, NO_ORDERS, TIERS, activity, base_tables, facts
@@ -91,7 +92,7 @@ class Database:
 
     def arrow(self, expr: ibis.Expr) -> pa.Table:
         """The result as an Arrow table (large results: no row-by-row conversion)."""
-        cur, _ = self._new_cursor()  # its own: this thread's cursor may hold an unfinished result
+        cur = self._new_cursor()[0]  # its own: this thread's cursor may hold an unfinished result
         try:
             return cur.sql(self.sql(expr)).to_arrow_table()
         finally:
@@ -120,7 +121,7 @@ class Database:
         """Known values of a customer filter (cached)."""
         if name not in self._values:
             if name == "value_tier":
-                self._values[name] = tuple(t for t, _, _ in TIERS) + (NO_ORDERS,)
+                self._values[name] = tuple(t for t, _low, _high in TIERS) + (NO_ORDERS,)
             else:
                 c = self.tables["customers"]
                 values = self.frame(c.select(value=c[name]).distinct().order_by("value"))["value"]
@@ -144,7 +145,7 @@ class Database:
     def score_batches(self, name: str, expr: ibis.Table, fn, schema: dict[str, str]) -> ibis.Table:
         """Table `name`: `fn` (an iterator of Arrow record batches -> one of record batches with `schema`'s columns)
         applied to the expression's rows as the engine streams them (DuckDB: in this process, BATCH_ROWS at a time)."""
-        cur, _ = self._new_cursor()
+        cur = self._new_cursor()[0]
         try:
             reader = cur.sql(self.sql(expr)).to_arrow_reader(BATCH_ROWS)
             self._frames[name] = pa.Table.from_batches(list(fn(reader)), ibis.schema(schema).to_pyarrow())
@@ -188,19 +189,20 @@ def segment(db: Database, filters: dict | None) -> Segment:
         if value is None or value == [] or value == ():
             continue
         if name not in allowed:
-            raise KPIError(f"unknown filter '{name}': use one of {', '.join(allowed)}")
+            raise KPIError(_("unknown filter '{name}': use one of {names}").format(name=name, names=", ".join(allowed)))
         values = _as_tuple(value)
         if name == "cohort":
             try:
                 cohorts = tuple(Period.parse(v) for v in values)
             except ValueError as error:
-                raise KPIError(f"filter cohort: {error}") from None
+                raise KPIError(_("filter cohort: {error}").format(error=error)) from None
             continue
         known = db.filter_values(name)
         unknown = [v for v in values if v not in known]
         if unknown:
             shown = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
-            raise KPIError(f"unknown value {', '.join(map(repr, unknown))} for filter '{name}': known values {shown}")
+            raise KPIError(_("unknown value {values} for filter '{name}': known values {known}").format(
+                values=", ".join(map(repr, unknown)), name=name, known=shown))
         if name == "value_tier":
             tiers = values
         else:
@@ -222,10 +224,11 @@ def scope(db: Database, period, filters: dict | None = None, params: dict | None
     `period` None gives a scope whose period is the data's last month (for tables that read the segment only).
     """
     if db.data_end is None:
-        raise KPIError("the database has no orders")
+        raise KPIError(_("the database has no orders"))
     touchpoint = (params or {}).get("touchpoint")
     if touchpoint is not None and touchpoint not in db.touchpoints():
-        known = ", ".join(db.touchpoints()) or "none"
-        raise KPIError(f"unknown touchpoint {touchpoint!r}: known touchpoints {known}")
+        known = ", ".join(db.touchpoints()) or _("none")
+        raise KPIError(_("unknown touchpoint {touchpoint}: known touchpoints {known}").format(
+            touchpoint=repr(touchpoint), known=known))
     chosen = Period.containing(db.data_end, "month") if period is None else period_of(period)
     return Scope(db.tables, chosen, segment(db, filters), db.data_end, params or {})

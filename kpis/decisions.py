@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from i18n import _
 from kpis.database import Database
 from kpis.periods import Period
 
@@ -19,7 +20,7 @@ class Refused(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("nothing was written:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(_("nothing was written:") + "\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def parse_segment(text: str | None, db: Database) -> str:
@@ -30,21 +31,22 @@ def parse_segment(text: str | None, db: Database) -> str:
     name, sep, value = (part.strip() for part in text.partition("="))
     names = db.filter_names
     if not sep or not name or not value:
-        raise ValueError(f"segment {text!r}: write NAME=VALUE, e.g. region=FR")
+        raise ValueError(_("segment {text}: write NAME=VALUE, e.g. region=FR").format(text=repr(text)))
     if name not in names:
-        raise ValueError(f"unknown segment {name!r}: use one of {', '.join(names)}")
+        raise ValueError(_("unknown segment {name}: use one of {names}").format(name=repr(name),
+                                                                                 names=", ".join(names)))
     if name == "cohort":
         try:
             cohort = Period.parse(value)
         except ValueError as error:
-            raise ValueError(f"segment cohort: {error}") from None
+            raise ValueError(_("segment cohort: {error}").format(error=error)) from None
         if cohort.grain != "month":
-            raise ValueError(f"segment cohort={value}: a cohort is a month, e.g. cohort=2025-03")
+            raise ValueError(_("segment cohort={value}: a cohort is a month, e.g. cohort=2025-03").format(value=value))
         value = str(cohort)
     elif value not in db.filter_values(name):
         known = db.filter_values(name)
-        raise ValueError(f"unknown {name} {value!r}: the data has {', '.join(known[:12])}"
-                         + (" …" if len(known) > 12 else ""))
+        raise ValueError(_("unknown {name} {value}: the data has {known}").format(
+            name=name, value=repr(value), known=", ".join(known[:12]) + (" …" if len(known) > 12 else "")))
     return f"{name}={value}"
 
 
@@ -66,7 +68,7 @@ def shows(segment: str, filters: dict | None) -> bool:
     segment's unless the view filters its name to other values (a search campaign is not in a view of e-mail)."""
     if not segment:
         return True
-    name, _, value = segment.partition("=")
+    name, _sep, value = segment.partition("=")
     chosen = (filters or {}).get(name)
     return not chosen or value in tuple(map(str, chosen))
 
@@ -82,7 +84,8 @@ def parse_day(text, what: str) -> date:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise ValueError(f"{what} {str(text).strip()!r} is not a date: write YYYY-MM-DD, e.g. 2026-03-02") from None
+        raise ValueError(_("{what} {value} is not a date: write YYYY-MM-DD, e.g. 2026-03-02").format(
+            what=what, value=repr(str(text).strip()))) from None
 
 
 def check_rows(rows: list[dict], parse, where: str, first_line: int = 2) -> list[dict]:
@@ -92,7 +95,8 @@ def check_rows(rows: list[dict], parse, where: str, first_line: int = 2) -> list
         try:
             parsed.append(parse(row))
         except ValueError as error:
-            problems.append(f"{where} line {line}: {error}" if where else str(error))
+            problems.append(_("{where} line {line}: {problem}").format(where=where, line=line, problem=error)
+                            if where else str(error))
     if problems:
         raise Refused(problems)
     return parsed

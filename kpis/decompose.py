@@ -16,6 +16,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from i18n import N_, _
+from i18n.formats import number
+
 RETURNING_FACTORS = ("returning_buyers", "orders_per_buyer", "revenue_per_order")
 RATE_MIX_INPUT = ("segment", "weight_before", "rate_before", "weight_after", "rate_after")
 RATE_MIX_OUTPUT = ("segment", "rate_before", "rate_after", "weight_share_before", "weight_share_after",
@@ -168,25 +171,56 @@ def top_movers(frame: pd.DataFrame, column: str = "contribution",
     return up, down
 
 
+def listed(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c" in the current language."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
+
+
 def _names(rows: pd.DataFrame, column: str, label: str, fmt: Callable[[float], str]) -> str:
-    parts = [f"{name} ({fmt(value)})" for name, value in zip(rows[label], rows[column], strict=True)]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return listed([f"{name} ({fmt(value)})" for name, value in zip(rows[label], rows[column], strict=True)])
 
 
-def describe_movers(frame: pd.DataFrame, column: str = "contribution", n: int = 3, label: str = "segment",
-                    fmt: Callable[[float], str] = lambda v: f"{v:+,.0f}") -> str:
-    """One plain sentence naming the top movers (rows named by `label`, amounts written by `fmt`), e.g.
-    "Search (+12,300) and Social (+4,100) drove the rise; Referral (-2,000) held it back."
+def signed(value: float) -> str:
+    """+12,300 / +12 300: a change as a whole number with its sign, in the current language."""
+    return number(value, sign=True)
+
+
+# The shapes of a movers sentence: alone (describe_movers), or after "By acquisition channel:" (kpis.story).
+MOVERS = {"rise": N_("{drivers} drove the rise."),
+          "rise_held": N_("{drivers} drove the rise; {brakes} held it back."),
+          "fall": N_("{drivers} drove the fall."),
+          "fall_softened": N_("{drivers} drove the fall; {brakes} softened it."),
+          "cancel": N_("{drivers} and {brakes} cancelled out."),
+          "nothing": N_("Nothing moved.")}
+
+
+def movers(frame: pd.DataFrame, column: str = "contribution", n: int = 3, label: str = "segment",
+           fmt: Callable[[float], str] = signed) -> tuple[str, dict[str, str]]:
+    """The shape of the movers sentence (a MOVERS key) and its named parts (drivers, brakes), written by `fmt`.
 
     Rise or fall is the sign of the column's total; parts that offset exactly are said to cancel out.
     """
     up, down = top_movers(frame, column, n)
     if up.empty and down.empty:
-        return "Nothing moved."
+        return "nothing", {}
     total = frame[column].sum()
     if total == 0:
-        return f"{_names(up, column, label, fmt)} and {_names(down, column, label, fmt)} cancelled out."
-    drivers, brakes, verb, against = ((up, down, "rise", "held it back") if total > 0
-                                      else (down, up, "fall", "softened it"))
-    sentence = f"{_names(drivers, column, label, fmt)} drove the {verb}"
-    return sentence + (f"; {_names(brakes, column, label, fmt)} {against}." if not brakes.empty else ".")
+        return "cancel", {"drivers": _names(up, column, label, fmt), "brakes": _names(down, column, label, fmt)}
+    drivers, brakes, shape = (up, down, "rise") if total > 0 else (down, up, "fall")
+    if brakes.empty:
+        return shape, {"drivers": _names(drivers, column, label, fmt)}
+    return shape + ("_held" if total > 0 else "_softened"), {"drivers": _names(drivers, column, label, fmt),
+                                                              "brakes": _names(brakes, column, label, fmt)}
+
+
+def describe_movers(frame: pd.DataFrame, column: str = "contribution", n: int = 3, label: str = "segment",
+                    fmt: Callable[[float], str] = signed) -> str:
+    """One plain sentence naming the top movers (rows named by `label`, amounts written by `fmt`) in the current
+    language, e.g. "Search (+12,300) and Social (+4,100) drove the rise; Referral (-2,000) held it back."
+
+    Rise or fall is the sign of the column's total; parts that offset exactly are said to cancel out.
+    """
+    shape, parts = movers(frame, column, n, label, fmt)
+    return _(MOVERS[shape]).format(**parts)

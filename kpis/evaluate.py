@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import ibis
 import pandas as pd
 
+from i18n import carried
 from kpis.catalog import REGISTRY
 from kpis.database import Database, KPIError, period_of, plain, scope
 from kpis.periods import COMPARES, period_range
@@ -163,7 +164,8 @@ def _map(fn, items) -> list:
     items = list(items)
     if len(items) < 2 or threading.current_thread().name.startswith(_POOL_NAME):
         return [fn(item) for item in items]
-    return list(_POOL.map(fn, items))
+    calls = [carried(fn, item) for item in items]  # each in this run's language (a KPIError's words)
+    return [future.result() for future in [_POOL.submit(call) for call in calls]]
 
 
 def evaluate(db: Database, key: str, period, filters: dict | None = None, params: dict | None = None):

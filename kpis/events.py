@@ -11,13 +11,20 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from i18n import N_, _, formats
 from kpis.database import Database
 from kpis.decisions import cell, check_rows, parse_day, parse_segment, shows
 from kpis.periods import Period
 
-CATEGORIES = {"campaign": "Campaign", "price": "Price", "incident": "Incident", "product": "Product",
-              "other": "Other"}
+# category (stored in the settings store, typed in files and commands) -> its name for people (category_label)
+CATEGORIES = {"campaign": N_("Campaign"), "price": N_("Price"), "incident": N_("Incident"), "product": N_("Product"),
+              "other": N_("Other")}
 LABEL_LENGTH = 80  # what a chart's tooltip and the PDF's line hold
+
+
+def category_label(category: str) -> str:
+    """An event category's name in the current language ("Campaign" / "Campagne"); an unknown one as stored."""
+    return _(CATEGORIES[category]) if category in CATEGORIES else category
 
 
 @dataclass(frozen=True)
@@ -35,18 +42,17 @@ class Event:
 
     @property
     def dates(self) -> str:
-        """"2 Mar 2026" or "2 Mar – 31 Mar 2026"."""
+        """"2 Mar 2026" or "2 Mar – 31 Mar 2026" (French: "2 mars – 31 mars 2026"), in the current language."""
         if self.until is None or self.until == self.start:
-            return f"{self.start.day} {self.start:%b %Y}"
-        year = "" if self.start.year == self.until.year else f" {self.start.year}"
-        first = f"{self.start.day} {self.start:%b}{year}"
-        return f"{first} – {self.until.day} {self.until:%b %Y}"
+            return formats.date(self.start)
+        first = formats.day_month(self.start) if self.start.year == self.until.year else formats.date(self.start)
+        return f"{first} – {formats.date(self.until)}"
 
     @property
     def text(self) -> str:
         """The line listed under a chart: "2 Mar – 31 Mar 2026 · Campaign · Spring campaign (search)"."""
         where = f" ({self.segment.partition('=')[2]})" if self.segment else ""
-        return f"{self.dates} · {CATEGORIES.get(self.category, self.category)} · {self.label}{where}"
+        return f"{self.dates} · {category_label(self.category)} · {self.label}{where}"
 
 
 def events_of(frame: pd.DataFrame) -> list[Event]:
@@ -76,7 +82,7 @@ def on_periods(events: list[Event], periods: list, filters: dict | None = None) 
             for p in periods:
                 if event.start < p.end and event.last >= p.start:
                     rows.append({"period": str(p), "number": number, "event": event.id, "label": event.label,
-                                 "category": CATEGORIES.get(event.category, event.category), "text": event.text,
+                                 "category": category_label(event.category), "text": event.text,
                                  "range": event.until is not None and event.until != event.start})
     return pd.DataFrame(rows, columns=["period", "number", "event", "label", "category", "text", "range"])
 
@@ -84,7 +90,7 @@ def on_periods(events: list[Event], periods: list, filters: dict | None = None) 
 def on_days(events: list[Event], first: date, end: date, filters: dict | None = None) -> pd.DataFrame:
     """A row per event in [first, end) for a chart with a time axis: start, end (the day after its last), number…"""
     rows = [{"start": pd.Timestamp(e.start), "end": pd.Timestamp(e.last + timedelta(days=1)), "number": number,
-             "event": e.id, "label": e.label, "category": CATEGORIES.get(e.category, e.category), "text": e.text,
+             "event": e.id, "label": e.label, "category": category_label(e.category), "text": e.text,
              "range": e.until is not None and e.until != e.start}
             for number, e in enumerate(touching(events, first, end, filters), start=1)]
     return pd.DataFrame(rows, columns=["start", "end", "number", "event", "label", "category", "text", "range"])
@@ -98,7 +104,7 @@ def legend(marks: pd.DataFrame) -> list[str]:
 
 def listed(marks: pd.DataFrame) -> str | None:
     """The caption under a chart naming its events ("Events: 1. … · 2. …"); None when it draws none."""
-    return "Events: " + " · ".join(legend(marks)) if not marks.empty else None
+    return _("Events: {events}").format(events=" · ".join(legend(marks))) if not marks.empty else None
 
 
 def parse_event(row: dict, db: Database) -> dict:
@@ -107,15 +113,17 @@ def parse_event(row: dict, db: Database) -> dict:
     until_text = cell(row.get("until"))
     until = parse_day(until_text, "until") if until_text else None
     if until is not None and until < start:
-        raise ValueError(f"the event ends ({until}) before it starts ({start})")
+        raise ValueError(_("the event ends ({until}) before it starts ({start})").format(until=until, start=start))
     label = " ".join(str(row.get("label") or "").split())
     if not label:
-        raise ValueError("no label given")
+        raise ValueError(_("no label given"))
     if len(label) > LABEL_LENGTH:
-        raise ValueError(f"label of {len(label)} characters: at most {LABEL_LENGTH}")
+        raise ValueError(_("label of {length} characters: at most {most}").format(length=len(label),
+                                                                                  most=LABEL_LENGTH))
     category = str(row.get("category") or "other").strip().lower()
     if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}: use one of {', '.join(CATEGORIES)}")
+        raise ValueError(_("unknown category {category}: use one of {categories}").format(
+            category=repr(category), categories=", ".join(CATEGORIES)))
     return {"start": start, "until": None if until == start else until, "label": label, "category": category,
             "segment": parse_segment(row.get("segment"), db)}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from i18n import N_, _, formats
 from kpis.catalog import REGISTRY
 from kpis.database import Database
 from kpis.decisions import Refused, cell, check_rows, parse_segment, segment_of
@@ -21,8 +22,11 @@ from kpis.periods import Period
 from kpis.registry import KPI, Unit
 
 DEFAULT_TOLERANCE = 0.05
-STATUSES = ("on track", "at risk", "off track")
+STATUSES = ("on track", "at risk", "off track")  # the values status() gives and rows carry (status_label: in words)
 STATUS_COLOURS = {"on track": "green", "at risk": "orange", "off track": "red"}
+STATUS_LABELS = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
+UNITS = {Unit.COUNT: N_("count"), Unit.CURRENCY: N_("currency"), Unit.PERCENT: N_("percent"), Unit.RATIO: N_("ratio"),
+         Unit.SCORE: N_("score"), Unit.MONTHS: N_("months")}  # a unit in words, for the refusals
 _EDGE = 1e-9  # a relative slack, so that an actual exactly at the tolerance's edge counts as at risk
 
 
@@ -40,7 +44,16 @@ class Goal:
 
     @property
     def source(self) -> str:
-        return f"phased from {self.phased_from.label}" if self.phased_from else "set"
+        """Where the target comes from, in the current language: "set", or "phased from 2026" / "réparti depuis
+        2026"."""
+        if self.phased_from:
+            return _("phased from {period}").format(period=self.phased_from.label)
+        return _("set")
+
+
+def status_label(state: str | None) -> str:
+    """A status (STATUSES) in the current language ("on track" / "dans la cible"); "" for none."""
+    return _(STATUS_LABELS[state]) if state in STATUS_LABELS else (state or "")
 
 
 def status(kpi: KPI, actual: float | None, target: float, tolerance: float = DEFAULT_TOLERANCE) -> str | None:
@@ -123,21 +136,37 @@ def parse_number(text, kpi: KPI) -> float:
     written = written.rstrip("%")
     if "," in written and all(len(g) == 3 for g in written.split(",")[1:]):
         written = written.replace(",", "")  # thousands separators
+    written = _decimal_comma(written)
     try:
         number = float(written)
     except ValueError:
-        raise ValueError(f"target {raw!r} is not a number") from None
+        raise ValueError(_("target {value} is not a number").format(value=repr(raw))) from None
     if percent and kpi.unit is not Unit.PERCENT:
-        raise ValueError(f"target {raw!r}: {kpi.label} is not a rate ({kpi.unit.value}): write it without %")
+        raise ValueError(_("target {value}: {kpi} is not a rate ({unit}): write it without %").format(
+            value=repr(raw), kpi=kpi.label, unit=_(UNITS.get(kpi.unit, kpi.unit.value))))
     if percent:
         number /= 100
     low, high = kpi.possible
     if (low is not None and number < low) or (high is not None and number > high):
-        span = ("0 % to 100 %" if kpi.unit is Unit.PERCENT
-                else f"{low:g} to {high:g}" if high is not None else f"at least {low:g}")
-        hint = " (a rate is written 42 % or 0.42)" if kpi.unit is Unit.PERCENT and not percent and number <= 100 else ""
-        raise ValueError(f"target {raw} is impossible for {kpi.label}: it ranges {span}{hint}")
+        span = (_("0 % to 100 %") if kpi.unit is Unit.PERCENT
+                else _("{low} to {high}").format(low=_plain(low), high=_plain(high)) if high is not None
+                else _("at least {low}").format(low=_plain(low)))
+        if kpi.unit is Unit.PERCENT and not percent and number <= 100:
+            message = _("target {value} is impossible for {kpi}: it ranges {span} (a rate is written 42 % or 0.42)")
+        else:
+            message = _("target {value} is impossible for {kpi}: it ranges {span}")
+        raise ValueError(message.format(value=raw, kpi=kpi.label, span=span))
     return number
+
+
+def _decimal_comma(written: str) -> str:
+    """0,42 as 0.42: one comma and no point is a decimal comma (1,200 is read as thousands before)."""
+    return written.replace(",", ".") if written.count(",") == 1 and "." not in written else written
+
+
+def _plain(value: float) -> str:
+    """A bound as people write it in the current language: -100, 1, 0.5 / 0,5."""
+    return formats.number(value) if float(value).is_integer() else formats.number(value, 2).rstrip("0")
 
 
 def parse_tolerance(text) -> float:
@@ -145,34 +174,35 @@ def parse_tolerance(text) -> float:
     if not raw:
         return DEFAULT_TOLERANCE
     try:
-        value = float(raw.rstrip("%").strip()) / (100 if raw.endswith("%") else 1)
+        value = float(_decimal_comma(raw.rstrip("%").strip().replace(" ", ""))) / (100 if raw.endswith("%") else 1)
     except ValueError:
-        raise ValueError(f"tolerance {raw!r} is not a number (write 5 % or 0.05)") from None
+        raise ValueError(_("tolerance {value} is not a number (write 5 % or 0.05)").format(value=repr(raw))) from None
     if not 0 <= value < 1:
-        raise ValueError(f"tolerance {raw!r} must be from 0 % to under 100 %")
+        raise ValueError(_("tolerance {value} must be from 0 % to under 100 %").format(value=repr(raw)))
     return value
 
 
 def parse_flag(text) -> bool:
     raw = cell(text).lower()
-    if raw in ("", "0", "false", "no", "n"):
+    if raw in ("", "0", "false", "no", "n", "non", "faux"):
         return False
-    if raw in ("1", "true", "yes", "y"):
+    if raw in ("1", "true", "yes", "y", "oui", "o", "vrai"):
         return True
-    raise ValueError(f"public {raw!r}: write yes or no")
+    raise ValueError(_("public {value}: write yes or no").format(value=repr(raw)))
 
 
 def parse_target(row: dict, db: Database) -> dict:
     """One target row (kpi, period, target; optional segment, tolerance, public) as the store keeps it."""
     key = cell(row.get("kpi"))
     if key not in REGISTRY:
-        raise ValueError(f"unknown KPI {key!r}: `cli.py targets kpis` lists them" if key else "no kpi given")
+        raise ValueError(_("unknown KPI {key}: `cli.py targets kpis` lists them").format(key=repr(key)) if key
+                         else _("no kpi given"))
     text = cell(row.get("period"))
     if not text:
-        raise ValueError("no period given: write 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)")
+        raise ValueError(_("no period given: write 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)"))
     period = Period.parse(text)
     if not cell(row.get("target")):
-        raise ValueError("no target given")
+        raise ValueError(_("no target given"))
     return {"kpi": key, "period": str(period), "segment": parse_segment(row.get("segment"), db),
             "target": parse_number(row["target"], REGISTRY[key]), "tolerance": parse_tolerance(row.get("tolerance")),
             "public": parse_flag(row.get("public"))}
@@ -185,7 +215,8 @@ def parse_targets(rows: list[dict], db: Database, where: str = "") -> list[dict]
     for line, row in enumerate(parsed, start=2):
         key = (row["kpi"], row["period"], row["segment"])
         if key in seen:
-            raise Refused([f"{where} line {line}: {row['kpi']} {row['period']} {row['segment'] or 'all customers'} "
-                           f"is already on line {seen[key]}"])
+            raise Refused([_("{where} line {line}: {kpi} {period} {segment} is already on line {first}").format(
+                where=where, line=line, kpi=row["kpi"], period=row["period"],
+                segment=row["segment"] or _("all customers"), first=seen[key])])
         seen[key] = line
     return parsed

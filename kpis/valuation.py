@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 from ibis import _ as deferred
 
+from i18n import N_, _, carried, formats, language, ngettext
 from kpis import acquisition
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
@@ -90,9 +91,15 @@ SAMPLE = 1_000  # customers per fit group on which the parameter draws' ratios a
 SAMPLE_SEED = 2018
 RECENT_MONTHS = 12  # CAC and unit economics: the last 12 months
 CHANGE, RATE_CHANGE = 0.10, 0.02  # sensitivities: ± 10 %, ± 2 points of discount rate
-OTHER = "other channels"
-PARTS = {"existing": "Existing customers", "future_value": "Future customers' margin",
-         "future_acquisition_spend": "Cost of acquiring them", "total": "Customer-based value"}
+OTHER = "other channels"  # the forecast unit of the channels fitted together (a key of the channels table)
+PARTS = {"existing": N_("Existing customers"), "future_value": N_("Future customers' margin"),
+         "future_acquisition_spend": N_("Cost of acquiring them"), "total": N_("Customer-based value")}
+# The assumptions' keys (Valuation.assumptions, in display order) and their names for people (assumption_label).
+ASSUMPTIONS = {"what": N_("What"), "not included": N_("Not included"), "horizon": N_("Horizon"),
+               "discount rate": N_("Discount rate"), "existing customers": N_("Existing customers"),
+               "future customers": N_("Future customers"), "acquisition model": N_("Acquisition model"),
+               "acquisition cost": N_("Acquisition cost"), "interval": N_("Interval"),
+               "holdout check": N_("Holdout check")}
 _lock = threading.Lock()
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="valuation")  # draws and cohorts beside the rest
 
@@ -110,6 +117,9 @@ class Valuation:
     cohorts: cohort, new_customers, cac, value, value_cac, payback_months, irr (kpis.unit_economics)
     sensitivities: factor, label, low_change, high_change (the total's change with the factor lower / higher),
     largest range first.
+    notes: what the assumptions are written from (channels fitted, months, margin rate, the holdout's figures…);
+    `assumptions` writes them in the current language, as the parts' and sensitivities' labels are (kpis.valuation
+    gives each language its own copy).
     """
 
     period: str
@@ -130,7 +140,18 @@ class Valuation:
     channels: pd.DataFrame
     cohorts: pd.DataFrame
     sensitivities: pd.DataFrame
-    assumptions: dict[str, str]
+    notes: dict
+
+    @property
+    def assumptions(self) -> dict[str, str]:
+        """What the valuation assumes, in words in the current language: {key: text}, keys (ASSUMPTIONS) in English
+        and in display order ("what", "not included", "horizon", …); assumption_label(key) names them."""
+        return _assumptions(self)
+
+
+def assumption_label(key: str) -> str:
+    """An assumption's name in the current language ("Not included" / "Non compris")."""
+    return _(ASSUMPTIONS[key]) if key in ASSUMPTIONS else key.capitalize()
 
 
 # --- the arithmetic ----------------------------------------------------------------------------------------------
@@ -168,7 +189,8 @@ def valuation_total(existing, future_value, future_spend):
 def valuation(db: Database, period, horizon_years: float = 10, discount_rate: float = 0.10,
               filters: dict | None = None) -> Valuation:
     """The customer-based value of the segment at the end of `period` over `horizon_years` at `discount_rate` a year
-    (module docstring); cached per database, period, segment and assumptions. KPIError for what it cannot value."""
+    (module docstring), its labels and assumptions in the current language; cached per database, period, segment and
+    assumptions (and language: the numbers are computed once). KPIError for what it cannot value."""
     months = _horizon_months(horizon_years)
     rate = _discount_rate(discount_rate)
     where = scope(db, period, filters)
@@ -178,7 +200,17 @@ def valuation(db: Database, period, horizon_years: float = 10, discount_rate: fl
         if key not in cache:
             stored = _stored(db, key) if where.segment.is_everyone else None
             cache[key] = stored or _valuation(db, where, months, rate, dict(filters or {}))
-    return cache[key]
+        if (key, language()) not in cache:
+            cache[key, language()] = _labelled(cache[key])
+    return cache[key, language()]
+
+
+def _labelled(value: Valuation) -> Valuation:
+    """The valuation with its parts' and sensitivities' labels in the current language."""
+    return dataclasses.replace(
+        value, parts=value.parts.assign(label=[_(PARTS[p]) for p in value.parts["part"]]),
+        sensitivities=value.sensitivities.assign(label=[_(_SENSITIVITY_LABELS[f])
+                                                        for f in value.sensitivities["factor"]]))
 
 
 STORED_VALUATIONS = "clv_valuations"  # the default view's valuation, stored with the build (store_default_valuation)
@@ -210,7 +242,12 @@ def _stored(db, key) -> Valuation | None:
     row = db.cursor().execute(f"SELECT result FROM {STORED_VALUATIONS} WHERE period = ? AND segment = ? AND "
                               "horizon_months = ? AND discount_rate = ?",
                               [str(period), segment, months, rate]).fetchone()
-    return None if row is None else Valuation(**loads(row[0]))
+    if row is None:
+        return None
+    fields = loads(row[0])
+    if set(fields) != {f.name for f in dataclasses.fields(Valuation)}:
+        return None  # a build made before the valuation's fields changed: computed again
+    return Valuation(**fields)
 
 
 def _horizon_months(horizon_years) -> int:
@@ -240,17 +277,18 @@ def _valuation(db: Database, where: Scope, months: int, rate: float, filters: di
     if not segment.only_channels:
         cut = sorted({*segment.columns} - {"acquisition_channel"})
         cut += ["cohort"] * bool(segment.cohorts) + ["value_tier"] * bool(segment.tiers)
-        raise KPIError(f"no valuation for a segment filtered on {', '.join(cut)}: future customers are valued net of "
-                       "their CAC, and marketing spend is recorded per acquisition channel only — value all customers "
-                       "or acquisition channels")
+        raise KPIError(_("no valuation for a segment filtered on {names}: future customers are valued net of their "
+                         "CAC, and marketing spend is recorded per acquisition channel only — value all customers or "
+                         "acquisition channels").format(names=", ".join(cut)))
     end = observation_end_of(db, where.period)
     if end is None:
-        raise KPIError(f"no data by the end of {where.period}: nothing to value")
+        raise KPIError(_("no data by the end of {period}: nothing to value").format(period=where.period.label))
     history = _history_months(db, end)
     try:
         model = value_model(db, end)
     except ModelError as error:
-        raise KPIError(f"the value models cannot be fitted as of {end}: {error}") from None
+        raise KPIError(_("the value models cannot be fitted as of {date}: {error}").format(date=end,
+                                                                                          error=error)) from None
     counts = _acquisitions(db, where, history)
     recent = history[-RECENT_MONTHS:]
     spend = _spend(db, segment.columns.get("acquisition_channel"), recent[0], add_months(recent[-1], 1))
@@ -260,24 +298,25 @@ def _valuation(db: Database, where: Scope, months: int, rate: float, filters: di
     context = _Context(model, _base_frame(db, where, model, end), end, units, channels, months, unattributed)
 
     new_by_month, monthly_spend = counts.sum(axis=1), spend.groupby("month")["spend"].sum()
-    cohorts = _POOL.submit(cohort_economics, db, where, model, recent, {m: float(new_by_month[m]) for m in recent},
-                           {m: float(monthly_spend[m]) for m in recent if m in monthly_spend.index}, months, rate)
+    cohorts = _POOL.submit(carried(cohort_economics, db, where, model, recent,
+                                   {m: float(new_by_month[m]) for m in recent},
+                                   {m: float(monthly_spend[m]) for m in recent if m in monthly_spend.index}, months,
+                                   rate))
     point = context.existing(rate)
     existing, values = float(sum(point.values())), context.new_values(rate)
     sizes = {u: m.forecast(months)["forecast"].to_numpy() for u, m in units.items()}
     future_value, future_spend = context.future(sizes, values, rate)
     total = valuation_total(existing, future_value, future_spend)
     forecast, paths = acquisition.combined(units, months, LEVEL)
-    draws = _POOL.submit(context.draws, rate, point, paths)
+    draws = _POOL.submit(carried(context.draws, rate, point, paths))
     sensitivities = _sensitivities(context, sizes, rate, total)
     holdout, holdout_note = _holdout(units)
     channels["break_even_cac"] = [float(values[g][0]) for g in channels["fit_group"]]
-    interval = ("90 %: the value models' parameter uncertainty and the acquisition forecast's, simulated together "
-                "(not model error)")
+    no_interval = None
     try:
         drawn = draws.result()
     except ModelError as error:  # fits without a covariance (given, not fitted) have no draws
-        drawn, interval = None, f"none: {error}"
+        drawn, no_interval = None, str(error)
     parts = _parts({"existing": existing, "future_value": future_value, "future_acquisition_spend": future_spend,
                     "total": total}, drawn)
     drawn_total = parts.loc[parts["part"] == "total", ["low", "high"]].iloc[0].tolist()
@@ -288,7 +327,9 @@ def _valuation(db: Database, where: Scope, months: int, rate: float, filters: di
         parts=parts, acquisition=forecast,
         acquisition_history=_fitted(units), acquisition_holdout=holdout, channels=channels, cohorts=cohorts.result(),
         sensitivities=sensitivities,
-        assumptions=_assumptions(months, rate, end, units, model, holdout_note, interval, unattributed),
+        notes={"channels": list(units), "months_fitted": len(next(iter(units.values())).months),
+               "margin_rate": float(model.margin_rate), "unattributed": unattributed, "holdout": holdout_note,
+               "no_interval": no_interval},
     )
 
 
@@ -306,7 +347,7 @@ def _history_months(db: Database, end: date) -> list[date]:
         months.append(month)
         month = add_months(month, 1)
     if len(months) < acquisition.MIN_MONTHS:
-        raise KPIError(f"too little history to fit acquisition: {len(months)} months, {acquisition.MIN_MONTHS} needed")
+        raise KPIError(acquisition.too_little_history(len(months)))
     return months
 
 
@@ -337,13 +378,15 @@ def _channels(model, counts: pd.DataFrame, spend: pd.DataFrame, recent: list[dat
     new = counts.loc[recent].sum()
     new = new[new > 0]
     if new.empty:
-        raise KPIError(f"no new customer in the {RECENT_MONTHS} months to {end}: nothing to forecast acquisition from")
+        raise KPIError(_("no new customer in the {months} months to {date}: nothing to forecast acquisition "
+                         "from").format(months=RECENT_MONTHS, date=end))
     paid = spend.groupby("channel")["spend"].sum()
     missing = [c for c in new.index if c not in paid.index]
     if missing:
-        what = "no channel recorded" if missing == [POOLED] else ", ".join(missing)
-        raise KPIError(f"no marketing spend recorded for {what} in the {RECENT_MONTHS} months to {end}: CAC is "
-                       "unknown, so future customers cannot be valued net of what they cost")
+        what = _("no channel recorded") if missing == [POOLED] else ", ".join(missing)
+        raise KPIError(_("no marketing spend recorded for {channels} in the {months} months to {date}: CAC is "
+                         "unknown, so future customers cannot be valued net of what they cost").format(
+            channels=what, months=RECENT_MONTHS, date=end))
     return pd.DataFrame({"channel": new.index, "fit_group": [c if c in model.fits else POOLED for c in new.index],
                          "new_customers_12m": new.to_numpy(), "spend_12m": [paid[c] for c in new.index],
                          "cac": [paid[c] / new[c] for c in new.index]})
@@ -361,7 +404,8 @@ def _units(history: list[date], counts: pd.DataFrame, channels: pd.DataFrame) ->
         try:
             units[OTHER] = acquisition.fit(history, counts[others].sum(axis=1).to_numpy())
         except KPIError as error:
-            raise KPIError(f"acquisition of {', '.join(others)}, even together: {error}") from None
+            raise KPIError(_("acquisition of {channels}, even together: {error}").format(channels=", ".join(others),
+                                                                                         error=error)) from None
     channels["forecast_unit"] = [c if c in units else OTHER for c in channels["channel"]]
     channels["months_fitted"] = [len(units[u].months) for u in channels["forecast_unit"]]
     channels["yearly_growth"] = [math.expm1(12 * units[u].monthly_growth) for u in channels["forecast_unit"]]
@@ -375,7 +419,7 @@ def _base_frame(db: Database, where: Scope, model, end: date) -> pd.DataFrame:
         scores = scores.semi_join(where.customers, "customer_id")
     frame = db.frame(scores.select("fit_group", "frequency", "recency", "T", "monetary_value"))
     if frame.empty:
-        raise KPIError(f"no customer of the segment has an order by {end}: nothing to value")
+        raise KPIError(_("no customer of the segment has an order by {date}: nothing to value").format(date=end))
     return frame
 
 
@@ -427,7 +471,7 @@ class _Context:
     def future(self, sizes: dict, values: dict, rate: float, cac: float = 1.0) -> tuple[float, float]:
         """(future value, future acquisition spend) of forecast sizes per unit, valued at `values` (new_values)."""
         parts = [future_parts(sizes[u], self._unit_values(values, u), self.cac[u] * cac, rate) for u in self.units]
-        return float(sum(v for v, _ in parts)), float(sum(s for _, s in parts)) + cac * self._unattributed(rate)
+        return float(sum(v for v, _s in parts)), float(sum(s for _v, s in parts)) + cac * self._unattributed(rate)
 
     def _unattributed(self, rate: float) -> float:
         return self.unattributed * float(discount_factors(self.months, rate).sum())
@@ -464,13 +508,15 @@ class _Context:
         return spend * (existing + value) - cost
 
 
-SENSITIVITIES = (  # factor, label, settings lower, settings higher
-    ("retention", "Retention (dropout probability +10 % / −10 %)", {"dropout": 1 + CHANGE}, {"dropout": 1 - CHANGE}),
-    ("spend", "Spend per purchase ±10 %", {"spend": 1 - CHANGE}, {"spend": 1 + CHANGE}),
-    ("cac", "Acquisition cost (CAC) ±10 %", {"cac": 1 - CHANGE}, {"cac": 1 + CHANGE}),
-    ("volume", "Acquisition volume ±10 %", {"volume": 1 - CHANGE}, {"volume": 1 + CHANGE}),
-    ("discount_rate", "Discount rate ±2 points", {"rate": -RATE_CHANGE}, {"rate": RATE_CHANGE}),
+SENSITIVITIES = (  # factor, label (translated where shown), settings lower, settings higher
+    ("retention", N_("Retention (dropout probability +10 % / −10 %)"), {"dropout": 1 + CHANGE},
+     {"dropout": 1 - CHANGE}),
+    ("spend", N_("Spend per purchase ±10 %"), {"spend": 1 - CHANGE}, {"spend": 1 + CHANGE}),
+    ("cac", N_("Acquisition cost (CAC) ±10 %"), {"cac": 1 - CHANGE}, {"cac": 1 + CHANGE}),
+    ("volume", N_("Acquisition volume ±10 %"), {"volume": 1 - CHANGE}, {"volume": 1 + CHANGE}),
+    ("discount_rate", N_("Discount rate ±2 points"), {"rate": -RATE_CHANGE}, {"rate": RATE_CHANGE}),
 )
+_SENSITIVITY_LABELS = {factor: label for factor, label, _lower, _higher in SENSITIVITIES}
 
 
 def _sensitivities(context: _Context, sizes: dict, rate: float, total: float) -> pd.DataFrame:
@@ -481,7 +527,7 @@ def _sensitivities(context: _Context, sizes: dict, rate: float, total: float) ->
             settings = dict(settings)
             at = max(rate + settings.pop("rate", 0.0), 0.0)
             changes.append(context.total(sizes, at, **settings) - total)
-        rows.append({"factor": factor, "label": label, "low_change": changes[0], "high_change": changes[1]})
+        rows.append({"factor": factor, "label": _(label), "low_change": changes[0], "high_change": changes[1]})
     frame = pd.DataFrame(rows)
     frame = frame.iloc[np.argsort(-(frame["high_change"] - frame["low_change"]).abs().to_numpy(), kind="stable")]
     frame = frame.reset_index(drop=True)
@@ -493,7 +539,7 @@ def _parts(values: dict[str, float], draws: dict[str, np.ndarray] | None) -> pd.
     rows = []
     for part, label in PARTS.items():
         low, high = (None, None) if draws is None else np.quantile(draws[part], [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-        rows.append({"part": part, "label": label, "value": values[part], "low": low, "high": high})
+        rows.append({"part": part, "label": _(label), "value": values[part], "low": low, "high": high})
     return pd.DataFrame(rows)
 
 
@@ -502,40 +548,72 @@ def _fitted(units: dict) -> pd.DataFrame:
     return sum(frames[1:], frames[0]).reset_index()
 
 
-def _holdout(units: dict) -> tuple[pd.DataFrame | None, str]:
+def _holdout(units: dict) -> tuple[pd.DataFrame | None, dict]:
+    """The acquisition holdout (None when it cannot be run) and what its note is written from."""
     first = next(iter(units.values()))
     try:
         frame = acquisition.holdout(first.months, {u: m.counts for u, m in units.items()})
     except KPIError as error:
-        return None, str(error)
+        return None, {"months": len(first.months), "refused": str(error)}
     a = frame.attrs
-    verdict = "within" if a["within"] else "outside"
-    return frame, (f"the last {acquisition.HOLDOUT_MONTHS} months' new customers forecast from the "
-                   f"{a['calibration_months']} months before: {a['actual']:,.0f} actual, {a['forecast']:,.0f} "
-                   f"forecast, 90 % interval {a['low']:,.0f}–{a['high']:,.0f} ({verdict})")
+    return frame, {"held": acquisition.HOLDOUT_MONTHS, "calibration_months": int(a["calibration_months"]),
+                   **{k: float(a[k]) for k in ("actual", "forecast", "low", "high")}, "within": bool(a["within"])}
 
 
-def _assumptions(months: int, rate: float, end: date, units: dict, model, holdout: str, interval: str,
-                 unattributed: float) -> dict:
+def _g(value: float) -> str:
+    """A number as few digits as it needs (10, 12.5 / 12,5), in the current language."""
+    value = round(float(value), 2)
+    if value.is_integer():
+        return formats.number(value)
+    return formats.number(value, 1 if round(value, 1) == value else 2)
+
+
+def _holdout_note(note: dict) -> str:
+    if "refused" in note:  # the usual refusal in the current language, another as it was said
+        short = note["months"] - acquisition.HOLDOUT_MONTHS < acquisition.MIN_MONTHS
+        return acquisition.too_little_for_holdout(note["months"]) if short else note["refused"]
+    message = (_("the last {held} months' new customers forecast from the {months} months before: {actual} actual, "
+                 "{forecast} forecast, 90 % interval {low}–{high} (within)") if note["within"] else
+               _("the last {held} months' new customers forecast from the {months} months before: {actual} actual, "
+                 "{forecast} forecast, 90 % interval {low}–{high} (outside)"))
+    return message.format(held=note["held"], months=note["calibration_months"], actual=formats.number(note["actual"]),
+                          forecast=formats.number(note["forecast"]), low=formats.number(note["low"]),
+                          high=formats.number(note["high"]))
+
+
+def _assumptions(value: Valuation) -> dict[str, str]:
+    """The valuation's assumptions in words, in the current language (Valuation.assumptions)."""
+    notes, months = value.notes, round(12 * value.horizon_years)
     years = months / 12
+    count = int(years) if years.is_integer() else 2  # French: 1 an, 2 ans, 1,5 an
+    cost = _("CAC per channel: marketing spend ÷ new customers over the last {months} months, kept constant")
+    if notes["unattributed"]:
+        cost = _("CAC per channel: marketing spend ÷ new customers over the last {months} months, kept constant; "
+                 "spend on channels without new customers in them ({amount} a month) goes on")
     return {
-        "what": "customer-based operating value (McCarthy & Fader): today's customers' future margin, plus future "
-                "customers' margin, minus what acquiring them costs",
-        "not included": "not a share price: no debt, cash, fixed costs or taxes; nothing after the horizon (no "
-                        "terminal value)",
-        "horizon": f"{years:g} years ({months} months) from {end:%d %b %Y}; every amount discounted to that day",
-        "discount rate": f"{100 * rate:g} % a year, applied month by month",
-        "existing customers": f"each customer's predicted margin over the {years:g} years (BG/NBD purchases × "
-                              f"Gamma-Gamma spend × margin rate {100 * model.margin_rate:.1f} %, fitted per "
-                              "acquisition channel), not the dashboard's 36-month customer equity",
-        "future customers": "each valued at a brand-new customer's expected margin from its channel's fits over the "
-                            "months left in the horizon, acquired at the end of its month",
-        "acquisition model": f"{acquisition.NAME}, fitted per acquisition channel ({', '.join(units)}) on "
-                             f"{len(next(iter(units.values())).months)} months; prediction intervals from the "
-                             "residual variance (independent, constant-variance errors on the log scale)",
-        "acquisition cost": f"CAC per channel: marketing spend ÷ new customers over the last {RECENT_MONTHS} months, "
-                            "kept constant" + (f"; spend on channels without new customers in them "
-                                               f"({unattributed:,.0f} a month) goes on" if unattributed else ""),
-        "interval": interval,
-        "holdout check": holdout,
+        "what": _("customer-based operating value (McCarthy & Fader): today's customers' future margin, plus future "
+                  "customers' margin, minus what acquiring them costs"),
+        "not included": _("not a share price: no debt, cash, fixed costs or taxes; nothing after the horizon (no "
+                          "terminal value)"),
+        "horizon": ngettext("{years} year ({months} months) from {date}; every amount discounted to that day",
+                            "{years} years ({months} months) from {date}; every amount discounted to that day",
+                            count).format(years=_g(years), months=months, date=formats.date(value.observation_end)),
+        "discount rate": _("{rate} % a year, applied month by month").format(rate=_g(100 * value.discount_rate)),
+        "existing customers": ngettext(
+            "each customer's predicted margin over the {years} year (BG/NBD purchases × Gamma-Gamma spend × margin "
+            "rate {margin}, fitted per acquisition channel), not the dashboard's 36-month customer equity",
+            "each customer's predicted margin over the {years} years (BG/NBD purchases × Gamma-Gamma spend × margin "
+            "rate {margin}, fitted per acquisition channel), not the dashboard's 36-month customer equity",
+            count).format(years=_g(years), margin=formats.percent(notes["margin_rate"])),
+        "future customers": _("each valued at a brand-new customer's expected margin from its channel's fits over the "
+                              "months left in the horizon, acquired at the end of its month"),
+        "acquisition model": _("{model}, fitted per acquisition channel ({channels}) on {months} months; prediction "
+                               "intervals from the residual variance (independent, constant-variance errors on the log "
+                               "scale)").format(model=acquisition.description(), channels=", ".join(notes["channels"]),
+                                                months=notes["months_fitted"]),
+        "acquisition cost": cost.format(months=RECENT_MONTHS, amount=formats.number(notes["unattributed"])),
+        "interval": (_("90 %: the value models' parameter uncertainty and the acquisition forecast's, simulated "
+                       "together (not model error)") if notes["no_interval"] is None
+                     else _("none: {reason}").format(reason=notes["no_interval"])),
+        "holdout check": _holdout_note(notes["holdout"]),
     }

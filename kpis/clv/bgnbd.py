@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from i18n import N_
 from kpis.clv.common import ModelError, check_rfm, compress, distinct, maximise, objective, warm_start
 
 NAMES = ("r", "alpha", "a", "b")
@@ -58,9 +59,9 @@ class BetaGeo:
         if compress_rows:
             (x, tx, t), w = compress(x, tx, t, weights=w)
         if not np.any((x > 0) & (w > 0)):
-            raise ModelError("BG/NBD: no repeat buyers, so nothing tells how customers repeat and drop out")
+            raise ModelError(N_("BG/NBD: no repeat buyers, so nothing tells how customers repeat and drop out"))
         if not np.any(t > 0):
-            raise ModelError("BG/NBD: every customer is observed for zero time")
+            raise ModelError(N_("BG/NBD: every customer is observed for zero time"))
         total = w.sum()
         rate = np.sum(w * x) / np.sum(w * t)
         start = np.log([1.0, 1.0 / rate, 1.0, 3.0])

@@ -33,6 +33,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from i18n import N_
 from kpis.clv.common import ModelError, unique_rows
 from kpis.clv.model import (
     ANNUAL_DISCOUNT,
@@ -47,13 +48,13 @@ from kpis.clv.model import (
 from kpis.clv.value import month_ends
 from kpis.periods import last_complete
 
-LEVERS = {
-    "acquired": "Customers acquired",
-    "retention": "Retention (still active)",
-    "activity": "Purchase frequency",
-    "spend": "Spend per purchase",
-    "margin": "Margin rate (cost to serve)",
-    "model_update": "Model update (refit, not behaviour)",
+LEVERS = {  # part -> its label (translated where shown: kpis.bridges)
+    "acquired": N_("Customers acquired"),
+    "retention": N_("Retention (still active)"),
+    "activity": N_("Purchase frequency"),
+    "spend": N_("Spend per purchase"),
+    "margin": N_("Margin rate (cost to serve)"),
+    "model_update": N_("Model update (refit, not behaviour)"),
 }
 FACTORS = ("retention", "activity", "spend", "margin")
 PARTS_SCHEMA = {"customer_id": "string", "existing": "boolean", "reference": "float64", "value": "float64",

@@ -56,6 +56,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from i18n import DEFAULT, N_, _, language, use
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError, unique_rows
@@ -76,6 +77,12 @@ from kpis.scope import Scope
 from kpis.stored import dumps, loads
 
 TOP_BUCKET = 7  # calibration frequencies of 7 or more share the last bucket, "7+"
+CURVE_PERIODS = {"calibration": N_("calibration period"), "holdout": N_("holdout period")}  # the curve's `period`
+
+
+def curve_period_label(period: str) -> str:
+    """The tracking curve's `period` value ("calibration", "holdout") in words, in the current language."""
+    return _(CURVE_PERIODS[period]) if period in CURVE_PERIODS else period
 
 
 def _days(db, holdout_end: date, customers: ibis.Table | None) -> ibis.Table:
@@ -131,16 +138,18 @@ def holdout_check(db, holdout_weeks: int = CHECK_HOLDOUT_WEEKS, time_unit: str =
     customers = None if chosen.is_everyone else Scope(db.tables, None, chosen, end).customers.select("customer_id")
     try:
         if end is None:
-            raise ModelError("no orders: nothing to check")
+            raise ModelError(N_("no orders: nothing to check"))
         if calibration_end < start:
-            raise ModelError(f"the data cover {(end - start).days // 7} weeks: a {holdout_weeks}-week holdout "
-                             "leaves no calibration period; choose a shorter holdout")
+            raise ModelError(N_("the data cover {weeks} weeks: a {holdout}-week holdout leaves no calibration "
+                                "period; choose a shorter holdout"), weeks=(end - start).days // 7,
+                             holdout=holdout_weeks)
         summary, fits, sizes = _fit(db, calibration_end, time_unit)
         days = _days(db, end, customers)
         holdout = db.arrow(_holdout(days, calibration_end).order_by("customer_id")).to_pandas()
         holdout = holdout.set_index("customer_id")
         if holdout.empty:
-            raise ModelError(f"no customer of this segment bought on or before {calibration_end}: nothing to check")
+            raise ModelError(N_("no customer of this segment bought on or before {date}: nothing to check"),
+                             date=calibration_end)
     except ModelError as error:
         result["message"] = str(error)
         return result
@@ -157,7 +166,7 @@ def holdout_check(db, holdout_weeks: int = CHECK_HOLDOUT_WEEKS, time_unit: str =
         rows = group == g
         bg, gg = fits[g]
         # E[X | x, t_x, T] = P(alive) × E[X | x, T, alive]; the second factor is shared by equal (x, T) rows.
-        (ux, ut), inverse, _ = unique_rows(x[rows], t[rows])
+        (ux, ut), inverse = unique_rows(x[rows], t[rows])[:2]
         if_alive = bg.expected_purchases_if_alive(horizon, ux, ut)[inverse]
         predicted[rows] = bg.p_alive(x[rows], tx[rows], t[rows]) * if_alive
         spend[rows] = gg.expected_spend(x[rows], m[rows])
@@ -185,8 +194,10 @@ STORED_CHECKS = "clv_checks"
 
 def store_default_check(db, con) -> None:
     """Run the default model check (CHECK_HOLDOUT_WEEKS, every customer) and store it in the build being made
-    (`con`, read-write), so that the model check page and the board report read it instead of recomputing it."""
-    result = holdout_check(db, CHECK_HOLDOUT_WEEKS)
+    (`con`, read-write), so that the model check page and the board report read it instead of recomputing it. Its
+    `message` (why the check could not run, if it could not) is stored in English; another language computes it."""
+    with use(DEFAULT):
+        result = holdout_check(db, CHECK_HOLDOUT_WEEKS)
     con.execute(f"CREATE OR REPLACE TABLE {STORED_CHECKS} (holdout_weeks INTEGER, time_unit VARCHAR, result VARCHAR)")
     con.execute(f"INSERT INTO {STORED_CHECKS} VALUES (?, ?, ?)", [CHECK_HOLDOUT_WEEKS, TIME_UNIT, dumps(result)])
 
@@ -197,7 +208,10 @@ def _stored_check(db, holdout_weeks: int) -> dict | None:
         return None
     row = db.cursor().execute(f"SELECT result FROM {STORED_CHECKS} WHERE holdout_weeks = ? AND time_unit = ?",
                          [holdout_weeks, TIME_UNIT]).fetchone()
-    return None if row is None else loads(row[0])
+    if row is None:
+        return None
+    stored = loads(row[0])
+    return None if stored["message"] and language() != DEFAULT else stored
 
 
 def _fit(db, calibration_end: date, time_unit: str) -> tuple[pd.DataFrame, dict, dict]:

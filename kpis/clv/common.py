@@ -6,12 +6,33 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from i18n import N_, _
+
 LOG_BOUND = 20.0  # fitted log-parameters must stay inside ±LOG_BOUND (e^20 ≈ 5e8): beyond, not identified
 MAX_LOG_SE = 5.0  # a standard error of ln θ above 5 (θ known within a factor e^5 ≈ 150) means θ is not identified
 
 
 class ModelError(ValueError):
-    """The data cannot be fitted by (or do not suit) a CLV model."""
+    """The data cannot be fitted by (or do not suit) a CLV model.
+
+    Its text is a message in English (marked N_ where people read it) and the fields it is formatted with, said in
+    the language current when it is read (`str`): an error remembered for a date (kpis.clv.model.value_model) speaks
+    the language of each reader, not of the first."""
+
+    def __init__(self, message: str, **fields):
+        super().__init__(message)
+        self.message, self.fields = message, fields
+
+    def __str__(self) -> str:
+        text = _(self.message)
+        return text.format(**self.fields) if self.fields else text
+
+    def __reduce__(self):
+        return _model_error, (type(self), self.message, self.fields)
+
+
+def _model_error(kind: type, message: str, fields: dict) -> ModelError:
+    return kind(message, **fields)
 
 
 def as_array(name: str, values, size: int | None = None) -> np.ndarray:
@@ -99,7 +120,7 @@ def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def compress(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of the columns with summed weights (rows of zero weight dropped)."""
     keep = weights > 0
-    unique, inverse, _ = unique_rows(*(c[keep] for c in columns))
+    unique, inverse = unique_rows(*(c[keep] for c in columns))[:2]
     return unique, np.bincount(inverse, weights=weights[keep], minlength=unique[0].size)
 
 
@@ -146,10 +167,11 @@ def maximise(neg_loglik, start: np.ndarray, names: tuple[str, ...], model: str, 
 
     def unidentified(which) -> ModelError:
         values = ", ".join(f"{n}={np.exp(v):.3g}" for n, v in zip(names, theta, strict=True))
-        return ModelError(f"{model}: the data do not identify {', '.join(which)} (the fit runs off to {values}); "
-                          "more customers, more repeat buyers or a longer history are needed")
+        return ModelError(N_("{model}: the data do not identify {parameters} (the fit runs off to {values}); more "
+                             "customers, more repeat buyers or a longer history are needed"),
+                          model=model, parameters=", ".join(which), values=values)
 
-    for _ in range(6):
+    for _step in range(6):
         stuck = [n for n, v in zip(names, theta, strict=True) if abs(v) > LOG_BOUND - 1]
         if stuck:
             raise unidentified(stuck)
@@ -159,7 +181,7 @@ def maximise(neg_loglik, start: np.ndarray, names: tuple[str, ...], model: str, 
         try:
             chol = np.linalg.cholesky(info)
         except np.linalg.LinAlgError:  # flat or curved-down direction: name the parameters moving along it
-            _, vectors = np.linalg.eigh(info)
+            vectors = np.linalg.eigh(info)[1]
             raise unidentified([n for n, c in zip(names, vectors[:, 0], strict=True) if abs(c) > 0.3]) from None
         step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
         if not np.isfinite(value) or not np.all(np.isfinite(step)):
@@ -171,7 +193,7 @@ def maximise(neg_loglik, start: np.ndarray, names: tuple[str, ...], model: str, 
                 raise unidentified(loose)
             return theta, cov
         theta = theta - step
-    raise ModelError(f"{model}: the fit did not converge ({result.message})")
+    raise ModelError(N_("{model}: the fit did not converge ({reason})"), model=model, reason=result.message)
 
 
 def _hessian(fun, theta: np.ndarray, grad: np.ndarray, h: float = 1e-6) -> np.ndarray:

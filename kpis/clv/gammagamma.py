@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
+from i18n import N_
 from kpis.clv.common import ModelError, as_array, compress, distinct, maximise, objective, warm_start
 
 NAMES = ("p", "q", "gamma")
@@ -55,11 +56,11 @@ class GammaGamma:
             raise ModelError("frequency must count whole repeat purchases")
         used = (x > 0) & (m > 0) & (w > 0)
         if w[used].sum() < MIN_REPEAT_BUYERS:
-            raise ModelError(f"Gamma-Gamma: {w[used].sum():g} repeat buyers with a positive value; "
-                             f"at least {MIN_REPEAT_BUYERS} are needed")
+            raise ModelError(N_("Gamma-Gamma: {count} repeat buyers with a positive value; at least {needed} are "
+                                "needed"), count=f"{w[used].sum():g}", needed=MIN_REPEAT_BUYERS)
         (x, m), w = compress(x[used], m[used], weights=w[used])
         if np.all(m == m[0]):
-            raise ModelError("Gamma-Gamma: every repeat buyer has the same mean value: no spread to fit")
+            raise ModelError(N_("Gamma-Gamma: every repeat buyer has the same mean value: no spread to fit"))
         total = w.sum()
         start = np.log([1.0, 2.0, np.dot(w, m) / total])
 
@@ -69,8 +70,8 @@ class GammaGamma:
         self.standard_errors = dict(zip(NAMES, (np.exp(theta) * np.sqrt(np.diag(cov))).tolist(), strict=True))
         params = dict(zip(NAMES, np.exp(theta).tolist(), strict=True))
         if params["q"] <= 1:
-            raise ModelError(f"Gamma-Gamma: fitted q = {params['q']:.3g} ≤ 1, so the mean spend is infinite: "
-                             "values are too heavy-tailed for this model")
+            raise ModelError(N_("Gamma-Gamma: fitted q = {q} ≤ 1, so the mean spend is infinite: values are too "
+                                "heavy-tailed for this model"), q=f"{params['q']:.3g}")
         self.params, self.log_covariance = params, cov
         self.log_likelihood = data.loglik(np.exp(theta))
         self.customers = float(total)

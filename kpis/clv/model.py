@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis import _ as deferred
 
+from i18n import N_, _, carried, formats
 from kpis.clv.bgnbd import NAMES as BG_NAMES
 from kpis.clv.bgnbd import BetaGeo
 from kpis.clv.common import ModelError, unique_rows
@@ -47,7 +48,7 @@ TIME_UNIT = "W"
 AT_RISK_P_ALIVE = 0.5  # a valuable customer is "at risk" once P(alive) falls below this
 VALUABLE_TIERS = ("top 10%", "next 20%")
 MIN_CUSTOMERS_PER_FIT = 200  # smaller channels use the pooled fit (unidentifiable ones too)
-POOLED = "all customers"
+POOLED = "all customers"  # the fit group of the channels fitted together (a key; fit_group_label: in words)
 SPEND_SAMPLE = 100_000  # Gamma-Gamma reads at most this many repeat buyers per fit group (fit_value_models)
 CHECK_HOLDOUT_WEEKS = 26  # the model check's default holdout: its calibration-end fit is stored with the build
 STORED_FITS, STORED_SCORES, STORED_DRAWS = "clv_fits", "clv_scores", "clv_draws"  # a build's (store_default_models)
@@ -93,7 +94,7 @@ class ValueModel:
             bg = self.fits[group][0]
             x, t = (members[c].to_numpy(dtype=float) for c in ("frequency", "T"))
             # E[Y(t)] = P(alive) × E[Y(t) | alive]; the second factor depends on (x, T) only, shared by many
-            (ux, ut), inverse, _ = unique_rows(x, t)
+            (ux, ut), inverse = unique_rows(x, t)[:2]
             per_month = np.diff(bg.expected_purchases_if_alive(bounds[None, :], ux[:, None], ut[:, None]), axis=1)
             weight = members["weight"].to_numpy(dtype=float)
             total += np.bincount(inverse, weights=weight, minlength=ux.size) @ per_month
@@ -311,7 +312,7 @@ def store_default_models(db, con) -> list[date]:
         con.execute(f"INSERT INTO {STORED_SCORES} SELECT ?, * FROM new_scores ORDER BY customer_id", [end])
         con.unregister("new_scores")
         if end in viewed:  # the model check's calibration end needs no interval
-            drawing.append((end, pool.submit(group_draws, end, fits, margin_rate, scores)))
+            drawing.append((end, pool.submit(carried(group_draws, end, fits, margin_rate, scores))))
             con.register("new_sums", group_sums(scores))
             con.execute(f"INSERT INTO {STORED_SUMS} SELECT ?, * FROM new_sums", [end])
             con.unregister("new_sums")
@@ -396,7 +397,7 @@ def fit_value_models(db, observation_end: date, time_unit: str = TIME_UNIT,
             db.forget(kept)
     patterns = _patterns(db, base, ["channel"])
     if patterns.empty:
-        raise ModelError(f"no customer bought on or before {observation_end}: nothing to fit")
+        raise ModelError(N_("no customer bought on or before {date}: nothing to fit"), date=observation_end)
     sizes = patterns.groupby("channel")["weight"].sum()
     repeat = patterns[patterns["frequency"] > 0].groupby("channel")["weight"].sum()
     fits = {}
@@ -446,14 +447,23 @@ def _fit_group(patterns: pd.DataFrame, values: pd.DataFrame) -> tuple[BetaGeo, G
     return bg, gg
 
 
+def fit_group_label(group: str) -> str:
+    """A fit group in words, in the current language: its acquisition channel, or "all customers" for the pooled
+    fit."""
+    return _("all customers") if group == POOLED else str(group)
+
+
 def value_basis(db) -> str | None:
-    """What the value KPIs are computed on, in words, when it is not the orders' own costs: a margin rate the company
-    stated at import (`--margin-rate`), or revenue itself when the data has no costs. None for orders with costs."""
+    """What the value KPIs are computed on, in words in the current language, when it is not the orders' own costs: a
+    margin rate the company stated at import (`--margin-rate`), or revenue itself when the data has no costs. None for
+    orders with costs. English reads after "Customer value is"; French is a noun phrase that reads after « repose
+    sur » (« La valeur client repose sur un taux de marge de 35 % déclaré à l'import… »)."""
     stated = db.metadata.get("margin_rate")
     if stated is not None:
-        return f"margin rate {100 * float(stated):.0f} % as stated at import (the orders carry no usable cost)"
+        return _("margin rate {rate} as stated at import (the orders carry no usable cost)").format(
+            rate=formats.percent(float(stated), 0))
     if not _has_costs(db):
-        return "revenue-based: the data has no costs"
+        return _("revenue-based: the data has no costs")
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from i18n import formats, ngettext
 from kpis.database import scope as scope_of
 
 MIN_ANSWERS = 20  # fewest CES answers a touchpoint needs before it can be named the effort peak
@@ -44,14 +45,17 @@ def effort_by_touchpoint(db, period, filters: dict | None = None) -> pd.DataFram
 def effort_peak(db, period, min_answers: int = MIN_ANSWERS, filters: dict | None = None) -> dict | None:
     """The touchpoint where effort peaks: the highest mean CES among those with ≥ min_answers CES answers.
 
-    Returns dict(touchpoint, ces, answers, text) — text says it plainly, e.g. "Effort peaks at returns:
-    mean effort 3.6 out of 5 (90 answers)." — or None when no touchpoint has enough answers.
+    Returns dict(touchpoint, ces, answers, text) — text says it plainly in the current language, e.g. "Effort peaks
+    at returns: mean effort 3.6 out of 5 (90 answers)." — or None when no touchpoint has enough answers.
     """
     table = effort_by_touchpoint(db, period, filters)
     enough = table[(table["ces_answers"] >= min_answers) & table["ces"].notna()]
     if enough.empty:
         return None
     top = enough.iloc[0]  # sorted by CES, highest first; ties broken by touchpoint name
-    text = f"Effort peaks at {top['touchpoint']}: mean effort {top['ces']:.1f} out of 5 ({top['ces_answers']} answers)."
+    answers = int(top["ces_answers"])
+    text = ngettext("Effort peaks at {touchpoint}: mean effort {ces} out of 5 ({answers} answer).",
+                    "Effort peaks at {touchpoint}: mean effort {ces} out of 5 ({answers} answers).", answers).format(
+        touchpoint=top["touchpoint"], ces=formats.number(top["ces"], 1), answers=formats.number(answers))
     return {"touchpoint": top["touchpoint"], "ces": float(top["ces"]), "answers": int(top["ces_answers"]),
             "text": text}

@@ -16,6 +16,7 @@ from datetime import date
 import ibis
 import pandas as pd
 
+from i18n import N_, _
 from kpis.database import KPIError
 from kpis.database import scope as scope_of
 from kpis.scrub import scrub
@@ -48,7 +49,7 @@ def _check(surveys: tuple, groups: tuple) -> None:
     unknown = [s for s in surveys if s not in SCORE_GROUPS]
     if unknown:
         raise KPIError(f"unknown survey {', '.join(map(repr, unknown))}: use one of {', '.join(SCORE_GROUPS)}")
-    allowed = [g for s in (surveys or SCORE_GROUPS) for g, _, _ in SCORE_GROUPS[s]]
+    allowed = [g for s in (surveys or SCORE_GROUPS) for g, _low, _high in SCORE_GROUPS[s]]
     wrong = [g for g in groups if g not in allowed]
     if wrong:
         raise KPIError(f"unknown group {', '.join(map(repr, wrong))}"
@@ -133,6 +134,15 @@ THEMES: dict[str, tuple[str, ...]] = {
     "payment": ("payment*", "pay", "paying", "paid", "checkout", "discount code", "promo code", "paiement*",
                 "payer", "code promo", "panier"),
 }
+THEME_LABELS = {"delivery": N_("delivery"), "price": N_("price"), "returns": N_("returns"), "support": N_("support"),
+                "app": N_("app"), "quality": N_("quality"), "website": N_("website"), "payment": N_("payment")}
+
+
+def theme_label(theme: str) -> str:
+    """A theme (a THEMES key, what `themes` rows carry) in words, in the current language ("delivery" / "livraison")."""
+    return _(THEME_LABELS[theme]) if theme in THEME_LABELS else theme
+
+
 _TOKENS = re.compile(r"\[(?:email|phone|iban|card|id)\]")
 
 
