@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from i18n import formats
+from i18n import _, formats
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 COMPARES = ("previous", "year_ago")  # what a period is compared with: the period before, the same one a year earlier
@@ -44,13 +44,14 @@ class Period:
                     break
                 month = number if grain == "month" else 3 * number - 2
                 return cls(date(year, month, 1), grain)
-        raise ValueError(f"unknown period '{text}': use 2024-03 (month), 2024-Q1 (quarter) or 2024 (year)")
+        raise ValueError(_("unknown period '{text}': use 2024-03 (month), 2024-Q1 (quarter) or 2024 (year)").format(
+            text=text))
 
     @classmethod
     def containing(cls, day: date, grain: str) -> Period:
         """The period of the given grain that contains `day`."""
         if grain not in GRAINS:
-            raise ValueError(f"unknown grain '{grain}': use {', '.join(GRAINS)}")
+            raise ValueError(_("unknown grain '{grain}': use {grains}").format(grain=grain, grains=", ".join(GRAINS)))
         first = (day.month - 1) // GRAINS[grain] * GRAINS[grain] + 1
         return cls(date(day.year, first, 1), grain)
 
@@ -76,7 +77,8 @@ class Period:
     def reference(self, compare: str) -> Period:
         """The period this one is compared with: "previous" or "year_ago" (COMPARES)."""
         if compare not in COMPARES:
-            raise ValueError(f"unknown comparison '{compare}': use {' or '.join(COMPARES)}")
+            raise ValueError(_("unknown comparison '{compare}': use {compares}").format(
+                compare=compare, compares=" or ".join(COMPARES)))
         return self.previous() if compare == "previous" else self.year_ago()
 
     @property

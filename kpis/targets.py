@@ -18,6 +18,7 @@ from kpis.catalog import REGISTRY
 from kpis.database import Database
 from kpis.decisions import Refused, cell, check_rows, parse_segment, segment_of
 from kpis.evaluate import evaluate_many
+from kpis.labels import unit_label
 from kpis.periods import Period
 from kpis.registry import KPI, Unit
 
@@ -25,8 +26,6 @@ DEFAULT_TOLERANCE = 0.05
 STATUSES = ("on track", "at risk", "off track")  # the values status() gives and rows carry (status_label: in words)
 STATUS_COLOURS = {"on track": "green", "at risk": "orange", "off track": "red"}
 STATUS_LABELS = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
-UNITS = {Unit.COUNT: N_("count"), Unit.CURRENCY: N_("currency"), Unit.PERCENT: N_("percent"), Unit.RATIO: N_("ratio"),
-         Unit.SCORE: N_("score"), Unit.MONTHS: N_("months")}  # a unit in words, for the refusals
 _EDGE = 1e-9  # a relative slack, so that an actual exactly at the tolerance's edge counts as at risk
 
 
@@ -143,7 +142,7 @@ def parse_number(text, kpi: KPI) -> float:
         raise ValueError(_("target {value} is not a number").format(value=repr(raw))) from None
     if percent and kpi.unit is not Unit.PERCENT:
         raise ValueError(_("target {value}: {kpi} is not a rate ({unit}): write it without %").format(
-            value=repr(raw), kpi=kpi.label, unit=_(UNITS.get(kpi.unit, kpi.unit.value))))
+            value=repr(raw), kpi=kpi.label, unit=unit_label(kpi.unit)))
     if percent:
         number /= 100
     low, high = kpi.possible

@@ -95,7 +95,7 @@ OTHER = "other channels"  # the forecast unit of the channels fitted together (a
 PARTS = {"existing": N_("Existing customers"), "future_value": N_("Future customers' margin"),
          "future_acquisition_spend": N_("Cost of acquiring them"), "total": N_("Customer-based value")}
 # The assumptions' keys (Valuation.assumptions, in display order) and their names for people (assumption_label).
-ASSUMPTIONS = {"what": N_("What"), "not included": N_("Not included"), "horizon": N_("Horizon"),
+ASSUMPTIONS = {"what": N_("What it is"), "not included": N_("Not included"), "horizon": N_("Horizon"),
                "discount rate": N_("Discount rate"), "existing customers": N_("Existing customers"),
                "future customers": N_("Future customers"), "acquisition model": N_("Acquisition model"),
                "acquisition cost": N_("Acquisition cost"), "interval": N_("Interval"),

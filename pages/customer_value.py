@@ -9,7 +9,8 @@ from i18n import _, ngettext, use
 from i18n.formats import date, number, percent
 from kpis import REGISTRY
 from kpis import format as fmt
-from kpis.labels import compared_with
+from kpis.labels import compared_with, filter_value_label
+from kpis.sources import NO_ORDERS  # the tier of customers who never ordered: never active, so not compared below
 from ui import access, data
 from ui.charts import show
 from ui.db import database
@@ -19,7 +20,7 @@ from ui.tiles import kpi_help, tile_row
 
 LEVERS = ["new_customers", "categories_per_customer", "retention_rate", "cost_per_order"]
 TIER_KPIS = ["active_customers", "revenue", "revenue_per_customer", "retention_rate"]
-NO_ORDERS = "no orders"  # the tier of customers who never ordered: never active, so not compared below
+
 
 db = database()
 view = current_view(db)
@@ -129,7 +130,7 @@ rows = []
 for tier in tiers:
     values = data.evaluate_many(TIER_KPIS, period, filters=view.filters | {"value_tier": (tier,)})
     revenue = values["revenue"] or 0.0  # no orders in the period: the tier brought nothing
-    rows.append({tier_column: tier,
+    rows.append({tier_column: filter_value_label("value_tier", tier),
                  **{REGISTRY[k].short_label: revenue if k == "revenue" else values[k] for k in TIER_KPIS},
                  share_column: revenue / everyone if everyone else None})
 tier_table = pd.DataFrame(rows)
@@ -146,7 +147,7 @@ st.caption(_("Tiers rank every customer by lifetime revenue (top 10%, next 20%, 
              "figures are for {period}. Select a row to show that tier on every page. Customers who never ordered "
              "form a fifth tier, never active, so not listed.").format(period=view.period.label))
 if picked.selection.rows:
-    tier = tier_table.iloc[picked.selection.rows[0]][tier_column]
+    tier = tiers[picked.selection.rows[0]]  # the stored name (the table shows it in words)
     if view.filters.get("value_tier") != (tier,):
         drill(view, "value_tier", tier)
 

@@ -2,13 +2,11 @@
 
 import streamlit as st
 
-from i18n import N_, _
-from kpis import REGISTRY, Group, Unit
+from i18n import _
+from kpis import REGISTRY, Group
 from kpis.clv.model import value_basis
+from kpis.labels import unit_label
 from ui.db import database
-
-UNITS = {Unit.COUNT: N_("count"), Unit.CURRENCY: N_("currency"), Unit.PERCENT: N_("percent"),  # the badges' words
-         Unit.RATIO: N_("ratio"), Unit.SCORE: N_("score"), Unit.MONTHS: N_("months")}
 
 st.title(_("Glossary"))
 st.caption(_("One definition for every team: the dashboard, this page and the PDF snapshots all read these "
@@ -26,7 +24,7 @@ for group in Group:
         continue
     st.subheader(_(group.value))
     for kpi in kpis:
-        unit, how = _(UNITS[kpi.unit]), _("How:")
+        unit, how = unit_label(kpi.unit), _("How:")
         direction = (":green-badge[{}]".format(_("higher is better")) if kpi.higher_is_better
                      else ":orange-badge[{}]".format(_("lower is better")))
         st.markdown(f"**{kpi.label}** :gray-badge[{unit}] {direction}  \n{kpi.definition}  \n"

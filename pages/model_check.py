@@ -7,7 +7,8 @@ from babel.numbers import get_decimal_symbol
 
 from i18n import N_, _, formats, locale, ngettext
 from kpis import format as fmt
-from kpis.clv.model import POOLED
+from kpis.clv.check import curve_period_label
+from kpis.clv.model import fit_group_label
 from kpis.events import listed, on_days
 from kpis.labels import CHECK_HOLDOUT_WEEKS
 from report.charts import event_layers
@@ -19,7 +20,6 @@ from ui.tables import download
 HOLDOUTS = [13, 26, 39, 52]
 SERIES = {"actual": N_("Actual"), "predicted": N_("Predicted"), "model": N_("Model")}  # translated where drawn
 # The check's curve: weeks the models saw (calibration) and weeks they forecast (holdout).
-CURVE_PERIODS = {"calibration": N_("calibration"), "holdout": N_("holdout")}
 BLUE, ORANGE = "#1f77b4", "#ff7f0e"
 
 db = database()
@@ -143,7 +143,7 @@ with right:
     lines = curve.melt(id_vars=["date", "period"], value_vars=["actual", "model"], var_name="series",
                        value_name="purchases")
     lines["series"] = lines["series"].map(lambda k: _(SERIES[k]))
-    lines["period"] = lines["period"].map(lambda p: _(CURVE_PERIODS[p]) if p in CURVE_PERIODS else p)
+    lines["period"] = lines["period"].map(curve_period_label)
     split = pd.DataFrame({"date": [check["calibration_end"]], "label": [_("holdout →")]})
     base = alt.Chart(lines).encode(
         x=alt.X("date:T", title=None),
@@ -198,7 +198,7 @@ wide = params.assign(shown=[_("{value} ± {error}").format(value=significant(v, 
                             for v, e in zip(params["value"], params["standard_error"], strict=True)])
 wide = wide.pivot(index=["group", "channels", "customers", "repeat_buyers"], columns="parameter", values="shown")
 wide = wide[list(dict.fromkeys(params["parameter"]))].reset_index()  # r, α, a, b, p, q, γ as the fits list them
-wide["group"] = [_("all customers") if g == POOLED else g for g in wide["group"]]  # the pooled fit; channels as named
+wide["group"] = [fit_group_label(g) for g in wide["group"]]  # the pooled fit in words; channels as named
 CUSTOMERS, REPEAT_BUYERS = _("Customers"), _("Repeat buyers")
 wide = wide.rename(columns={"group": _("Fit group"), "channels": _("Acquisition channels"), "customers": CUSTOMERS,
                             "repeat_buyers": REPEAT_BUYERS, "alpha": "α", "gamma": "γ"})

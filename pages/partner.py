@@ -4,18 +4,16 @@ figure the PDF would hide."""
 
 import streamlit as st
 
-from i18n import N_, _, formats
+from i18n import _, formats
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.labels import compared_with
+from kpis.targets import status_label
 from report.data import SUMMARY_CUSTOMER, SUMMARY_VALUE, SUMMARY_VOLUME
 from ui import data, decisions
 from ui.db import database
 from ui.snapshot import pdf_snapshot
 from ui.state import current_view
-
-# A target's status as the store keeps it (kpis.targets.STATUSES) -> the words shown.
-STATUS_WORDS = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
 
 db = database()
 view = current_view(db)
@@ -66,7 +64,7 @@ if snap.scorecard is not None and not snap.scorecard.empty:
                                                    snap.scorecard["suppressed"], strict=True)],
                   _("Target"): [fmt.value(t, REGISTRY[k].unit, currency)
                                 for k, t in zip(snap.scorecard["kpi"], snap.scorecard["target"], strict=True)],
-                  _("Status"): [_(STATUS_WORDS[s]) if s in STATUS_WORDS else s or "—"
+                  _("Status"): [status_label(s) or "—"
                                 for s in snap.scorecard["status"]]}, hide_index=True)
 
 st.subheader(_("The partner PDF"))

@@ -12,8 +12,8 @@ from i18n import N_, _, formats, use
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.decisions import Refused, segment_of
-from kpis.events import CATEGORIES, listed, on_periods, parse_events
-from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, target_line
+from kpis.events import CATEGORIES, category_label, listed, on_periods, parse_events
+from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, status_label, target_line
 from report.charts import event_layers
 from ui import access, charts, data, decisions
 from ui.db import database
@@ -21,20 +21,6 @@ from ui.state import current_view, filter_names, filter_options, periods
 
 TREND_PERIODS = 12
 ALL = N_("all customers")  # the segment option for every customer (stored as "")
-# What kpis.targets and kpis.events store (English words) -> the words shown.
-STATUS_WORDS = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
-CATEGORY_WORDS = {"campaign": N_("Campaign"), "price": N_("Price"), "incident": N_("Incident"),
-                  "product": N_("Product"), "other": N_("Other")}
-
-
-def status_word(state: str) -> str:
-    return _(STATUS_WORDS[state]) if state in STATUS_WORDS else state
-
-
-def category_word(category: str) -> str:
-    return _(CATEGORY_WORDS[category]) if category in CATEGORY_WORDS else CATEGORIES.get(category, category)
-
-
 def segment_word(segment: str) -> str:
     """A form's segment option as shown: "region=FR", or everyone's in words."""
     return _(ALL) if segment in (ALL, "") else segment
@@ -77,7 +63,7 @@ else:
                          help=_("A target whose KPI has no value for the view (no answers, no spend in the "
                                 "segment)."))
         else:
-            where.metric(f":{STATUS_COLOURS[state]}-badge[{status_word(state)}]",
+            where.metric(f":{STATUS_COLOURS[state]}-badge[{status_label(state)}]",
                          formats.number(int(counts.get(state, 0))), border=True)
 
     def gap_text(row) -> str:
@@ -91,7 +77,7 @@ else:
 
     public_header = _("Public")
     shown = pd.DataFrame({
-        _("Status"): [status_word(s) if s else _("not measurable") for s in card["status"]],
+        _("Status"): [status_label(s) if s else _("not measurable") for s in card["status"]],
         _("KPI"): card["label"],
         _("Actual"): [fmt.value(None if pd.isna(v) else v, REGISTRY[k].unit, currency)
                       for k, v in zip(card["kpi"], card["actual"], strict=True)],
@@ -124,7 +110,7 @@ else:
         kpi = REGISTRY[key]
         where = columns[index % 3]
         state = card.loc[card["kpi"] == key, "status"].iloc[0]
-        badge = f" :{STATUS_COLOURS[state]}-badge[{status_word(state)}]" if isinstance(state, str) else ""
+        badge = f" :{STATUS_COLOURS[state]}-badge[{status_label(state)}]" if isinstance(state, str) else ""
         where.markdown(f"**{kpi.label}**{badge}")
         if trend is None or key not in trend:
             where.caption(_("Model-based: fitted once per period, so no trend is drawn; the table gives its "
@@ -173,7 +159,7 @@ segments = ([f"{name}={value}" for name, values in scope.items() for value in va
 
 # The options' words, named as the run draws them (a format function called later would not know the language).
 segment_words = {s: segment_word(s) for s in segments}
-category_words = {c: category_word(c) for c in CATEGORIES}
+category_words = {c: category_label(c) for c in CATEGORIES}
 
 
 def scope_allows(stored: str) -> bool:
@@ -236,7 +222,7 @@ if not editor:
     st.caption(_("Targets and events are set by analysts: this account reads them."))
 if events:
     st.dataframe(pd.DataFrame({"#": [e.id for e in events], _("When"): [e.dates for e in events],
-                               _("Category"): [category_word(e.category) for e in events],
+                               _("Category"): [category_label(e.category) for e in events],
                                _("Event"): [e.label for e in events],
                                _("Segment"): [segment_word(e.segment) for e in events]}),
                  hide_index=True, width="stretch")

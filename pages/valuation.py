@@ -9,10 +9,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from i18n import N_, _, formats
+from i18n import _, formats
 from kpis import KPIError
 from kpis import format as fmt
 from kpis.events import listed, on_days
+from kpis.valuation import assumption_label
 from report.charts import event_layers, tornado, valuation_waterfall
 from ui import charts, data, decisions
 from ui.db import database
@@ -20,12 +21,6 @@ from ui.state import current_view
 from ui.tables import download
 
 # kpis.valuation's assumptions by name (its keys), as the list at the bottom names them.
-ASSUMPTIONS = {"what": N_("What it is"), "not included": N_("Not included"), "horizon": N_("Horizon"),
-               "discount rate": N_("Discount rate"), "existing customers": N_("Existing customers"),
-               "future customers": N_("Future customers"), "acquisition model": N_("Acquisition model"),
-               "acquisition cost": N_("Acquisition cost"), "interval": N_("Interval"),
-               "holdout check": N_("Holdout check")}
-
 db = database()
 view = current_view(db)
 currency = db.metadata.get("currency", "EUR")
@@ -130,5 +125,5 @@ download(value.parts, "customer_based_value", view)
 
 st.subheader(_("Assumptions, in plain words"))
 st.markdown("\n".join(_("- **{name}:** {text}").format(
-    name=_(ASSUMPTIONS[name]) if name in ASSUMPTIONS else name.capitalize(), text=text)
+    name=assumption_label(name), text=text)
     for name, text in value.assumptions.items()))

@@ -15,8 +15,9 @@ from i18n import N_, _, formats, ngettext
 from kpis import REGISTRY, Unit
 from kpis import format as fmt
 from kpis.events import listed, on_periods
-from kpis.labels import EFFORT_PEAK_MIN_ANSWERS, compared_with
+from kpis.labels import EFFORT_PEAK_MIN_ANSWERS, compared_with, score_group_heading, score_group_label
 from kpis.voice.declarations import SCORE_GROUPS, unhappy_and_happy
+from kpis.voice.verbatims import theme_label
 from report.charts import event_layers
 from ui import charts, data, decisions
 from ui.db import database
@@ -32,21 +33,10 @@ RED, GREEN, GREY, BLUE = "#d62728", "#2ca02c", "#9aa5b1", "#1f77b4"
 GROUP_COLOURS = {"detractor": RED, "passive": GREY, "promoter": GREEN, "dissatisfied": RED, "neutral": GREY,
                  "satisfied": GREEN, "high effort": RED, "low effort": GREEN}
 BADGES = {RED: "red", GREY: "gray", GREEN: "green"}
-# The score groups (kpis.voice.declarations, stored and filtered in English) as people read them: one answer's
-# group, and the comments of a group.
-GROUPS = {"detractor": N_("detractor"), "passive": N_("passive"), "promoter": N_("promoter"),
-          "dissatisfied": N_("dissatisfied"), "neutral": N_("neutral"), "satisfied": N_("satisfied"),
-          "high effort": N_("high effort"), "low effort": N_("low effort")}
+# The comments of a group at one end of a survey's scale, as people read them.
 COMMENTS = {"detractor": N_("detractor comments"), "promoter": N_("promoter comments"),
             "dissatisfied": N_("dissatisfied comments"), "satisfied": N_("satisfied comments"),
             "high effort": N_("high effort comments"), "low effort": N_("low effort comments")}
-NPS_GROUP_HEADERS = {"promoter": N_("Promoters"), "passive": N_("Passives"), "detractor": N_("Detractors")}
-
-
-def group_word(group: str) -> str:
-    return _(GROUPS[group]) if group in GROUPS else group
-
-
 def comments_of(group: str) -> str:
     """ "detractor comments" — the comments of the group at one end of a survey's scale."""
     return _(COMMENTS[group]) if group in COMMENTS else group
@@ -99,7 +89,7 @@ filters = view.filters
 
 
 def badge(group: str) -> str:
-    return f":{BADGES[GROUP_COLOURS.get(group, GREY)]}-badge[{group_word(group)}]"
+    return f":{BADGES[GROUP_COLOURS.get(group, GREY)]}-badge[{score_group_label(group)}]"
 
 
 st.title(_("Voice of the customer"))
@@ -353,12 +343,14 @@ else:
             return _("no {comments}").format(comments=comments_of(group))
         return _("{share} of {comments}").format(share=share(part), comments=comments_of(group))
 
-    long = pd.concat([pd.DataFrame({"theme": found["theme"], "group": group_word(g), "share": found[f"{n}_share"],
-                                    "comments": found[f"{n}_comments"]}) for g, n in pairs]).dropna(subset=["share"])
+    themes_shown = [theme_label(t) for t in found["theme"]]
+    long = pd.concat([pd.DataFrame({"theme": themes_shown, "group": score_group_label(g),
+                                    "share": found[f"{n}_share"], "comments": found[f"{n}_comments"]})
+                      for g, n in pairs]).dropna(subset=["share"])
     long["label"] = [share(s) for s in long["share"]]
-    shown_groups = [group_word(unhappy), group_word(happy)]
+    shown_groups = [score_group_label(unhappy), score_group_label(happy)]
     bars = alt.Chart(long).mark_bar().encode(
-        y=alt.Y("theme:N", sort=list(found["theme"]), title=None, axis=alt.Axis(labelFontSize=15)),
+        y=alt.Y("theme:N", sort=themes_shown, title=None, axis=alt.Axis(labelFontSize=15)),
         yOffset=alt.YOffset("group:N", sort=shown_groups, scale=alt.Scale(domain=shown_groups)),
         x=alt.X("share:Q", title=_("Share of the group's comments"), axis=alt.Axis(format="%")),
         color=alt.Color("group:N", scale=alt.Scale(domain=shown_groups, range=[RED, GREEN]),
@@ -375,7 +367,7 @@ else:
     right.markdown(_("**Example comments by theme**"))
     for row in found.to_dict("records"):
         with right.expander(_("**{theme}** — {unhappy}, {happy}").format(
-                theme=row["theme"], unhappy=share_of(row, unhappy, u), happy=share_of(row, happy, h))):
+                theme=theme_label(row["theme"]), unhappy=share_of(row, unhappy, u), happy=share_of(row, happy, h))):
             for g, n in pairs:
                 for comment in list(dict.fromkeys(row[f"{n}_examples"]))[:3]:
                     st.markdown(_("{badge} *“{comment}”*").format(badge=badge(g), comment=comment))
@@ -391,7 +383,7 @@ survey_choice = c1.selectbox(_("Survey"), ["all", *SURVEYS], format_func=({"all"
 group_options = list(dict.fromkeys(g for s in ([survey_choice] if survey_choice in SURVEYS else SURVEYS)
                                    for g, _lo, _hi in SCORE_GROUPS[s]))
 groups = c2.multiselect(_("Score group"), group_options, key=f"voice:verbatims:group:{survey_choice}",
-                        placeholder=_("All"), format_func={g: group_word(g) for g in group_options}.get)
+                        placeholder=_("All"), format_func={g: score_group_label(g) for g in group_options}.get)
 step_choice = c3.selectbox(_("Journey step"), [ALL_STEPS, *steps], index=([ALL_STEPS, *steps]).index(step),
                            key=f"voice:verbatims:step:{step}",
                            format_func=step_words.get)
@@ -410,7 +402,7 @@ if comments.empty:
             _("No comment matches these filters in {period}.").format(period=view.period.label))
 else:
     # The comments as written; the survey's and the group's names in words (the CSV keeps the stored values).
-    shown = comments.assign(survey=comments["survey"].map(SURVEYS), group=comments["group"].map(group_word))
+    shown = comments.assign(survey=comments["survey"].map(SURVEYS), group=comments["group"].map(score_group_label))
     st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 460),
                  column_config={
                      "answered_at": st.column_config.DatetimeColumn(_("Answered"), format="YYYY-MM-DD HH:mm"),
@@ -468,7 +460,7 @@ else:
                                                  for v in groups_table["revenue_per_customer"]],
         REGISTRY["revenue"].label: [cell("revenue", v) for v in groups_table["revenue"]],
     }
-    headers = [_(NPS_GROUP_HEADERS[g]) if g in NPS_GROUP_HEADERS else f"{g.capitalize()}s"
+    headers = [score_group_heading(g)
                for g in groups_table.index]
     right.table(pd.DataFrame(rows, index=headers).T)
     if filters:

@@ -31,7 +31,7 @@ import pandas as pd
 from i18n import N_, _, formats
 from kpis import REGISTRY, Period, Unit
 from kpis import format as fmt
-from kpis.alerts import MODELS_NOISE, SURVEY_NOISE, Move, beyond_noise
+from kpis.alerts import Move, beyond_noise, described
 from kpis.labels import compared_with, describe_filters
 from kpis.periods import last_complete
 from kpis.targets import scorecard
@@ -50,8 +50,6 @@ SNAPSHOTS = {"board": N_("board snapshot"), "partner": N_("partner snapshot")}
 ATTACHED = {"board": N_("The board snapshot is attached: {file} ({size} KB)."),
             "partner": N_("The partner snapshot is attached: {file} ({size} KB).")}
 ATTACHMENTS = {"board": N_("emptychair_board_{period}.pdf"), "partner": N_("emptychair_partner_{period}.pdf")}
-# kpis.alerts' noises (what a change is beyond), in words.
-NOISES = {MODELS_NOISE: N_("the models' uncertainty"), SURVEY_NOISE: N_("the margin of error")}
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}")
 
@@ -318,16 +316,6 @@ def _off_track_line(row: dict, currency: str) -> str:
         gap=formats.percent(row["gap_share"], 1, sign=True), **said)
 
 
-def _move_line(move: Move, currency: str) -> str:
-    kpi = REGISTRY[move.kpi]
-    said = dict(kpi=kpi.label, reference=fmt.value(move.reference, kpi.unit, currency),
-                value=fmt.value(move.value, kpi.unit, currency), change=fmt.delta(move.change, kpi.unit, currency),
-                noise=_(NOISES[move.noise]) if move.noise in NOISES else move.noise)
-    if move.change > 0:
-        return "  - " + _("{kpi} rose from {reference} to {value} ({change}), beyond {noise}").format(**said)
-    return "  - " + _("{kpi} fell from {reference} to {value} ({change}), beyond {noise}").format(**said)
-
-
 def body(chosen: View, found: Findings, snap: Snapshot, pdf: bytes) -> str:
     """The message's text, in the current language: the view, the KPIs off track, the changes beyond noise, the
     attachment."""
@@ -356,7 +344,7 @@ def body(chosen: View, found: Findings, snap: Snapshot, pdf: bytes) -> str:
     lines.append("")
     if found.moves:
         lines.append(_("Changes beyond noise ({n}):").format(n=len(found.moves)))
-        lines += [_move_line(move, snap.currency) for move in found.moves]
+        lines += ["  - " + described(move, snap.currency) for move in found.moves]
     else:
         lines.append(_("No change beyond noise (the models' uncertainty, the surveys' margin of error)."))
     lines += ["", _(ATTACHED[chosen.edition]).format(file=attachment_name(chosen),

@@ -32,7 +32,9 @@ from kpis import REGISTRY, Group, Period, Unit
 from kpis import format as fmt
 from kpis.clv.model import HORIZON_MONTHS
 from kpis.events import legend, on_days, on_periods
-from kpis.labels import EFFORT_PEAK_MIN_ANSWERS, compared_with
+from kpis.labels import EFFORT_PEAK_MIN_ANSWERS, compared_with, score_group_heading, score_group_label
+from kpis.targets import status_label
+from kpis.valuation import assumption_label
 from report import charts
 from report.data import CHANNEL, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot, edition_name
 from report.fonts import FILES
@@ -44,8 +46,6 @@ LINE, FILL, HEAD = (214, 218, 224), (246, 247, 249), (232, 236, 242)
 MM = 72 / 25.4  # points per millimetre
 SUPPRESSED = N_("suppressed")  # what a suppressed figure reads (translated where shown)
 # The registry's groups as headings (kpis.registry.Group's values are its keys; translated where shown).
-GROUPS = {Group.EQUITY: N_("Customer equity"), Group.VOLUME: N_("Volume and cost"),
-          Group.VOICE: N_("Voice of the customer")}
 
 
 @dataclass
@@ -480,17 +480,6 @@ def events_under(doc: Document, marks: pd.DataFrame) -> None:
 
 STATUS_TONES = {"on track": GOOD, "at risk": (196, 110, 0), "off track": BAD}
 # kpis.targets' statuses are keys (the Scorecard's colours read them): their words, translated where shown.
-STATUSES = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
-PHASED = "phased from "  # kpis.targets.Goal.source: "set", or "phased from 2026" (a longer period's target)
-
-
-def target_source(source: str) -> str:
-    """Where a target comes from (kpis.targets.Goal.source), in the current language."""
-    if source == "set":
-        return _("set")
-    if source.startswith(PHASED):
-        return _("phased from {period}").format(period=source[len(PHASED):])
-    return source
 
 
 def scorecard(doc: Document) -> None:
@@ -504,10 +493,10 @@ def scorecard(doc: Document) -> None:
         kpi = REGISTRY[r["kpi"]]
         actual = muted() if r["suppressed"] else kpi_cell(s, r["kpi"], r["actual"])
         gap = "" if r["suppressed"] or r["gap"] is None else _minus(fmt.delta(r["gap"], kpi.unit, s.currency) or "")
-        state = "" if r["suppressed"] else r["status"] or "not measurable"
-        word = _(STATUSES[state]) if state in STATUSES else _("not measurable") if state else ""
+        state = "" if r["suppressed"] else r["status"]
+        word = "" if r["suppressed"] else status_label(state) if state else _("not measurable")
         rows.append([Cell(kpi.label), actual, kpi_cell(s, r["kpi"], r["target"]), gap,
-                     Cell(word, bold=True, color=STATUS_TONES.get(state, MUTED)), target_source(r["source"])])
+                     Cell(word, bold=True, color=STATUS_TONES.get(state, MUTED)), r["source"]])
     doc.table([_("KPI"), s.period.label, _("Target"), _("Gap"), _("Status"), _("Target of")], rows,
               [46, 26, 26, 26, 22, 32], ["L", "R", "R", "R", "L", "L"])
     doc.caption(_("On track: at least as good as the target in the KPI's direction; at risk: short of it by no more "
@@ -603,11 +592,6 @@ def peak_text(peak: dict) -> str:
 
 
 # Names of kpis.valuation's assumptions (its keys), as the PDF heads them; another key is shown as it is.
-ASSUMPTIONS = {"what": N_("What"), "not included": N_("Not included"), "horizon": N_("Horizon"),
-               "discount rate": N_("Discount rate"), "existing customers": N_("Existing customers"),
-               "future customers": N_("Future customers"), "acquisition model": N_("Acquisition model"),
-               "acquisition cost": N_("Acquisition cost"), "interval": N_("Interval"),
-               "holdout check": N_("Holdout check")}
 
 
 def valuation(doc: Document) -> None:
@@ -645,7 +629,7 @@ def valuation(doc: Document) -> None:
               ["L", "R", "R", "R"])
     doc.subheading(_("Assumptions"), room=40)
     for name, text in v.assumptions.items():
-        title = _(ASSUMPTIONS[name]) if name in ASSUMPTIONS else name[:1].upper() + name[1:]
+        title = assumption_label(name)
         doc.lead_paragraph(title + ".", text, size=8)
 
 
@@ -697,7 +681,7 @@ def equity_vs_volume(doc: Document) -> None:
                 row += [""] * 4
         rows.append(row)
     ref = s.reference.label
-    doc.table([_(GROUPS[Group.EQUITY]), s.period.label, ref, _("Change"), _(GROUPS[Group.VOLUME]), s.period.label,
+    doc.table([_(Group.EQUITY.value), s.period.label, ref, _("Change"), _(Group.VOLUME.value), s.period.label,
                ref, _("Change")], rows, [36, 19, 18, 16, 28, 21, 21, 19], ["L", "R", "R", "R"] * 2, size=7.2)
     doc.caption(_("Change: percentage points for rates, relative change for amounts and counts; green when the KPI "
                   "moved the way that is good for it. A dash: not defined for this period or segment (a cohort too "
@@ -847,8 +831,6 @@ def acquisition(doc: Document) -> None:
 
 
 # kpis.value_by_nps_group's groups and the comments' (keys): as the PDF names them, translated where shown.
-NPS_GROUPS = {"promoter": N_("Promoters"), "passive": N_("Passives"), "detractor": N_("Detractors")}
-NPS_GROUP = {"promoter": N_("promoter"), "passive": N_("passive"), "detractor": N_("detractor")}
 
 
 def voice(doc: Document) -> None:
@@ -879,7 +861,7 @@ def voice(doc: Document) -> None:
         doc.subheading(_("What promoters, passives and detractors are worth"), room=40)
         rows = []
         for r in groups.to_dict("records"):
-            name = _(NPS_GROUPS[r["group"]]) if r["group"] in NPS_GROUPS else r["group"].capitalize()
+            name = score_group_heading(r["group"])
             if s.partner and r.get("suppressed"):
                 rows.append([name, too_few(s)] + [muted()] * 4)
                 continue
@@ -906,7 +888,7 @@ def voice(doc: Document) -> None:
         colour = BAD if v["group"] == "detractor" else GOOD
         doc.set_font(FONT, "B", 7.5)
         doc.set_text_color(*colour)
-        group = _(NPS_GROUP[v["group"]]) if v["group"] in NPS_GROUP else v["group"]
+        group = score_group_label(v["group"])
         meta = " · ".join([group, f"{v['survey'].upper()} {v['score']}", str(v["touchpoint"]),
                            formats.date(v["answered_at"])])
         doc.cell(0, 4, meta, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -994,7 +976,7 @@ def definitions(doc: Document) -> None:
         members = [k for k in keys if REGISTRY[k].group is group]
         if not members:
             continue
-        rows.append([Cell(_(GROUPS[group]), bold=True, color=NAVY, fill=HEAD, colspan=4)])
+        rows.append([Cell(_(group.value), bold=True, color=NAVY, fill=HEAD, colspan=4)])
         for key in members:
             kpi = REGISTRY[key]
             rows.append([Cell(kpi.label, bold=True), kpi.definition, kpi.formula,

@@ -252,7 +252,7 @@ def test_the_partner_edition_arrives_to_the_partner_and_is_the_partner_edition(p
     (envelope,) = envelopes
     assert envelope.rcpt_tos == [PARTNER]
     message = message_of(envelope)
-    assert message["Subject"] == "Empty Chair · partner snapshot · Oct 2026 · Acquisition cohort: 2026-10"
+    assert message["Subject"] == "Empty Chair · partner snapshot · Oct 2026 · Acquisition cohort: Oct 2026"
     assert message["To"] == "undisclosed-recipients:;"  # partners do not learn of each other
     name, text = attached(message)
     assert name == "emptychair_partner_2026-10.pdf"

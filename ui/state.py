@@ -7,6 +7,7 @@ malformed parameters fall back to defaults with a visible notice, never a traceb
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -14,7 +15,7 @@ import streamlit as st
 
 from i18n import N_, _, language, ngettext, use
 from kpis import Database, Period
-from kpis.labels import COMPARISONS, URL_COMPARES, comparison, describe_filters, filter_label
+from kpis.labels import COMPARISONS, URL_COMPARES, comparison, describe_filters, filter_label, filter_value_label
 from kpis.periods import GRAINS, period_range
 from kpis.periods import last_complete as last_complete_period
 from ui.access import grant
@@ -177,11 +178,6 @@ def current_view(db: Database) -> View:
     return view
 
 
-def _cohort_label(month: str) -> str:
-    """A cohort (its key, "2024-01") as people read it: Jan 2024 / janv. 2024."""
-    return Period.parse(month).label
-
-
 def _sidebar(db: Database, view: View, scope: dict) -> View:
     """The shared controls; returns the view they show (a scoped name offers only the values inside the scope)."""
     side = st.sidebar
@@ -202,7 +198,7 @@ def _sidebar(db: Database, view: View, scope: dict) -> View:
         options = scope.get(name) or filter_options(db, name)
         chosen = side.multiselect(filter_label(name), options, default=list(view.filters.get(name, ())),
                                   key=f"filter:{name}:{','.join(view.filters.get(name, ()))}",
-                                  format_func=worded(_cohort_label) if name == "cohort" else str,
+                                  format_func=worded(functools.partial(filter_value_label, name)),
                                   placeholder=_("All you may see") if name in scope else _("All"))
         if chosen:
             filters[name] = tuple(chosen)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from i18n import N_, _
+from i18n import _
 from i18n.formats import percent
 from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.registry import Unit
-from kpis.targets import STATUS_COLOURS, status
+from kpis.targets import STATUS_COLOURS, status, status_label
 from ui.decisions import view_goal
 from ui.state import View
-
-# A target's status (kpis.targets.STATUSES) on a tile's badge.
-STATUS_WORDS = {"on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track")}
 
 
 def kpi_help(key: str) -> str:
@@ -37,7 +34,7 @@ def tile(where, key: str, table: pd.DataFrame, view: View, currency: str, spark:
     if goal is not None:
         state = status(kpi, value, goal.target, goal.tolerance)
         # The badge first: a narrow tile cuts its label's end, never the status.
-        badge = (f":{STATUS_COLOURS[state]}-badge[{_(STATUS_WORDS[state])}]" if state
+        badge = (f":{STATUS_COLOURS[state]}-badge[{status_label(state)}]" if state
                  else ":gray-badge[{target}]".format(target=_("target")))
         label = f"{badge} {label}"
         against = _("target {value}").format(value=fmt.value(goal.target, kpi.unit, currency, compact=True))
