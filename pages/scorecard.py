@@ -13,6 +13,7 @@ from kpis import REGISTRY
 from kpis import format as fmt
 from kpis.decisions import Refused, segment_of
 from kpis.events import CATEGORIES, category_label, listed, on_periods, parse_events
+from kpis.labels import describe_filters
 from kpis.targets import DEFAULT_TOLERANCE, STATUS_COLOURS, STATUSES, parse_targets, status_label, target_line
 from report.charts import event_layers
 from ui import access, charts, data, decisions
@@ -22,8 +23,11 @@ from ui.state import current_view, filter_names, filter_options, periods
 TREND_PERIODS = 12
 ALL = N_("all customers")  # the segment option for every customer (stored as "")
 def segment_word(segment: str) -> str:
-    """A form's segment option as shown: "region=FR", or everyone's in words."""
-    return _(ALL) if segment in (ALL, "") else segment
+    """A stored segment ("region=FR", "" for everyone) in words: "Region: FR", "all customers"."""
+    if segment in (ALL, ""):
+        return _(ALL)
+    name, _sep, value = segment.partition("=")
+    return describe_filters({name: (value,)})
 
 
 def tolerance_text(share: float) -> str:

@@ -419,14 +419,14 @@ def test_the_equity_bridge_is_labelled_in_french(demo):
 
 @pytest.mark.parametrize("lang, move, expected", [
     ("fr", Move("nps", 30, 10, 5, 35, SURVEY_NOISE),
-     f"{{nps}}{NBSP}: de +10 à +30 (+20,0), hausse au-delà de la marge d'erreur"),
+     f"{{nps}}{NBSP}: en hausse de +10 à +30 (+20,0), au-delà de la marge d'erreur"),
     ("fr", Move("nps", 10, 30, -35, -5, SURVEY_NOISE),
-     f"{{nps}}{NBSP}: de +30 à +10 (-20,0), baisse au-delà de la marge d'erreur"),
+     f"{{nps}}{NBSP}: en baisse de +30 à +10 (-20,0), au-delà de la marge d'erreur"),
     ("en", Move("nps", 10, 30, -35, -5, SURVEY_NOISE),
      "{nps} fell from +30 to +10 (-20.0), beyond the margin of error"),
     ("fr", Move("customer_equity", 2.5e6, 2e6, 1e5, 9e5, MODELS_NOISE),
-     f"{{customer_equity}}{NBSP}: de 2{NNBSP}000{NNBSP}000{NBSP}€ à 2{NNBSP}500{NNBSP}000{NBSP}€ "
-     f"(+500{NNBSP}000{NBSP}€), hausse au-delà de l'incertitude des modèles"),
+     f"{{customer_equity}}{NBSP}: en hausse de 2{NNBSP}000{NNBSP}000{NBSP}€ à 2{NNBSP}500{NNBSP}000{NBSP}€ "
+     f"(+500{NNBSP}000{NBSP}€), au-delà de l'incertitude des modèles"),
     ("en", Move("customer_equity", 2.5e6, 2e6, 1e5, 9e5, MODELS_NOISE),
      "{customer_equity} rose from 2,000,000 € to 2,500,000 € (+500,000 €), beyond the models' uncertainty"),
 ])
@@ -448,7 +448,7 @@ def test_a_change_beyond_noise_in_words(lang, move, expected):
     ("fr", lambda: fit_group_label("search"), "search"),
     ("fr", lambda: curve_period_label("holdout"), "période de test (hold-out)"),
     ("en", lambda: curve_period_label("calibration"), "calibration period"),
-    ("fr", lambda: assumption_label("not included"), "Non compris"),
+    ("fr", lambda: assumption_label("not included"), "Non inclus"),
     ("en", lambda: assumption_label("holdout check"), "Holdout check"),
     ("fr", lambda: value_basis(SimpleNamespace(metadata={"margin_rate": 0.35})),
      f"un taux de marge de 35{NBSP}% déclaré à l'import (les commandes ne portent aucun coût exploitable)"),

@@ -169,9 +169,9 @@ def test_customer_value_tables_in_french():
     assert shown.loc[0, "Chiffre d'affaires par client"] == f"100,00{NBSP}€"
     assert shown.loc[0, "Part du chiffre d'affaires"] == f"31,7{NBSP}%"  # 100 / 315
     tiers = shown_table(at, "Niveau de valeur").set_index("Niveau de valeur")
-    # next 20%: c10 100 + c13 55 = 155 € of 315.
-    assert tiers.loc["next 20%", "Part du chiffre d'affaires"] == f"49,2{NBSP}%"
-    assert tiers.loc["next 20%", short_label("revenue_per_customer")] == f"77,50{NBSP}€"
+    # next 20% (« 20 % suivants »): c10 100 + c13 55 = 155 € of 315.
+    assert tiers.loc[f"20{NBSP}% suivants", "Part du chiffre d'affaires"] == f"49,2{NBSP}%"
+    assert tiers.loc[f"20{NBSP}% suivants", short_label("revenue_per_customer")] == f"77,50{NBSP}€"
     at.toggle(key="value:lifetime").set_value(True).run()
     # Lifetime: the top 3 of 20 buyers bring 1,550 of 3,385 € (46 %).
     assert (f"## Les 15{NBSP}% de meilleurs clients apportent 46{NBSP}% du chiffre d'affaires"

@@ -99,8 +99,8 @@ def test_the_scorecard_speaks_the_language_of_the_link(fixture_db, lang, title, 
 @pytest.mark.parametrize("lang, saved, row, header, options", [
     # 60 € against 100 €: 40 € short, beyond 5 % of 100 → off track.
     ("fr", f"Objectif enregistré{NBSP}: {{kpi}}, 2024-11, tous les clients.",
-     ["hors cible", f"60,00{NBSP}€", f"100,00{NBSP}€", f"-40,00{NBSP}€ (-40,0{NBSP}%)", "plus haut", f"5{NBSP}%"],
-     ["Statut", "Indicateur", "Réel", "Objectif", "Écart", "Mieux quand", "Tolérance", "Origine", "Public"],
+     ["hors cible", f"60,00{NBSP}€", f"100,00{NBSP}€", f"-40,00{NBSP}€ (-40,0{NBSP}%)", "en hausse", f"5{NBSP}%"],
+     ["Statut", "Indicateur", "Réel", "Objectif", "Écart", "Mieux quand", "Tolérance", "Origine de l'objectif", "Public"],
      ["Campagne", "Prix", "Incident", "Produit", "Autre"]),
     ("en", "Target saved: {kpi}, 2024-11, all customers.",
      ["off track", "60.00 €", "100.00 €", "-40.00 € (-40.0 %)", "higher", "5 %"],
@@ -305,7 +305,7 @@ def test_value_by_nps_group_in_french(voice_db):  # noqa: F811
 
 @pytest.mark.parametrize("lang, first, behind", [
     # March NPS comments (test_page_voice.test_themes_compare_detractors_and_promoters).
-    ("fr", "**delivery** — 67\u00a0% des verbatims de détracteurs, 25\u00a0% des verbatims de promoteurs",
+    ("fr", "**livraison** — 67\u00a0% des verbatims de détracteurs, 25\u00a0% des verbatims de promoteurs",
      f"Verbatims derrière ces parts{NBSP}: 3 verbatims de détracteurs{NBSP}; 4 verbatims de promoteurs."),
     ("en", "**delivery** — 67% of detractor comments, 25% of promoter comments",
      "Comments behind these shares: 3 detractor comments; 4 promoter comments."),

@@ -145,7 +145,7 @@ def _glossary(**params):
 def test_the_glossary_in_french():
     at = _glossary(lang="fr")
     assert at.title[0].value == "Glossaire"
-    assert [s.value for s in at.subheader] == ["Capital client", "Volumes et coûts", "Voix du client"]
+    assert [s.value for s in at.subheader] == ["Capital client", "Volume et coûts", "Voix du client"]
     assert any(c.value.startswith("Une seule définition pour toutes les équipes") for c in at.caption)
     assert at.text_input[0].label == "Rechercher un indicateur"
     text = "\n".join(m.value for m in at.markdown)

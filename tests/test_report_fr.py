@@ -131,7 +131,7 @@ def test_every_section_of_the_board_edition_is_titled_in_french(board_text, fren
     "Chaque tuile compare T3 2026 à T2 2026 (la période précédente).",
     "Vide : la cohorte n'avait pas atteint cet âge à la fin de la période.",
     "Les derniers verbatims des détracteurs et des promoteurs",
-    "Réachats. Estimés sur la période du 1 nov. 2023 au 2 mai 2026, les modèles prévoyaient",
+    "Réachats. Estimés sur la période du 1er nov. 2023 au 2 mai 2026, les modèles prévoyaient",
     "Événements : 1.",  # the event legend under the trend chart
 ])
 def test_the_board_editions_words_are_french(board_text, said):
