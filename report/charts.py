@@ -232,7 +232,8 @@ def waterfall(bridge: pd.DataFrame, start: str, end: str, currency_symbol: str =
                           "kind": "total"}])
     order = list(data["step"])
     x = alt.X("step:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120, labelFontSize=9))
+              axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120, labelFontSize=9,
+                            labelOverlap=False))  # every step named, French's longer words included
     colour = alt.Color("kind:N", legend=None, scale=alt.Scale(domain=["total", "up", "down"],
                                                              range=[BLUE, GREEN, RED]))
     title = (_("Amount ({symbol}) — axis from {floor}").format(symbol=currency_symbol, floor=formats.number(floor))
