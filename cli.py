@@ -143,7 +143,8 @@ def _report(args) -> int:
         store.log(_who(), "pdf", f"{args.edition} PDF {args.period} written to {out.name}", describe_filters(filters))
     done = (_("partner report for {period} written to {path} ({size} KB, {seconds} s)") if args.edition == "partner"
             else _("board report for {period} written to {path} ({size} KB, {seconds} s)"))
-    print(done.format(period=args.period, path=out, size=number(len(pdf) / 1024), seconds=_seconds(started)))
+    print(done.format(period=kpis.Period.parse(args.period).label, path=out, size=number(len(pdf) / 1024),
+                      seconds=_seconds(started)))
     return 0
 
 
