@@ -402,7 +402,7 @@ def test_acquisition_refuses_in_the_language(lang, months, expected):
 
 @pytest.mark.parametrize("lang, expected", [
     ("fr", ["Nouveaux clients", "Acheteurs récurrents (nombre)", "Commandes par acheteur récurrent",
-            "Chiffre d'affaires par commande (récurrents)"]),
+            "CA par commande (récurrents)"]),
     ("en", ["New customers", "Returning buyers (how many)", "Orders per returning buyer",
             "Revenue per order (returning)"]),
 ])
@@ -414,7 +414,7 @@ def test_the_equity_bridge_is_labelled_in_french(demo):
     frame = in_language("fr", kpis.equity_bridge, demo, "2026-10")
     assert frame["label"].tolist() == ["Clients acquis", "Rétention (encore actifs)", "Fréquence d'achat",
                                        "Dépense par achat", "Taux de marge (coût de service)",
-                                       "Mise à jour des modèles (réajustement, pas un comportement)"]
+                                       "Réajustement des modèles (hors comportement)"]
 
 
 @pytest.mark.parametrize("lang, move, expected", [
