@@ -321,25 +321,19 @@ def _read_as(con, source: Source, decimal: str | None, date_format: str | None) 
     if decimal is None and source.delimiter in (";", "\t") and "comma" in seen:  # not in a CSV separated by ,
         source.decimal = ","
         if "point" in seen:
-            second, (first, _column, other) = sorted((seen["comma"], seen["point"]), reverse=True)
-            row, column, value = second
-            text = (_("'{value}' has a decimal comma, but '{other}' (line {line}) has a decimal point: write every "
-                      "amount the same way, or pass --decimal , or --decimal .") if second == seen["comma"] else
-                    _("'{value}' has a decimal point, but '{other}' (line {line}) has a decimal comma: write every "
-                      "amount the same way, or pass --decimal , or --decimal ."))
-            problems.append(Problem(file, row, column, text.format(value=value, other=other,
-                                                                   line=_line(source, first))))
+            problems.append(_conflict(file, source, seen["comma"], seen["point"], (
+                _("'{value}' has a decimal comma, but '{other}' (line {line}) has a decimal point: write every "
+                  "amount the same way, or pass --decimal , or --decimal ."),
+                _("'{value}' has a decimal point, but '{other}' (line {line}) has a decimal comma: write every "
+                  "amount the same way, or pass --decimal , or --decimal ."))))
 
     if date_format is None and "slash" in seen and "iso" not in seen:  # ISO dates keep their reading
         if "day_first" in seen and "month_first" in seen:
-            second, (first, _column, other) = sorted((seen["day_first"], seen["month_first"]), reverse=True)
-            row, column, value = second
-            text = (_("'{value}' can only be day/month/year, but '{other}' (line {line}) can only be month/day/year: "
-                      "write every date of the file the same way") if second == seen["day_first"] else
-                    _("'{value}' can only be month/day/year, but '{other}' (line {line}) can only be day/month/year: "
-                      "write every date of the file the same way"))
-            problems.append(Problem(file, row, column, text.format(value=value, other=other,
-                                                                   line=_line(source, first))))
+            problems.append(_conflict(file, source, seen["day_first"], seen["month_first"], (
+                _("'{value}' can only be day/month/year, but '{other}' (line {line}) can only be month/day/year: "
+                  "write every date of the file the same way"),
+                _("'{value}' can only be month/day/year, but '{other}' (line {line}) can only be day/month/year: "
+                  "write every date of the file the same way"))))
         elif "month_first" in seen:
             source.dates = "mdy"
         elif "day_first" in seen or "both_ways" not in seen:  # only months (10/2026): either order reads them
@@ -351,6 +345,15 @@ def _read_as(con, source: Source, decimal: str | None, date_format: str | None) 
                 "tell: pass {day_first} or {month_first}").format(
                 value=value, day_first=ASK_DATE_FORMAT[0], month_first=ASK_DATE_FORMAT[1])))
     return problems
+
+
+def _conflict(file: str, source, one: tuple, two: tuple, texts: tuple[str, str]) -> Problem:
+    """Two cells (row, column, value) read in ways that exclude each other: the later one refused, naming the earlier
+    one's line; texts[0] when the later is `one`, else texts[1]."""
+    later, (earlier, _column, other) = sorted((one, two), reverse=True)
+    row, column, value = later
+    text = texts[0] if later == one else texts[1]
+    return Problem(file, row, column, text.format(value=value, other=other, line=_line(source, earlier)))
 
 
 def _line(source: Source, row: int) -> int:
