@@ -41,14 +41,24 @@ def server(fixture_db):  # noqa: F811
     proc.wait(timeout=10)
 
 
-@pytest.fixture
-def page():
+def _browser_page(locale: str | None = None):
+    """A Chromium page; `locale` is the browser's preferred language (navigator.language)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield browser.new_page(viewport={"width": 1400, "height": 1000}, **({"locale": locale} if locale else {}))
         browser.close()
+
+
+@pytest.fixture
+def page():
+    yield from _browser_page()
+
+
+@pytest.fixture
+def french_page():
+    yield from _browser_page("fr-FR")
 
 
 def settle(page, quiet_ms: int = 2000, timeout_s: float = 90):
@@ -89,6 +99,22 @@ def test_changing_a_filter_updates_the_link(server, page):
     settle(page)
     assert "compare=year" in page.url
     assert "(Feb 2023)" in page.locator("[data-testid=stMain] [data-testid=stCaptionContainer]").first.inner_text()
+
+
+def test_a_french_browser_is_answered_in_french_until_the_switch_says_otherwise(server, french_page):
+    french_page.goto(server)  # no lang= in the link: the browser's preferred language (st.context.locale)
+    settle(french_page)
+    assert french_page.get_by_role("heading", name="La chaise vide").is_visible()
+    assert "lang=fr" in french_page.url  # kept in the link, so that it shows the same words to whoever opens it
+    caption = french_page.locator("[data-testid=stMain] [data-testid=stCaptionContainer]").first.inner_text()
+    assert "nov. 2024" in caption and "par rapport à la période précédente" in caption
+    french_page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+    settle(french_page)
+    assert "lang=en" in french_page.url
+    assert french_page.get_by_role("heading", name="The empty chair").is_visible()
+    french_page.goto(f"{server}/glossary?lang=en")  # a link's language wins over the browser's
+    settle(french_page)
+    assert french_page.get_by_role("heading", name="Glossary").is_visible()
 
 
 # What the app's st.navigation (dashboard/navigation.py) declares: each page's title and URL path ("" is "/").
