@@ -91,7 +91,7 @@ CATALOG = [
         Text("Nouveaux clients",
              "Clients acquis sur la période : à leur première commande, sauf si le fichier clients indique une "
              "autre date d'acquisition.",
-             "nombre de clients dont la date d'acquisition tombe dans la période"),
+             "nombre de clients dont la date d'acquisition se situe dans la période"),
         Unit.COUNT, True, EQUITY, Measure("acquired", lambda c: c.count()), base="new_customers", additive=True,
         sums_over_time=True),
     KPI("retention_rate",

@@ -146,8 +146,8 @@ def _nps(within: bool, delta: float, value: float = 42.0, answers: int = 1234):
     ("fr", _nps(True, 0.8, answers=1), f"Le NPS a varié de 1 point (1 réponse), dans la marge d'erreur{NBSP}: pas de "
                                        "changement réel."),
     ("en", _nps(True, 0.8, answers=1), "NPS moved 1 point (1 answer), within the margin of error: not a real change."),
-    ("fr", _nps(False, 6.4), "Le NPS a gagné 6 points, à +42, au-delà de la marge d'erreur."),
-    ("fr", _nps(False, -1.1, value=-8), "Le NPS a perdu 1 point, à -8, au-delà de la marge d'erreur."),
+    ("fr", _nps(False, 6.4), "Le NPS a gagné 6 points pour s'établir à +42, au-delà de la marge d'erreur."),
+    ("fr", _nps(False, -1.1, value=-8), "Le NPS a perdu 1 point pour s'établir à -8, au-delà de la marge d'erreur."),
     ("en", _nps(False, -6.4, value=-8), "NPS fell 6 points to -8, beyond the margin of error."),
 ])
 def test_the_nps_sentence_in_each_language(db, monkeypatch, lang, change, expected):
@@ -402,7 +402,7 @@ def test_acquisition_refuses_in_the_language(lang, months, expected):
 
 @pytest.mark.parametrize("lang, expected", [
     ("fr", ["Nouveaux clients", "Acheteurs récurrents (nombre)", "Commandes par acheteur récurrent",
-            "CA par commande (récurrents)"]),
+            "Panier moyen (récurrents)"]),
     ("en", ["New customers", "Returning buyers (how many)", "Orders per returning buyer",
             "Revenue per order (returning)"]),
 ])
@@ -501,7 +501,7 @@ def test_the_valuation_in_french(demo):
     assert said["horizon"] == (f"10 ans (120 mois) à partir du 31 oct. 2026{NBSP}; tous les montants sont actualisés "
                                "à cette date")
     assert said["discount rate"] == f"10{NBSP}% par an, appliqué mois par mois"
-    assert said["not included"].startswith(f"ce n'est pas un cours de bourse{NBSP}: ni dette")
+    assert said["not included"].startswith(f"pas une valorisation boursière{NBSP}: ni dette")
     assert "et non le capital client à 36 mois du tableau de bord" in said["existing customers"]
     assert "amortie de φ = 0,98 par mois" in said["acquisition model"]
     assert said["holdout check"].startswith("les nouveaux clients des 12 derniers mois prévus à partir des ")

@@ -70,7 +70,8 @@ def specs(at) -> list[dict]:
                        "**nov. 2024** par rapport à la période précédente (oct. 2024) · tous les clients · données au "
                        "20 déc. 2024 · montants en EUR",
                        "Aucune réponse au score d'effort client (CES) sur cette période."]),
-    (WHAT_CHANGED, {}, ["Ce qui a changé", "Pont du chiffre d'affaires", "Pont du capital client",
+    (WHAT_CHANGED, {}, ["Ce qui a changé", "Décomposition de la variation du chiffre d'affaires",
+                        "Décomposition de la variation du capital client",
                         "D'où vient l'évolution",
                         # November 2024: o37 (search, 60 €) against nothing in October; to the cent below 1,000 €.
                         f"→ 60,00{NBSP}€ (—).",
@@ -91,7 +92,7 @@ def specs(at) -> list[dict]:
         "Acquisition", "Canaux", "**janv. 2023** · tous les clients",
         f"**Cohorte de janv. 2023{NBSP}:**",
         # Jan 2023, search: (100 + 40) / 2 = 70 € of 12-month margin for a CAC of 150 € → 0.47.
-        "Chaque € de dépenses d'acquisition sur **search** a rapporté **0,47×** en marge en un an — pas encore "
+        "Chaque € investi en acquisition sur **search** a rapporté **0,47×** en marge sur un an — pas encore "
         "rentabilisé"]),
 ])
 def test_a_page_speaks_french(path, params, expected):
@@ -282,7 +283,7 @@ def test_a_value_outside_the_access_is_named_in_the_language(lang, asked, notice
 
 @pytest.mark.parametrize(("lang", "key", "words"), [
     ("fr", "cac", [f"*Calcul{NBSP}:", "Plus c'est bas, mieux c'est."]),
-    ("fr", "revenue", ["Plus c'est haut, mieux c'est."]),
+    ("fr", "revenue", ["Plus c'est élevé, mieux c'est."]),
     ("en", "cac", ["*How:", "Lower is better."]),
 ])
 def test_a_tile_help_says_how_and_which_way_is_better(lang, key, words):

@@ -74,7 +74,7 @@ def titles_in(spec) -> set[str]:
     ("fr", "Tableau des objectifs", "**nov. 2024** · tous les clients · données au 20 déc. 2024 · montants en EUR",
      "Aucun objectif pour nov. 2024 (tous les clients). Fixez-en un ci-dessous",
      {"target:kpi": "Indicateur", "target:period": "Période", "target:value": "Objectif",
-      "target:segment": "Segment", "target:tolerance": "À surveiller dans une marge de (%)",
+      "target:segment": "Segment", "target:tolerance": f"Marge «{NBSP}à surveiller{NBSP}» (%)",
       "target:public": "Public (édition partenaires)", "target:save": "Enregistrer l'objectif",
       "event:start": "Date (ou premier jour)", "event:until": "Dernier jour (pour une période)",
       "event:category": "Catégorie", "event:label": "Ce qui s'est passé", "event:save": "Ajouter l'événement"}),
@@ -100,7 +100,7 @@ def test_the_scorecard_speaks_the_language_of_the_link(fixture_db, lang, title, 
     # 60 € against 100 €: 40 € short, beyond 5 % of 100 → off track.
     ("fr", f"Objectif enregistré{NBSP}: {{kpi}}, 2024-11, tous les clients.",
      ["hors cible", f"60,00{NBSP}€", f"100,00{NBSP}€", f"-40,00{NBSP}€ (-40,0{NBSP}%)", "en hausse", f"5{NBSP}%"],
-     ["Statut", "Indicateur", "Réel", "Objectif", "Écart", "Mieux quand", "Tolérance", "Origine de l'objectif",
+     ["Statut", "Indicateur", "Réel", "Objectif", "Écart", "Sens favorable", "Tolérance", "Origine de l'objectif",
       "Public"],
      ["Campagne", "Prix", "Incident", "Produit", "Autre"]),
     ("en", "Target saved: {kpi}, 2024-11, all customers.",
@@ -263,7 +263,7 @@ def voice(**params) -> AppTest:
 
 @pytest.mark.parametrize("lang, note, verdict, interval", [
     # April 2024: 4 NPS answers, margin 58.45; against March −45, its 95 % interval [−103.87, 44.53] (test_page_voice).
-    ("fr", f"±{NBSP}58 pt · 4 réponses", f"Dans la marge d'erreur{NBSP}: pas un vrai changement.",
+    ("fr", f"±{NBSP}58 pt · 4 réponses", f"Dans la marge d'erreur{NBSP}: pas de changement réel.",
      f"-45,0 par rapport à mars 2024{NBSP}; intervalle à 95{NBSP}% de l'écart{NBSP}: -103,9 à +44,5"),
     ("en", "± 58 pts · 4 answers", "Within the margin of error: not a real change.",
      "-45.0 vs Mar 2024; the change's 95 % interval: -103.9 to +44.5"),
@@ -307,7 +307,7 @@ def test_value_by_nps_group_in_french(voice_db):  # noqa: F811
 @pytest.mark.parametrize("lang, first, behind", [
     # March NPS comments (test_page_voice.test_themes_compare_detractors_and_promoters).
     ("fr", "**livraison** — 67\u00a0% des verbatims de détracteurs, 25\u00a0% des verbatims de promoteurs",
-     f"Verbatims derrière ces parts{NBSP}: 3 verbatims de détracteurs{NBSP}; 4 verbatims de promoteurs."),
+     f"Verbatims sur lesquels reposent ces parts{NBSP}: 3 verbatims de détracteurs{NBSP}; 4 verbatims de promoteurs."),
     ("en", "**delivery** — 67% of detractor comments, 25% of promoter comments",
      "Comments behind these shares: 3 detractor comments; 4 promoter comments."),
 ])
@@ -333,7 +333,7 @@ def test_the_voice_charts_are_drawn_in_french(voice_db):  # noqa: F811
     charts = specs(at)
     assert charts and all(c["config"]["locale"]["number"]["decimal"] == "," for c in charts)
     titles = set().union(*map(titles_in, charts))
-    assert {"Effort moyen (1 = facile, 5 = difficile)", "Réponses satisfaites (CSAT)", "Étape du parcours",
+    assert {"Effort moyen (1 = facile, 5 = difficile)", "Part de satisfaits (CSAT)", "Étape du parcours",
             "Part des verbatims du groupe", "Période", "Réponses"} <= titles
     themes = next(c for c in charts if "yOffset" in json.dumps(c))
     bars = next(layer for layer in themes["layer"] if "yOffset" in layer.get("encoding", {}))
@@ -375,7 +375,7 @@ def test_the_valuation_page_in_french(demo, monkeypatch):
     with use("fr"):
         month = formats.month(pd.Timestamp(cohorts.value.iloc[0]["Cohorte"]).date())
     assert shown_cells(cohorts)[0][0] == month
-    assert f"- **Ce que c'est**{NBSP}: " in texts(at)
+    assert f"- **Définition**{NBSP}: " in texts(at)
     assert all(c["config"]["locale"]["number"]["decimal"] == "," for c in specs(at))
 
 

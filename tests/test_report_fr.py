@@ -106,7 +106,7 @@ SECTIONS = [
     ("Le capital client à côté du volume et des coûts", "Customer equity next to volume and cost"),
     (f"Cohortes{NB}: les nouveaux clients restent-ils{NB}?", "Cohorts: do new customers stay?"),
     ("Concentration de la valeur", "Value concentration"),
-    ("Économie de l'acquisition", "Acquisition economics"),
+    ("Rentabilité de l'acquisition", "Acquisition economics"),
     ("Voix du client", "Voice of the customer"),
     (f"Contrôle des modèles{NB}: peut-on se fier aux chiffres de valeur{NB}?", "Model check: can the value"),
     (f"Annexe{NB}: définitions", "Appendix: definitions"),
@@ -125,13 +125,13 @@ def test_every_section_of_the_board_edition_is_titled_in_french(board_text, fren
     "Le client", "Volume et coûts", "Par rapport aux objectifs", "Origine de l'objectif",
     f"Canaux d'acquisition{NB}: coût et coût d'équilibre d'un nouveau client", "Rétention des cohortes, mois par mois",
     "Les acheteurs en dix groupes égaux, par chiffre d'affaires", "Décile 1 (top 10", "Dans leurs propres mots",
-    "Par nombre de réachats avant la coupure", "Paramètres (erreur type)", "Mode de calcul", "Mieux si",
+    "Par nombre de réachats avant la coupure", "Paramètres (erreur type)", "Mode de calcul", "Sens favorable",
     "Acquise en", "Mois 12", "Groupe NPS", "Achètent encore", "Tous les canaux", "Hypothèses",
     # in paragraphs (compared loosely: a paragraph's no-break spaces are drawn as spaces)
     "Chaque tuile compare T3 2026 à T2 2026 (la période précédente).",
     "Vide : la cohorte n'avait pas atteint cet âge à la fin de la période.",
     "Les derniers verbatims des détracteurs et des promoteurs",
-    "Réachats. Estimés sur la période du 1er nov. 2023 au 2 mai 2026, les modèles prévoyaient",
+    "Réachats. Ajustés sur la période du 1er nov. 2023 au 2 mai 2026, les modèles prévoyaient",
     "Événements : 1.",  # the event legend under the trend chart
 ])
 def test_the_board_editions_words_are_french(board_text, said):
@@ -235,8 +235,8 @@ def test_the_partner_edition_is_french_and_says_what_it_suppresses(partner, part
 
 @pytest.mark.parametrize(("kwargs", "said"), [
     ({"period": "1999-Q1"}, "aucune donnée pour 1999-Q1 : les données vont du "),
-    ({"period": PERIOD, "edition": "press"}, "édition inconnue 'press' : utilisez board ou partner"),
-    ({"period": PERIOD, "compare": "last"}, "comparaison inconnue 'last' : utilisez previous ou year_ago"),
+    ({"period": PERIOD, "edition": "press"}, "édition 'press' inconnue : utilisez board ou partner"),
+    ({"period": PERIOD, "compare": "last"}, "comparaison 'last' inconnue : utilisez previous ou year_ago"),
     ({"period": PERIOD, "min_segment": 0}, "min_segment doit être un nombre entier ≥ 1, et non 0"),
 ])
 def test_a_bad_argument_is_refused_in_french(db, kwargs, said):

@@ -97,7 +97,7 @@ VOICE_KPIS = [
              short="CSAT"),
         Text("Satisfaction client (CSAT)",
              "Pourcentage de satisfaits : part des réponses de 4 ou 5 (sur une échelle de 1 à 5) à la question "
-             "« Avez-vous été satisfait ? », au global ou pour un point de contact.",
+             "« Avez-vous été satisfait ? », globalement ou pour un point de contact.",
              "réponses CSAT notées 4–5 ÷ réponses CSAT",
              short="CSAT"),
         Unit.PERCENT, True, VOICE, Measure("feedback", _share("csat", 4, 5)), base="csat_answers",
