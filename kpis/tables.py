@@ -6,6 +6,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from i18n import _
 from kpis.catalog import REGISTRY
 from kpis.database import Database
 from kpis.database import scope as scope_of
@@ -104,8 +105,9 @@ def concentration_curve(db: Database, period=None, points: int = 100, filters: d
 def rebased_trend(trend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """A trend (kpis.trend) as a long table of the KPIs indexed to 100 at their first period with a positive value.
 
-    Columns: kpi (label), family (group), period, index, piece, base (the period = 100). Undefined values are
-    dropped (a gap), and each run of defined values gets its own `piece`, so that a line can break across a gap.
+    Columns: kpi (label), family (group), both in the current language, period, index, piece, base (the period =
+    100). Undefined values are dropped (a gap), and each run of defined values gets its own `piece`, so that a line
+    can break across a gap.
     """
     rows = []
     for key in keys:
@@ -118,7 +120,7 @@ def rebased_trend(trend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         for row, value in values.items():
             if pd.isna(value):
                 continue
-            rows.append({"kpi": REGISTRY[key].label, "family": REGISTRY[key].group.value,
+            rows.append({"kpi": REGISTRY[key].label, "family": _(REGISTRY[key].group.value),
                          "period": trend.at[row, "period"], "index": 100 * value / positive.iloc[0],
                          "piece": f"{key}:{pieces[row]}", "base": trend.at[base_row, "period"]})
     return pd.DataFrame(rows, columns=["kpi", "family", "period", "index", "piece", "base"])

@@ -150,7 +150,7 @@ class Valuation:
 
 
 def assumption_label(key: str) -> str:
-    """An assumption's name in the current language ("Not included" / "Non compris")."""
+    """An assumption's name in the current language ("Not included" / "Non inclus")."""
     return _(ASSUMPTIONS[key]) if key in ASSUMPTIONS else key.capitalize()
 
 

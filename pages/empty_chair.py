@@ -3,11 +3,11 @@
 import altair as alt
 import streamlit as st
 
-from i18n import N_, _, ngettext
+from i18n import _, ngettext
 from i18n.formats import date, day_month, number
 from kpis import REGISTRY
 from kpis.clv.model import value_basis
-from kpis.labels import compared_with
+from kpis.labels import compared_with, score_group_label
 from ui import data
 from ui.charts import show
 from ui.db import database
@@ -19,7 +19,6 @@ CUSTOMER = ["active_customers", "new_customers", "retention_rate", "customer_equ
 VOLUME = ["revenue", "gross_margin", "orders", "marketing_spend", "cac"]
 AT_RISK = ["customers_at_risk", "value_at_risk"]
 BADGES = {"detractor": "red", "promoter": "green"}
-GROUPS = {"detractor": N_("detractor"), "promoter": N_("promoter")}
 
 db = database()
 view = current_view(db)
@@ -84,7 +83,7 @@ with right:
     for group in ("detractor", "promoter"):
         for row in comments[group].to_dict("records"):
             st.markdown(_(":{colour}-badge[{group} · {survey} {score}] *“{comment}”* — {day}").format(
-                colour=BADGES[group], group=_(GROUPS[group]), survey=row["survey"].upper(), score=row["score"],
+                colour=BADGES[group], group=score_group_label(group), survey=row["survey"].upper(), score=row["score"],
                 comment=row["comment"], day=day_month(row["answered_at"])))
 
 st.subheader(_("PDF snapshot"))

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from i18n import N_, _, use
+from i18n import _, use
 from i18n.formats import date
 from kpis import REGISTRY, Group, rebased_trend
 from kpis import format as fmt
@@ -30,8 +30,6 @@ DEFAULTS = {Group.EQUITY: ["active_customers", "retention_rate", "revenue_per_cu
 PALETTES = {Group.EQUITY: ["#1f5fa8", "#2a9d8f", "#7b4fb5", "#5fa8e8", "#1b7a3e", "#3c3f9e", "#66b8a6",
                            "#a587d6", "#0e3d6b", "#8fc98f", "#4f6d8f", "#2fb5c9"],
             Group.VOLUME: ["#e07b00", "#c0392b", "#9c6b30", "#d4a017", "#e8689a", "#8e3b1f", "#f2a65a"]}
-# The two families' names (kpis.registry.Group), translated where shown.
-FAMILIES = {Group.EQUITY: N_("Customer equity"), Group.VOLUME: N_("Volume and cost")}
 WINDOWS = (12, 24)
 CHART_HEIGHT = 360
 
@@ -49,7 +47,6 @@ def trend_chart(trend: pd.DataFrame, keys: list[str], labels: dict[str, str], cu
                 marks: pd.DataFrame) -> alt.LayerChart:
     lines = rebased_trend(trend, keys)
     lines["label"] = lines["period"].map(labels)
-    lines["family"] = lines["family"].map({g.value: _(FAMILIES[g]) for g in FAMILIES})
     order = [labels[p] for p in trend["period"]]
     x = alt.X("label:O", sort=order, title=None, scale=alt.Scale(paddingInner=0, paddingOuter=0),
               axis=alt.Axis(labelAngle=0 if len(order) <= 12 else -40, labelOverlap=True))
@@ -62,7 +59,7 @@ def trend_chart(trend: pd.DataFrame, keys: list[str], labels: dict[str, str], cu
     colour = alt.Color("kpi:N", title=None, scale=alt.Scale(domain=domain, range=colours),
                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=260, symbolStrokeWidth=3))
     dash = alt.StrokeDash("family:N", title=None,
-                          scale=alt.Scale(domain=[_(FAMILIES[Group.EQUITY]), _(FAMILIES[Group.VOLUME])],
+                          scale=alt.Scale(domain=[_(Group.EQUITY.value), _(Group.VOLUME.value)],
                                           range=[[1, 0], [6, 4]]),
                           legend=alt.Legend(orient="top", symbolStrokeWidth=2, symbolSize=400))
     y = alt.Y("index:Q", title=_("Index (first period = 100)"), scale=alt.Scale(zero=False))
@@ -113,10 +110,10 @@ trend = data.trend(EQUITY + VOLUME, period, n, filters=view.filters)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader(_(FAMILIES[Group.EQUITY]))
+    st.subheader(_(Group.EQUITY.value))
     tile_grid(EQUITY, 3, table, trend, currency)
 with right:
-    st.subheader(_(FAMILIES[Group.VOLUME]))
+    st.subheader(_(Group.VOLUME.value))
     tile_grid(VOLUME, 2, table, trend, currency)
 st.caption(_("Left, what the customer base is worth; right, how much was sold and what it cost. Arrows compare "
              "with {reference}; green and red follow each KPI's direction. Sparklines: the last {n} periods. Hover "
@@ -128,7 +125,7 @@ pickers = st.columns(2)
 picked = []
 for where, group, keys in zip(pickers, (Group.EQUITY, Group.VOLUME), (EQUITY, VOLUME), strict=True):
     by_label = {REGISTRY[k].label: k for k in keys}
-    chosen = where.multiselect(_(FAMILIES[group]), list(by_label), default=[REGISTRY[k].label for k in DEFAULTS[group]],
+    chosen = where.multiselect(_(group.value), list(by_label), default=[REGISTRY[k].label for k in DEFAULTS[group]],
                                key=f"equity:pick:{group.name}")
     picked += [by_label[label] for label in chosen]
 

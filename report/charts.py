@@ -101,7 +101,8 @@ def indexed_trend(trend: pd.DataFrame, keys: list[str], labels: dict[str, str],
                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=220, symbolType="stroke",
                                          symbolStrokeWidth=2.5, columnPadding=24))
     dash = alt.StrokeDash("family:N", title=None, legend=None,
-                          scale=alt.Scale(domain=[Group.EQUITY.value, Group.VOLUME.value], range=[[1, 0], [5, 3]]))
+                          scale=alt.Scale(domain=[_(Group.EQUITY.value), _(Group.VOLUME.value)],
+                                          range=[[1, 0], [5, 3]]))
     base = alt.Chart(lines).encode(x=x, y=y, color=colour)
     hundred = alt.Chart(pd.DataFrame({"y": [100]})).mark_rule(color=GREY, strokeDash=[2, 2]).encode(y="y:Q")
     if marks is not None and not marks.empty:
