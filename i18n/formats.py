@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 
 from i18n import language, locale
 
@@ -33,6 +33,12 @@ def percent(share: float, digits: int = 1, sign: bool = False) -> str:
 def _day(day: dt.date) -> str:
     """The day of the month as the language writes it in a date: French says "1er" for the first."""
     return "1er" if day.day == 1 and language() == "fr" else str(day.day)
+
+
+def significant(value: float, digits: int) -> str:
+    """A fitted parameter to `digits` significant digits, as `:.4g` writes it (0.0123, 1.23e+04), with the language's
+    decimal sign (0,0123)."""
+    return f"{value:.{digits}g}".replace(".", get_decimal_symbol(locale()))
 
 
 def date(day: dt.date) -> str:

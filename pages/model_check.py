@@ -3,9 +3,8 @@
 import altair as alt
 import pandas as pd
 import streamlit as st
-from babel.numbers import get_decimal_symbol
 
-from i18n import N_, _, formats, locale, ngettext
+from i18n import N_, _, formats, ngettext
 from kpis import format as fmt
 from kpis.clv.check import curve_period_label
 from kpis.clv.model import fit_group_label
@@ -38,11 +37,6 @@ def weeks_text(n: int) -> str:
 
 def count(n) -> str:
     return formats.number(n)
-
-
-def significant(value: float, digits: int) -> str:
-    """A parameter to `digits` significant digits (as `:.4g`), with the language's decimal sign."""
-    return f"{value:.{digits}g}".replace(".", get_decimal_symbol(locale()))
 
 
 ACTUAL, PREDICTED, MODEL = (_(SERIES[k]) for k in ("actual", "predicted", "model"))
@@ -194,7 +188,8 @@ else:
 # --- parameters ----------------------------------------------------------------------------------------------
 st.subheader(_("Fitted parameters"))
 params = check["parameters"]
-wide = params.assign(shown=[_("{value} ± {error}").format(value=significant(v, 4), error=significant(e, 2))
+wide = params.assign(shown=[_("{value} ± {error}").format(value=formats.significant(v, 4),
+                                                          error=formats.significant(e, 2))
                             for v, e in zip(params["value"], params["standard_error"], strict=True)])
 wide = wide.pivot(index=["group", "channels", "customers", "repeat_buyers"], columns="parameter", values="shown")
 wide = wide[list(dict.fromkeys(params["parameter"]))].reset_index()  # r, α, a, b, p, q, γ as the fits list them

@@ -403,12 +403,6 @@ def decimal(value, digits: int = 2) -> str:
     return "—" if value is None or pd.isna(value) else formats.number(float(value), digits)
 
 
-def significant(value: float, digits: int) -> str:
-    """A fitted parameter to `digits` significant digits (0.0123, 1.23e+04), with the language's decimal sign."""
-    text = f"{value:.{digits}g}"
-    return text.replace(".", ",") if language() == "fr" else text
-
-
 def kpi_cell(s: Snapshot, key: str, value) -> str:
     """A table cell for one KPI value (NaN and None read as undefined)."""
     if value is not None and pd.isna(value):
@@ -958,7 +952,8 @@ def model_check(doc: Document) -> None:
         rows = []
         for (group, model), part in params.groupby(["group", "model"], sort=False):
             values = ", ".join(_("{parameter} = {value} (± {error})").format(
-                parameter=r["parameter"], value=significant(r["value"], 3), error=significant(r["standard_error"], 2))
+                parameter=r["parameter"], value=formats.significant(r["value"], 3),
+                error=formats.significant(r["standard_error"], 2))
                 for r in part.to_dict("records"))
             rows.append([group, model, values, count(part["customers"].iloc[0])])
         doc.table([_("Fit"), _("Model"), _("Parameters (standard error)"), _("Customers")], rows, [28, 24, 100, 26],

@@ -125,6 +125,8 @@ OCT_31 = dt.date(2026, 10, 31)
     ("fr", lambda: fmt.delta(0.012, Unit.PERCENT), "+1,2 pt"),
     ("fr", lambda: fmt.value(3.25, Unit.MONTHS), "3,2 mois"),  # 3.25 is exact: half to even
     ("fr", lambda: fmt.value(42, Unit.SCORE), "+42"),
+    ("fr", lambda: formats.significant(0.012345, 3), "0,0123"),  # a fitted parameter, as :.3g writes it
+    ("en", lambda: formats.significant(12345.0, 3), "1.23e+04"),
     ("fr", lambda: fmt.delta(-1500, Unit.COUNT), f"-1{NNBSP}500"),
 ])
 def test_numbers_dates_and_periods_in_each_language(lang, text, expected):
