@@ -94,16 +94,9 @@ SOURCES = ("cli.py", "dashboard", "i18n", "kpis", "pages", "report", "store", "u
 
 
 def catalog(code: str) -> Catalog:
-    """The language's catalog: every .po file of its folder, messages.po first (the first translation wins; an
-    untranslated entry is no translation)."""
-    merged = Catalog(locale=code, domain=DOMAIN)
-    folder = CATALOGS / code / "LC_MESSAGES"
-    for path in sorted(folder.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.name)):
-        with path.open("rb") as po:
-            for message in read_po(po, locale=code):
-                if message.id and message.string and message.id not in merged:
-                    merged[message.id] = message
-    return merged
+    """The language's catalog, as its messages.po holds it (an untranslated entry has an empty string)."""
+    with (CATALOGS / code / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
+        return read_po(po, locale=code, domain=DOMAIN)
 
 
 @functools.cache
