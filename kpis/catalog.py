@@ -20,6 +20,11 @@ def _money(column) -> ibis.Expr:
     return column.cast("float64")
 
 
+def _total(column) -> ibis.Expr:
+    """An exact sum of decimal amounts, as a double: the same to the last bit whatever order rows are stored in."""
+    return column.sum().cast("float64")
+
+
 def _share(condition, total) -> ibis.Expr:
     """condition-count ÷ total, NULL (undefined) when there is nobody to count."""
     return ibis.ifelse(total > 0, condition / total, ibis.null("float64"))
@@ -58,7 +63,7 @@ def _historical_clv(s: Scope):
     o = s.tables["orders"]
     margins = o.join(cohort, "customer_id")
     margins = margins.filter(margins.ordered_at < margins.acquired_at.cast("timestamp") + ibis.interval(months=12))
-    per = margins.group_by("customer_id").aggregate(margin=_money(margins.revenue - margins.cost).sum())
+    per = margins.group_by("customer_id").aggregate(margin=_total(margins.revenue - margins.cost))
     j = cohort.left_join(per, "customer_id")
     return j.aggregate(value=_share(j.margin.sum(), j.count()))
 
@@ -236,7 +241,7 @@ CATALOG = [
         Text("Chiffre d'affaires",
              "Montant payé par les clients pour les commandes de la période.",
              "Σ chiffre d'affaires des commandes"),
-        Unit.CURRENCY, True, VOLUME, Measure("activity", lambda a: _money(a.revenue).sum()), additive=True,
+        Unit.CURRENCY, True, VOLUME, Measure("activity", lambda a: _total(a.revenue)), additive=True,
         sums_over_time=True),
     KPI("orders",
         Text("Orders",
@@ -254,7 +259,7 @@ CATALOG = [
         Text("Coût des ventes",
              "Coût des marchandises et du service associés aux commandes de la période.",
              "Σ coût des commandes (les commandes de coût inconnu sont exclues)"),
-        Unit.CURRENCY, False, VOLUME, Measure("activity", lambda a: _money(a.cost).sum()), additive=True,
+        Unit.CURRENCY, False, VOLUME, Measure("activity", lambda a: _total(a.cost)), additive=True,
         sums_over_time=True),
     KPI("gross_margin",
         Text("Gross margin",
@@ -263,7 +268,7 @@ CATALOG = [
         Text("Marge brute",
              "Chiffre d'affaires diminué du coût des marchandises et du service, pour les commandes de la période.",
              "Σ (chiffre d'affaires − coût) des commandes de coût connu"),
-        Unit.CURRENCY, True, VOLUME, Measure("activity", lambda a: _money(a.margin).sum()), additive=True,
+        Unit.CURRENCY, True, VOLUME, Measure("activity", lambda a: _total(a.margin)), additive=True,
         sums_over_time=True),
     KPI("gross_margin_rate",
         Text("Gross margin rate",
@@ -281,7 +286,7 @@ CATALOG = [
              "Dépenses d'acquisition de la période. Connues seulement par canal d'acquisition, elles ne sont pas "
              "affichées pour les autres segments.",
              "Σ dépenses d'acquisition mensuelles"),
-        Unit.CURRENCY, False, VOLUME, Measure("spend", lambda s: _money(s.spend).sum()), base=None, additive=True,
+        Unit.CURRENCY, False, VOLUME, Measure("spend", lambda s: _total(s.spend)), base=None, additive=True,
         sums_over_time=True),
     KPI("cost_per_order",
         Text("Cost per order",
