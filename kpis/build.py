@@ -14,8 +14,8 @@ from kpis.database import Database
 from kpis.sources import materialize
 from kpis.story import store_default_headlines
 from kpis.valuation import store_default_valuation
-from store import demo, importer
-from store.schema import customer_attributes
+from store import append, demo, importer
+from store.schema import TABLES, customer_attributes
 
 
 def finish_build(con) -> None:
@@ -41,3 +41,18 @@ def build_demo(path=None, **options) -> dict:
 def import_files(db=None, **options) -> dict:
     """store.importer.import_files with the derived tables (options: orders, customers, feedback, spend, …)."""
     return importer.import_files(db, finish=finish_build, **options)
+
+
+def finish_append(con) -> None:
+    """The derived tables of a build made from a copy of the one before (store.append): the copy's are dropped,
+    then made anew from the appended tables, as a full import makes them."""
+    declared = {*TABLES, "metadata"}
+    for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall():
+        if table not in declared:
+            con.execute(f'DROP TABLE "{table}"')
+    finish_build(con)
+
+
+def append_files(db=None, **options) -> dict:
+    """store.append.append_files with the derived tables renewed (options: orders, customers, feedback, spend, …)."""
+    return append.append_files(db, finish=finish_append, **options)

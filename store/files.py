@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -55,7 +56,7 @@ def open_readonly(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConne
 
 
 @contextmanager
-def new_build(path: str | os.PathLike | None = None, finish: Callable | None = None):
+def new_build(path: str | os.PathLike | None = None, finish: Callable | None = None, start_from_current: bool = False):
     """Yield a connection to a fresh database file; publish it only if the block succeeds.
 
     `finish(con)`, when given, runs after the block and before publishing: the derived tables a reader needs (the
@@ -68,6 +69,8 @@ def new_build(path: str | os.PathLike | None = None, finish: Callable | None = N
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = folder / f"{stamp}-{secrets.token_hex(3)}.duckdb"
     building = target.with_name(target.name + ".building")
+    if start_from_current:
+        shutil.copyfile(current_file(path), building)
     con = duckdb.connect(str(building), config=build_settings(folder))
     try:
         yield con

@@ -164,27 +164,13 @@ def import_files(
     options = _check_options(margin_rate, decimal, date_format)
     if options:
         raise ImportRejected(options, len(options))
-    given = {"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend}
-    files = {name: Path(p) for name, p in given.items() if p is not None}
-    problems = [p for name, path in files.items() for p in _check_file(name, path)]
-    if problems:
-        raise ImportRejected(problems[:max_problems], len(problems))
+    files = check_paths({"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend},
+                        max_problems)
 
     with new_build(db, finish) as con:
         con.execute("SET TimeZone = 'UTC'")
-        sources = {}
-        for name, path in files.items():
-            source = Source(TABLES[name], path, _kind(path))
-            staged = _stage(con, source)
-            problems += staged or _read_as(con, source, decimal, date_format)
-            sources[name] = source
-        total = len(problems)
-        if not problems:
-            problems, total = _validate(con, sources, now, max_problems)
-        if problems:
-            shown = sorted(problems, key=lambda p: (p.file, p.row))[:max_problems]
-            raise ImportRejected(_with_lines(shown, sources), total)
-
+        sources = read_checked(con, files, now=now, max_problems=max_problems, decimal=decimal,
+                               date_format=date_format)
         attributes = tuple(sources["customers"].attributes) if "customers" in sources else ()
         schema.create_tables(con, customer_attributes=attributes)
         _load(con, sources)
@@ -198,6 +184,35 @@ def import_files(
             rows=counts, **({} if margin_rate is None else {"margin_rate": margin_rate}),
         )
         return schema.read_metadata(con)
+
+
+def check_paths(given: dict[str, os.PathLike | str | None], max_problems: int) -> dict[str, Path]:
+    """The files given (table name -> path), each one present, readable and of a known format, else refused."""
+    files = {name: Path(p) for name, p in given.items() if p is not None}
+    problems = [p for name, path in files.items() for p in _check_file(name, path)]
+    if problems:
+        raise ImportRejected(problems[:max_problems], len(problems))
+    return files
+
+
+def read_checked(con, files: dict[str, Path], *, now: datetime, max_problems: int, decimal: str | None,
+                 date_format: str | None, checks: Callable | None = None) -> dict[str, Source]:
+    """Stage every file in `con` (typed_<table> temp tables), settle its reading and run every row check and the
+    checks across files (`checks(sources)`, default the full import's `_cross_checks`): the sources, or
+    ImportRejected with the first problems of each check and their count."""
+    problems, sources = [], {}
+    for name, path in files.items():
+        source = Source(TABLES[name], path, _kind(path))
+        staged = _stage(con, source)
+        problems += staged or _read_as(con, source, decimal, date_format)
+        sources[name] = source
+    total = len(problems)
+    if not problems:
+        problems, total = _validate(con, sources, now, max_problems, checks or _cross_checks)
+    if problems:
+        shown = sorted(problems, key=lambda p: (p.file, p.row))[:max_problems]
+        raise ImportRejected(_with_lines(shown, sources), total)
+    return sources
 
 
 def _check_options(margin_rate: float | None, decimal: str | None, date_format: str | None) -> list[Problem]:
@@ -435,15 +450,17 @@ def _typed(source: Source, raw_types: dict[str, str]) -> str:
     return f"SELECT {', '.join(parts)} FROM {source.raw}"
 
 
-def _validate(con, sources: dict[str, Source], now: datetime, limit: int) -> tuple[list[Problem], int]:
-    """Every row check of every file, then the checks across files: (first problems of each, total)."""
+def _validate(con, sources: dict[str, Source], now: datetime, limit: int,
+              cross: Callable) -> tuple[list[Problem], int]:
+    """Every row check of every file, then the checks across files (`cross(sources)`): (first problems of each,
+    total)."""
     for source in sources.values():
         raw_types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {source.raw})").fetchall())
         con.execute(f"CREATE TEMP TABLE typed_{source.table.name} AS {_typed(source, raw_types)}")
     checks = []
     for source in sources.values():
         checks += _row_checks(source)
-    checks += _cross_checks(sources)
+    checks += cross(sources)
     problems, total = [], 0
     for check in checks:
         # Each check keeps its first `limit` rows and counts the rest, so a file of errors stays cheap.
@@ -589,14 +606,15 @@ def _value_or_default(source: Source, column: str, prefix: str = "") -> str:
     return f"COALESCE({prefix}{column}, {default}) AS {column}"
 
 
-def _insert(con, source: Source, generated_id: str | None, id_prefix: str) -> None:
-    """Insert one validated file, generating its id and filling absent optional columns."""
+def _insert(con, source: Source, generated_id: str | None, id_prefix: str, offset: int = 0) -> None:
+    """Insert one validated file, generating its id (numbered after `offset`) and filling absent optional
+    columns."""
     parts = []
     for col in source.table.columns:
         if col.name in source.mapping:
             parts.append(_value_or_default(source, col.name) if col.default else col.name)
         elif col.name == generated_id:
-            parts.append(f"'{id_prefix}' || lpad(CAST(_row AS VARCHAR), 9, '0') AS {col.name}")
+            parts.append(f"'{id_prefix}' || lpad(CAST(_row + {int(offset)} AS VARCHAR), 9, '0') AS {col.name}")
         else:
             parts.append(f"{col.default} AS {col.name}")
     # Rows stored in time order: each period's rows sit together, so DuckDB skips the rest (zone maps).
