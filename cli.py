@@ -24,7 +24,7 @@ import kpis
 from i18n import N_, _, ngettext
 from i18n.formats import number, percent
 from kpis import format as fmt
-from kpis.build import build_demo, import_files
+from kpis.build import append_files, build_demo, import_files
 from kpis.decisions import Refused
 from kpis.events import CATEGORIES, events_of, parse_events
 from kpis.labels import describe_filters
@@ -52,21 +52,64 @@ def _import(args) -> int:
     if not _writes_duckdb(args):
         return 2
 
+    if not args.append and args.orders is None:
+        print(_("error: a full import needs --orders (an append may bring only customers, feedback or spend)"),
+              file=sys.stderr)
+        return 2
+    if args.replace_overlap and not args.append:
+        print(_("error: --replace-overlap goes with --append"), file=sys.stderr)
+        return 2
     started = time.perf_counter()
+    files = {"orders": args.orders, "customers": args.customers, "feedback": args.feedback, "spend": args.spend,
+             "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format}
     try:
-        meta = import_files(args.db, orders=args.orders, customers=args.customers, feedback=args.feedback,
-                            spend=args.spend, currency=args.currency, margin_rate=args.margin_rate,
-                            decimal=args.decimal, date_format=args.date_format)
+        if args.append:
+            meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency, **files)
+        else:
+            meta = import_files(args.db, currency=args.currency or "EUR", **files)
     except ImportRejected as refused:
         print(refused, file=sys.stderr)
         return 2
-    for read in meta.get("files", {}).values():  # how each file's numbers and dates were read, when not plain
+    except DatabaseMissing as missing:  # an append needs a build to append to
+        print(missing, file=sys.stderr)
+        return 2
+    read_files = meta["appends"][-1]["files"] if args.append else meta.get("files", {})
+    for read in read_files.values():  # how each file's numbers and dates were read, when not plain
         if read.get("decimal") == ",":
             print(_("{file}: amounts read with a decimal comma").format(file=read["file"]))
         if read.get("date_format") in READ_DATES:
             print(_(READ_DATES[read["date_format"]]).format(file=read["file"]))
-    print(_("imported into {path} ({seconds} s)").format(path=db_path(args.db), seconds=_seconds(started)))
+    if args.append:
+        print(_appended(meta["appends"][-1]))
+        print(_("appended to {path} ({seconds} s)").format(path=db_path(args.db), seconds=_seconds(started)))
+    else:
+        print(_("imported into {path} ({seconds} s)").format(path=db_path(args.db), seconds=_seconds(started)))
     return _info(args)
+
+
+def _rows(table: str, count: int) -> str:
+    """A count of rows an append added or replaced, in words (3 orders, 1 new customer)."""
+    text = {"customers": ngettext("{count} new customer", "{count} new customers", count),
+            "orders": ngettext("{count} order", "{count} orders", count),
+            "feedback": ngettext("{count} answer", "{count} answers", count),
+            "marketing_spend": ngettext("{count} spend row", "{count} spend rows", count)}[table]
+    return text.format(count=number(count))
+
+
+def _appended(entry: dict) -> str:
+    """One line of what an append added, replaced and updated."""
+    def counted(counts: dict) -> str:
+        return ", ".join(_rows(table, n) for table, n in counts.items() if n)
+
+    text = _("added: {rows}").format(rows=counted(entry["added"]) or _("nothing"))
+    replaced = {t: n for t, n in entry.get("replaced", {}).items() if n}
+    if replaced:
+        text += "; " + _("replaced: {rows}").format(rows=counted(replaced))
+    changed = entry.get("customers_changed", {})
+    if changed:
+        text += "; " + _("customers updated: {columns}").format(
+            columns=", ".join(f"{column} {number(n)}" for column, n in changed.items()))
+    return text
 
 
 READ_DATES = {"%d/%m/%Y": N_("{file}: dates read as day/month/year (31/10/2026)"),
@@ -422,11 +465,16 @@ def parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help=_("import CSV or Parquet files into a new database"))
     imp.add_argument("--db", help=db_help)
-    imp.add_argument("--orders", required=True, help=_("orders file (required)"))
+    imp.add_argument("--append", action="store_true", help=_(
+        "add the files to the current database instead of replacing it: rows already there are refused, new "
+        "customers added, changed customers updated"))
+    imp.add_argument("--replace-overlap", action="store_true", help=_(
+        "with --append: rows whose id (or spend month and channel) is already there replace the old ones"))
+    imp.add_argument("--orders", help=_("orders file (required, but for --append)"))
     imp.add_argument("--customers", help=_("customers file"))
     imp.add_argument("--feedback", help=_("survey answers file"))
     imp.add_argument("--spend", help=_("monthly marketing spend file"))
-    imp.add_argument("--currency", default="EUR", help=_("currency of the amounts (default EUR)"))
+    imp.add_argument("--currency", help=_("currency of the amounts (default EUR; an append keeps the database's)"))
     imp.add_argument("--margin-rate", type=_rate, help=_(
         "gross margin as a share of revenue, for orders without a cost column (e.g. 0.35); without it and without "
         "costs, value KPIs are computed on revenue"))
