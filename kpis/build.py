@@ -7,30 +7,62 @@ added here and handed to store as its `finish` step. `build_demo` and `import_fi
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 from kpis.clv.bridge import store_default_parts
 from kpis.clv.check import store_default_check
-from kpis.clv.model import store_default_models
+from kpis.clv.model import STORED_FITS, store_default_models
 from kpis.database import Database
 from kpis.sources import materialize
 from kpis.story import store_default_headlines
 from kpis.valuation import store_default_valuation
 from store import append, demo, importer
-from store.schema import TABLES, customer_attributes
+from store.schema import TABLES, customer_attributes, read_metadata
 
 
-def finish_build(con) -> None:
+def finish_build(con, kept: dict[str, str] | None = None, unchanged: set[date] = frozenset()) -> list[date]:
     """Derived tables of a build being made (`con`, read-write): customer_value, the fact tables (orders and answers
     with their customer's segment columns), the CLV models of the dashboard's
     default view with their parameter draws (clv_fits, clv_scores, clv_draws), its two equity bridges (clv_parts),
     the default model check (clv_checks) and valuation (clv_valuations), so that no reader fits, draws or values a
-    customer base again."""
+    customer base again. `kept` and `unchanged`: the previous build's models, and the dates they still hold for
+    (kpis.clv.model.store_default_models). The dates whose fits were taken."""
     materialize(con, tuple(customer_attributes(con)))
     db = Database(con, name="build")
-    store_default_models(db, con)
-    store_default_parts(db, con)
-    store_default_check(db, con)
-    store_default_valuation(db, con)
-    store_default_headlines(db, con)  # last: its equity sentence reads the stored bridges and draws
+    try:
+        models = store_default_models(db, con, kept, unchanged)
+        store_default_parts(db, con)
+        store_default_check(db, con)
+        store_default_valuation(db, con)
+        store_default_headlines(db, con)  # last: its equity sentence reads the stored bridges and draws
+    finally:
+        db.close()  # its cursors' transactions would keep the build from checkpointing what follows
+    return sorted(end for end, copied in models.items() if copied)
+
+
+def finish_append(con) -> None:
+    """The derived tables of a build made from a copy of the one before (store.append): made anew from the
+    appended tables, as a full import makes them, but for the fitted parameters of the dates before the append's
+    first changed day (its `changed_from`), taken from the copy's: those customers are only scored again."""
+    entry = read_metadata(con)["appends"][-1]
+    first = date.fromisoformat(entry["changed_from"]) if entry.get("changed_from") else date.max
+    present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    unchanged = set() if STORED_FITS not in present else {e for (e,) in con.execute(
+        f"SELECT DISTINCT observation_end FROM {STORED_FITS} WHERE observation_end < ?", [first]).fetchall()}
+    columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                           [STORED_FITS]).fetchall()}
+    kept = {}
+    if unchanged and "log_covariance" in columns:  # the fits of the unchanged dates, in memory until the build ends
+        kept[STORED_FITS] = f"previous_{STORED_FITS}"
+        con.execute(f"CREATE TEMP TABLE {kept[STORED_FITS]} AS SELECT * FROM {STORED_FITS} WHERE observation_end < ?",
+                    [first])
+    for table in sorted(present - {*TABLES, "metadata"}):  # before any reader's cursor: a table read is not dropped
+        con.execute(f'DROP TABLE "{table}"')
+    reused = finish_build(con, kept, unchanged)
+    meta = read_metadata(con)
+    meta["appends"][-1]["models_reused"] = [e.isoformat() for e in reused]  # said by `cli.py builds`
+    con.execute("INSERT OR REPLACE INTO metadata VALUES ('appends', ?)", [json.dumps(meta["appends"])])
 
 
 def build_demo(path=None, **options) -> dict:
@@ -41,16 +73,6 @@ def build_demo(path=None, **options) -> dict:
 def import_files(db=None, **options) -> dict:
     """store.importer.import_files with the derived tables (options: orders, customers, feedback, spend, …)."""
     return importer.import_files(db, finish=finish_build, **options)
-
-
-def finish_append(con) -> None:
-    """The derived tables of a build made from a copy of the one before (store.append): the copy's are dropped,
-    then made anew from the appended tables, as a full import makes them."""
-    declared = {*TABLES, "metadata"}
-    for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall():
-        if table not in declared:
-            con.execute(f'DROP TABLE "{table}"')
-    finish_build(con)
 
 
 def append_files(db=None, **options) -> dict:

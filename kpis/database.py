@@ -67,9 +67,19 @@ class Database:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if not hasattr(self._local, "cursor"):
-            self._local.cursor = self.con.cursor()
+            self._local.cursor = self._opened(self.con.cursor())
             self._local.frames = set()
         return self._local.cursor
+
+    def _opened(self, cursor: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        self.__dict__.setdefault("_cursors", []).append(cursor)
+        return cursor
+
+    def close(self) -> None:
+        """Close every cursor this database opened (a build's: its connection then checkpoints alone)."""
+        for cursor in self.__dict__.pop("_cursors", []):
+            cursor.close()
+        self._local = threading.local()
 
     def register_frame(self, name: str, frame: pd.DataFrame) -> None:
         """Make a frame computed in Python (a model's per-customer scores) queryable as table `name`."""
@@ -88,6 +98,7 @@ class Database:
         if self._frames.keys() != self._local.frames:  # a fresh cursor (the old one may hold an unfinished result),
             # which no longer holds the tables forgotten since
             self._local.cursor, self._local.frames = self._new_cursor()
+            self._opened(self._local.cursor)
         return self._local.cursor.execute(sql)
 
     def arrow(self, expr: ibis.Expr) -> pa.Table:

@@ -157,17 +157,26 @@ def _apply(con, sources: dict[str, Source], listed: bool) -> dict:
     """Write the checked rows into the build: replaced rows out, new rows in, customers added and updated. What was
     done, for the metadata; the customers it touched are left in the temp table CHANGES."""
     con.execute(f"CREATE TEMP TABLE {CHANGES} (customer_id VARCHAR)")
+    con.execute("CREATE TEMP TABLE known_before AS SELECT customer_id FROM customers")
+    changed_from = [_first_day(con, "typed_orders")] if "orders" in sources else []
     replaced = {}
     for name, key in KEYS.items():
         if name in sources and all(k in sources[name].mapping for k in key):
             cols = ", ".join(key)
+            if name == "orders":  # an order replaced is a change on its day too
+                changed_from.append(_first_day(con, "orders SEMI JOIN typed_orders USING (order_id)"))
             if "customer_id" in TABLES[name].names:  # whose row it was: the customer may change with it
                 con.execute(f"INSERT INTO {CHANGES} SELECT customer_id FROM {name} SEMI JOIN typed_{name} "
                             f"USING ({cols}) WHERE customer_id IS NOT NULL")
             match = " AND ".join(f"{name}.{k} = s.{k}" for k in key)
             replaced[name] = con.execute(f"DELETE FROM {name} USING typed_{name} s WHERE {match}").fetchone()[0]
     before = con.execute("SELECT count(*) FROM customers").fetchone()[0]
+    listed_since = con.execute("SELECT min(acquired_at) FROM customers SEMI JOIN typed_customers USING "
+                               "(customer_id)").fetchone()[0] if "customers" in sources else None
     changed = _update_customers(con, sources["customers"]) if "customers" in sources else {}
+    if changed:  # a customer's segment changed: every day since their acquisition (then or now) changed
+        changed_from += [listed_since, con.execute(f"SELECT min(acquired_at) FROM customers SEMI JOIN {CHANGES} "
+                                                   "USING (customer_id)").fetchone()[0]]
     _add_customers(con, sources)
     added = {"customers": con.execute("SELECT count(*) FROM customers").fetchone()[0] - before}
     for name, source in sources.items():
@@ -184,7 +193,16 @@ def _apply(con, sources: dict[str, Source], listed: bool) -> dict:
         con.execute(f"""UPDATE customers SET acquired_at = f.first_order FROM (
             SELECT customer_id, min(ordered_at)::DATE AS first_order FROM orders SEMI JOIN {CHANGES} USING (customer_id)
             GROUP BY ALL) f WHERE customers.customer_id = f.customer_id AND customers.acquired_at <> f.first_order""")
-    return {"added": added, "replaced": replaced, "customers_changed": changed}
+    changed_from.append(con.execute("SELECT min(acquired_at) FROM customers ANTI JOIN known_before "
+                                    "USING (customer_id)").fetchone()[0])
+    first = min((d for d in changed_from if d is not None), default=None)
+    return {"added": added, "replaced": replaced, "customers_changed": changed,
+            "changed_from": first.isoformat() if first else None}
+
+
+def _first_day(con, rows: str) -> object:
+    """The first day of some orders (a table or a join written here, never from input)."""
+    return con.execute(f"SELECT min(ordered_at)::DATE FROM {rows}").fetchone()[0]
 
 
 def _update_customers(con, source: Source) -> dict[str, int]:

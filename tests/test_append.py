@@ -243,6 +243,15 @@ def same_rows(one: list[tuple], other: list[tuple]) -> bool:
     return all(len(a) == len(b) and all(map(close, a, b)) for a, b in pairs)
 
 
+def test_the_fits_of_a_date_before_the_append_are_taken(demo_pair):
+    """A ends 2026-09-30: its build fitted September's end (then its last complete month); the append of October
+    leaves every order and customer up to then unchanged, so the new build takes that date's fitted parameters (and
+    scores its customers again) and fits the other dates; the tables below prove them equal to a fresh fit."""
+    con = open_readonly(demo_pair[0])
+    entry = json.loads(con.execute("SELECT value FROM metadata WHERE key = 'appends'").fetchone()[0])[-1]
+    assert entry["changed_from"] == "2026-10-01" and entry["models_reused"] == ["2026-09-30"]
+
+
 def test_every_table_of_the_demo_is_the_same(demo_pair):
     appended, at_once = demo_pair
     names = [t for t in tables(at_once) if t != "metadata"]

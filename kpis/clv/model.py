@@ -129,11 +129,12 @@ def value_model(db, observation_end: date) -> ValueModel:
     return model
 
 
-def fitted_scores(db, observation_end: date) -> tuple[dict, float, pd.DataFrame]:
-    """Fit the models as of `observation_end`: (fits per group, margin rate, scores frame with SCORES columns, in
-    customer order). One row per customer in Python: for a build (store_default_models) and tests."""
+def fitted_scores(db, observation_end: date, fits: dict | None = None) -> tuple[dict, float, pd.DataFrame]:
+    """Fit the models as of `observation_end` (or take the `fits` given): (fits per group, margin rate, scores frame
+    with SCORES columns, in customer order). One row per customer in Python: for a build (store_default_models) and
+    tests."""
     name = f"clv_fitted_{observation_end:%Y%m%d}"
-    fits, margin_rate, scores = _scored(db, observation_end, name)
+    fits, margin_rate, scores = _scored(db, observation_end, name, fits)
     frame = db.arrow(scores.order_by("customer_id")).to_pandas()
     db.forget(name)
     return fits, margin_rate, frame
@@ -161,13 +162,14 @@ def score_inputs(db, observation_end: date, time_unit: str = TIME_UNIT) -> ibis.
                     valuable=j.valuable_id.notnull())
 
 
-def _scored(db, observation_end: date, name: str) -> tuple[dict, float, ibis.Table]:
-    """Fit as of `observation_end` and score every customer in the engine, as table `name`: (fits, margin rate,
-    the scores table). The customers' inputs are kept by the engine while the fits read them and it scores them."""
+def _scored(db, observation_end: date, name: str, fits: dict | None = None) -> tuple[dict, float, ibis.Table]:
+    """Fit as of `observation_end` (unless the `fits` are given) and score every customer in the engine, as table
+    `name`: (fits, margin rate, the scores table). The customers' inputs are kept by the engine while the fits read
+    them and it scores them."""
     kept = f"clv_inputs_{observation_end:%Y%m%d}"
     inputs = db.keep(kept, score_inputs(db, observation_end))
     try:
-        fits = fit_value_models(db, observation_end, base=inputs)
+        fits = fits or fit_value_models(db, observation_end, base=inputs)
         margin_rate = _margin_rate(db, observation_end)
         fitted = sorted(set(fits) - {POOLED})
         group = ibis.ifelse(inputs.channel.isin(fitted), inputs.channel, POOLED) if fitted else ibis.literal(POOLED)
@@ -282,10 +284,17 @@ def _stored_draws(db, observation_end: date) -> pd.DataFrame | None:
                         "ORDER BY fit_group, draw")
 
 
-def store_default_models(db, con) -> list[date]:
+def store_default_models(db, con, kept: dict[str, str] | None = None,
+                         unchanged: set[date] = frozenset()) -> dict[date, bool]:
     """Fit the default view's models and write them into the build being made (`con`, read-write), with their
     parameter draws for the dashboard's own dates (group_draws); the dates stored. A date the models cannot fit is
-    left out (it fails the same way, with its reason, when asked)."""
+    left out (it fails the same way, with its reason, when asked).
+
+    `kept` names the previous build's fits (a table of STORED_FITS' shape in `con`, under kept[STORED_FITS]) and
+    `unchanged` the dates whose inputs — orders and customers up to that day — are the same in this build (an
+    append of later data): such a date's fitted parameters are taken, not fitted again. Its customers are scored and
+    drawn anew all the same: a score reads lifetime value tiers, which later orders move. The dates stored, each
+    with whether its fits were taken."""
     con.execute(f"CREATE OR REPLACE TABLE {STORED_FITS} (observation_end DATE, fit_group VARCHAR, "
                 + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, *_SE_COLUMNS, "margin_rate"))
                 + ", log_covariance VARCHAR)")  # JSON {"bg": 4×4, "gg": 3×3}: what intervals draw from
@@ -295,12 +304,13 @@ def store_default_models(db, con) -> list[date]:
                 + ", ".join(f"{t} DOUBLE" for t in DRAW_TOTALS) + ")")
     con.execute(f"CREATE OR REPLACE TABLE {STORED_SUMS} (observation_end DATE, fit_group VARCHAR, customers DOUBLE, "
                 "equity DOUBLE, at_risk DOUBLE, at_risk_revenue DOUBLE)")
-    stored, drawing = [], []
+    stored, drawing = {}, []
     viewed = set(dashboard_observation_ends(db))
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draws")  # draws (numpy, scipy) beside the next fit
     for end in default_observation_ends(db):
+        reused = _fits_read(con, kept[STORED_FITS], end) if end in unchanged and STORED_FITS in (kept or {}) else None
         try:
-            fits, margin_rate, scores = fitted_scores(db, end)
+            fits, margin_rate, scores = fitted_scores(db, end, reused and reused[0])
         except ModelError:
             continue
         rows = [(end, g, *(bg.params[k] for k in BG_NAMES), *(gg.params[k] for k in GG_NAMES),
@@ -316,7 +326,7 @@ def store_default_models(db, con) -> list[date]:
             con.register("new_sums", group_sums(scores))
             con.execute(f"INSERT INTO {STORED_SUMS} SELECT ?, * FROM new_sums", [end])
             con.unregister("new_sums")
-        stored.append(end)
+        stored[end] = reused is not None
     for end, draws in drawing:
         con.register("new_draws", draws.result())
         con.execute(f"INSERT INTO {STORED_DRAWS} SELECT ?, * FROM new_draws", [end])
@@ -352,9 +362,19 @@ def _stored(db, observation_end: date) -> ValueModel | None:
     if not build_has(db, STORED_FITS) or not _has_columns(db, STORED_SCORES, SCORES) or not _has_columns(
             db, STORED_FITS, {"log_covariance": None}):
         return None
-    rows = db.cursor().execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate, "
-                               f"log_covariance FROM {STORED_FITS} WHERE observation_end = ?",
-                               [observation_end]).fetchall()
+    read = _fits_read(db.cursor(), STORED_FITS, observation_end)
+    if read is None:
+        return None
+    fits, margin_rate = read
+    t = ibis.table({"observation_end": "date", **SCORES}, name=STORED_SCORES)
+    scores = t.filter(t.observation_end == ibis.literal(observation_end)).select(*SCORES)
+    return ValueModel(observation_end, fits, margin_rate, scores, db)
+
+
+def _fits_read(con, table: str, observation_end: date) -> tuple[dict, float] | None:
+    """The fits of a date as a table of STORED_FITS' shape holds them, with their margin rate; None without."""
+    rows = con.execute(f"SELECT fit_group, {', '.join(FIT_COLUMNS + _SE_COLUMNS)}, margin_rate, log_covariance "
+                       f"FROM {table} WHERE observation_end = ?", [observation_end]).fetchall()
     if not rows:
         return None
     fits = {}
@@ -365,9 +385,7 @@ def _stored(db, observation_end: date) -> ValueModel | None:
         covariance = json.loads(covariance)
         bg.log_covariance, gg.log_covariance = np.array(covariance["bg"]), np.array(covariance["gg"])
         fits[g] = (bg, gg)
-    t = ibis.table({"observation_end": "date", **SCORES}, name=STORED_SCORES)
-    scores = t.filter(t.observation_end == ibis.literal(observation_end)).select(*SCORES)
-    return ValueModel(observation_end, fits, rows[0][-2], scores, db)
+    return fits, rows[0][-2]
 
 
 _PATTERN = ("frequency", "recency_days", "age_days")
