@@ -56,7 +56,7 @@ def _import(args) -> int:
     try:
         meta = import_files(args.db, orders=args.orders, customers=args.customers, feedback=args.feedback,
                             spend=args.spend, currency=args.currency, margin_rate=args.margin_rate,
-                            decimal=args.decimal, date_format=args.date_format)
+                            decimal=args.decimal, date_format=args.date_format, timezone=args.timezone)
     except ImportRejected as refused:
         print(refused, file=sys.stderr)
         return 2
@@ -437,6 +437,9 @@ def parser() -> argparse.ArgumentParser:
         "how the files write dates: {formats}, maybe followed by %H:%M or %H:%M:%S (default: ISO, or day/month/year "
         "when every date of a file has / and one has a day above 12)").format(
         formats=", ".join(f for f in DATE_FORMATS if " " not in f)).replace("%", "%%"))
+    imp.add_argument("--timezone", default="UTC", metavar="ZONE", help=_(
+        "the company's time zone, a tz database name (e.g. Europe/Paris): times with an offset are converted to "
+        "it, times without one are its local time, and periods are cut in it (default UTC)"))
     imp.set_defaults(run=_import)
 
     info = commands.add_parser("info", help=_("describe a database"))
