@@ -61,7 +61,8 @@ def _import(args) -> int:
         return 2
     started = time.perf_counter()
     files = {"orders": args.orders, "customers": args.customers, "feedback": args.feedback, "spend": args.spend,
-             "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format}
+             "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format,
+             "timezone": args.timezone}
     try:
         if args.append:
             meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency, **files)
@@ -485,6 +486,9 @@ def parser() -> argparse.ArgumentParser:
         "how the files write dates: {formats}, maybe followed by %H:%M or %H:%M:%S (default: ISO, or day/month/year "
         "when every date of a file has / and one has a day above 12)").format(
         formats=", ".join(f for f in DATE_FORMATS if " " not in f)).replace("%", "%%"))
+    imp.add_argument("--timezone", default="UTC", metavar="ZONE", help=_(
+        "the company's time zone, a tz database name (e.g. Europe/Paris): times with an offset are converted to "
+        "it, times without one are its local time, and periods are cut in it (default UTC)"))
     imp.set_defaults(run=_import)
 
     info = commands.add_parser("info", help=_("describe a database"))

@@ -110,6 +110,7 @@ class Snapshot:
     built_at: datetime | None
     data_start: date
     data_end: date
+    timezone: str = "UTC"  # the zone the data's times and periods are in (the build's metadata; absent: UTC)
     figures: dict[str, Figure] = field(default_factory=dict)
     trend: pd.DataFrame | None = None
     cohorts: pd.DataFrame | None = None  # cohort, age, customers, active, rate, suppressed (long)
@@ -236,7 +237,7 @@ def collect(db, period, compare: str = "previous", edition: str = "board", filte
     ref = p.reference(compare)
     meta = db.metadata
     snap = Snapshot(edition, p, ref, compare, filters, min_segment, meta.get("currency", "EUR"), source_of(meta),
-                    _built_at(meta), db.data_start, db.data_end)
+                    _built_at(meta), db.data_start, db.data_end, str(meta.get("timezone") or "UTC"))
     board = edition == "board"
     snap.value_basis = value_basis(db)
 

@@ -126,7 +126,8 @@ class Document(FPDF):
                   if s.built_at else _("Source: {source}").format(source=s.source))
         self.multi_cell(0, 3.6, " · ".join([_("Segment: {segment}").format(segment=s.describe_filters()),
                                             _("Data as of {date} (last order)").format(date=formats.date(s.data_end)),
-                                            source, _("Amounts in {currency}").format(currency=s.currency)]),
+                                            source, _("Times in {zone}").format(zone=s.timezone),
+                                            _("Amounts in {currency}").format(currency=s.currency)]),
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_draw_color(*LINE)
         self.line(self.l_margin, self.get_y() + 1.2, self.w - self.r_margin, self.get_y() + 1.2)

@@ -9,19 +9,31 @@ A file's numbers and dates are read in the file's own conventions: a decimal poi
 (2026-10-31) or day/month/year (31/10/2026, as a French export writes them) or month/day/year. Each file's reading
 is settled from its cells when they leave no doubt, or given (`decimal=","`, `date_format="%d/%m/%Y"`, options
 checked against the readings below: only SQL written here is ever run); a file that reads two ways is refused.
+
+Times are the company's (`timezone`, a tz database name): a time with an offset (2024-03-01T00:30:00+01:00, a
+Parquet TIMESTAMP WITH TIME ZONE) is converted to that zone's wall-clock time by DuckDB's ICU (the build's session
+TimeZone), a time without one is that wall-clock time already; so every period is cut in the company's zone.
+A path may be a pattern of Parquet files (exports/orders/*.parquet, ** for sub-folders), read as one table; a
+problem names the file and its own row.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
+import functools
+import glob
 import gzip
 import os
 import re
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
+
+import duckdb
 
 from i18n import N_, _, ngettext
 from i18n.formats import number
@@ -48,6 +60,10 @@ STRPTIME = {  # day/month/year cells, with or without a time (HH:MM or HH:MM:SS)
 }
 SLASH_DATE = r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"  # 31/10/2026, 31/10/2026 14:05, …:07
 SLASH_MONTH = r"^\d{1,2}/\d{4}$"  # a month: 10/2026
+# An ISO date or date-time with no offset and no zone: the company's wall-clock time, read as written (a time the
+# zone skips, 2024-03-31 02:30 in Paris, would move an hour through TIMESTAMPTZ).
+NAIVE_TIME = r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+PATTERN = re.compile(r"[*?[]")  # what makes a path a glob
 # What a file's cells show of its conventions (read from the trimmed cell; patterns bound as parameters).
 AMOUNT_SIGNS = {
     "point": r"^[+-]?\d*\.\d+$",  # 12.50
@@ -139,6 +155,12 @@ class Source:
     decimal: str = "."  # the file's decimal mark
     dates: str = "iso"  # the file's date order: iso, dmy (31/10/2026) or mdy (10/31/2026)
     months_only: bool = False  # its dates are all months (10/2026): no order to settle
+    parts: list[tuple[int, str, int]] = field(default_factory=list)  # a pattern's files: (first row, name, rows)
+
+    @property
+    def file(self) -> str:
+        """What problems and the metadata call it: the file's name, or a pattern as given."""
+        return str(self.path) if _is_pattern(self.path) else self.path.name
 
     @property
     def date_format(self) -> str:
@@ -154,21 +176,24 @@ def import_files(
     db=None, *, orders, customers=None, feedback=None, spend=None, currency: str = "EUR",
     now: datetime | None = None, max_problems: int = MAX_PROBLEMS, finish: Callable | None = None,
     margin_rate: float | None = None, decimal: str | None = None, date_format: str | None = None,
+    timezone: str = "UTC",
 ) -> dict:
     """Validate the files and publish a new database built from them; return its metadata. `finish(con)` adds
     derived tables before publishing (store.files.new_build; `kpis.build.import_files` passes the KPI layer's).
 
     `decimal` ("." or ",") and `date_format` (a key of DATE_FORMATS: "%d/%m/%Y"…) say how every file writes its
-    numbers and dates; without them each file's own cells settle it, or the file is refused as ambiguous."""
+    numbers and dates; without them each file's own cells settle it, or the file is refused as ambiguous.
+    `timezone` (Europe/Paris) is the company's: stored times are its wall-clock times, `now` (naive UTC) too."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    options = _check_options(margin_rate, decimal, date_format)
+    options = _check_options(margin_rate, decimal, date_format, timezone)
     if options:
         raise ImportRejected(options, len(options))
+    now = _zone_time(now, timezone)
     files = check_paths({"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend},
                         max_problems)
 
     with new_build(db, finish) as con:
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET TimeZone = ?", [timezone])  # TIMESTAMPTZ -> TIMESTAMP: the company's wall-clock time
         sources = read_checked(con, files, now=now, max_problems=max_problems, decimal=decimal,
                                date_format=date_format)
         attributes = tuple(sources["customers"].attributes) if "customers" in sources else ()
@@ -179,9 +204,10 @@ def import_files(
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         schema.write_metadata(
             con, currency=currency, source="import",
-            files={n: {"file": s.path.name, "rows": s.rows, "ignored_columns": s.ignored, "decimal": s.decimal,
-                       "date_format": s.date_format} for n, s in sources.items()},
-            rows=counts, **({} if margin_rate is None else {"margin_rate": margin_rate}),
+            files={n: {"file": s.file, "rows": s.rows, "ignored_columns": s.ignored, "decimal": s.decimal,
+                       "date_format": s.date_format, **({"matched": len(s.parts)} if s.parts else {})}
+                   for n, s in sources.items()},
+            rows=counts, timezone=timezone, **({} if margin_rate is None else {"margin_rate": margin_rate}),
         )
         return schema.read_metadata(con)
 
@@ -215,7 +241,8 @@ def read_checked(con, files: dict[str, Path], *, now: datetime, max_problems: in
     return sources
 
 
-def _check_options(margin_rate: float | None, decimal: str | None, date_format: str | None) -> list[Problem]:
+def _check_options(margin_rate: float | None, decimal: str | None, date_format: str | None,
+                   timezone: str = "UTC") -> list[Problem]:
     """The import's options, each against what it may be."""
     problems = []
     if margin_rate is not None and not 0 < margin_rate <= 1:
@@ -229,14 +256,34 @@ def _check_options(margin_rate: float | None, decimal: str | None, date_format: 
         problems.append(Problem("--date-format", 0, "", _(
             "'{value}' is not a date format the import reads: pass %d/%m/%Y, %m/%d/%Y or %Y-%m-%d, maybe followed "
             "by %H:%M or %H:%M:%S").format(value=date_format)))
+    if timezone not in _zone_names():
+        problems.append(Problem("--timezone", 0, "", _(
+            "'{value}' is not a time zone name (e.g. Europe/Paris, UTC)").format(value=timezone)))
     return problems
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The zone names both Python's tz database and DuckDB's ICU know, spelled exactly (Europe/Paris, UTC…): DuckDB
+    alone would take europe/paris or UTC+1 (which it reads as Etc/GMT-1) too."""
+    with duckdb.connect() as con:
+        icu = {name for (name,) in con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
+    return frozenset(zoneinfo.available_timezones() & icu)
+
+
+def _zone_time(now: datetime, timezone: str) -> datetime:
+    """The import's clock (naive UTC, or aware) as the zone's wall-clock time, what stored times are compared with."""
+    instant = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return instant.astimezone(zoneinfo.ZoneInfo(timezone)).replace(tzinfo=None)
+
+
 def _kind(path: Path) -> str:
-    return FORMATS.get(path.suffix.lower(), "")
+    return "parquet" if _is_pattern(path) else FORMATS.get(path.suffix.lower(), "")
 
 
 def _check_file(name: str, path: Path) -> list[Problem]:
+    if _is_pattern(path):
+        return _check_pattern(name, path)
     if not path.is_file():
         return [Problem(str(path), 0, "", _("no such file (given for {name})").format(name=name))]
     if not os.access(path, os.R_OK):
@@ -245,6 +292,48 @@ def _check_file(name: str, path: Path) -> list[Problem]:
         return [Problem(path.name, 0, "", _("unknown format '{suffix}': expected .csv or .parquet").format(
             suffix=path.suffix))]
     return []
+
+
+def _is_pattern(path: Path) -> bool:
+    """A glob (exports/orders/*.parquet), not a file whose name happens to hold * ? or [."""
+    return bool(PATTERN.search(str(path))) and not path.is_file()
+
+
+def _matches(pattern: Path) -> list[Path]:
+    """The files a pattern matches, in path order (`**` reaches into sub-folders)."""
+    return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if os.path.isfile(p))
+
+
+def _pattern_root(pattern: Path) -> Path:
+    """The folder a pattern's files are named from: its path up to the first component holding a wildcard."""
+    fixed = []
+    for part in pattern.parts[:-1]:
+        if PATTERN.search(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def _part_name(pattern: Path, path: Path | str) -> str:
+    """A matched file's name as problems give it: from the pattern's root (orders-2026-10.parquet, 2026/10.parquet)."""
+    return os.path.relpath(path, _pattern_root(pattern))
+
+
+def _check_pattern(name: str, pattern: Path) -> list[Problem]:
+    """A pattern must match files, all Parquet (a CSV is given by its own name: each has its own reading), readable."""
+    files = _matches(pattern)
+    if not files:
+        return [Problem(str(pattern), 0, "", _("no file matches this pattern (given for {name})").format(name=name))]
+    others = [f for f in files if FORMATS.get(f.suffix.lower()) != "parquet"]
+    if others:
+        return [Problem(str(pattern), 0, "", ngettext(
+            "matches {count} file that is not Parquet ({file}): a pattern reads Parquet files only, give a CSV "
+            "file by its own name",
+            "matches {count} files that are not Parquet ({file}…): a pattern reads Parquet files only, give a CSV "
+            "file by its own name", len(others)).format(count=number(len(others)),
+                                                        file=_part_name(pattern, others[0])))]
+    return [Problem(_part_name(pattern, f), 0, "", _("file is not readable"))
+            for f in files if not os.access(f, os.R_OK)]
 
 
 def _open_text(path: Path):
@@ -262,7 +351,7 @@ def _csv_header(path: Path) -> tuple[list[str], str]:
 
 def _stage(con, source: Source) -> list[Problem]:
     """Copy the file as text-or-native columns c1..cN into a temp table; check its header."""
-    name = source.path.name
+    name = source.file
     try:
         if source.kind == "csv":
             header, delimiter = _csv_header(source.path)
@@ -275,12 +364,20 @@ def _stage(con, source: Source) -> list[Problem]:
                 [str(source.path), columns, delimiter],
             )
         else:
+            files = _matches(source.path) if _is_pattern(source.path) else [source.path]
+            unlike = _unlike_types(con, source, files)
+            if unlike:
+                return unlike
+            paths = [str(f) for f in files]  # one table: columns matched by name, each row knowing its file's row
             header = [r[0] for r in con.execute(
-                "SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
-                [str(source.path)]).fetchall()]
+                "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true))",
+                [paths]).fetchall()]
             picks = ", ".join(f"#{i} AS c{i}" for i in range(1, len(header) + 1))
-            con.execute(f"CREATE TEMP TABLE {source.raw} AS SELECT {picks} FROM read_parquet(?)",
-                        [str(source.path)])
+            con.execute(f"CREATE TEMP TABLE {source.raw} AS SELECT {picks}, _file, file_row_number AS _file_row "
+                        "FROM read_parquet(?, union_by_name = true, filename = '_file', file_row_number = true)",
+                        [paths])
+            if _is_pattern(source.path):
+                _locate_parts(con, source, paths)
     except UnicodeDecodeError:
         return [Problem(name, 0, "", _("not UTF-8 text: save the file as UTF-8 CSV"))]
     except Exception as error:  # duckdb's parse errors carry the line; keep their first lines (DuckDB's English)
@@ -288,6 +385,38 @@ def _stage(con, source: Source) -> list[Problem]:
         return [Problem(name, 0, "", _("cannot read the file: {detail}").format(detail=detail))]
     source.rows = con.execute(f"SELECT count(*) FROM {source.raw}").fetchone()[0]
     return _map_header(source, header)
+
+
+def _unlike_types(con, source: Source, files: list[Path]) -> list[Problem]:
+    """A pattern's files must type each column alike: a file typing one otherwise than the first file having it is
+    refused, naming both (a number as text in one month's export would otherwise turn the column to text)."""
+    if len(files) < 2:
+        return []
+    first: dict[str, tuple[str, Path]] = {}
+    problems = []
+    for path in files:
+        for column, kind in con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                                        [str(path)]).fetchall():
+            other_kind, other = first.setdefault(column.lower(), (kind, path))
+            if other_kind != kind:
+                problems.append(Problem(_part_name(source.path, path), 0, column, _(
+                    "typed {type} here but {other_type} in {other}: every file of {pattern} must type a column "
+                    "alike").format(type=kind, other_type=other_kind, other=_part_name(source.path, other),
+                                    pattern=source.file)))
+    return problems
+
+
+def _locate_parts(con, source: Source, paths: list[str]) -> None:
+    """Where each file of a pattern sits among the staged rows (source.parts), so that a problem's row can name its
+    file and that file's own row; DuckDB keeps files in list order and rows in file order (else they are put so)."""
+    spans = (f"SELECT _file, min(rowid - _file_row), max(rowid - _file_row), count(*) FROM {source.raw} "
+             "GROUP BY _file")
+    found = con.execute(spans).fetchall()
+    if any(low != high for _file, low, high, _rows in found):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {source.raw} AS SELECT * FROM {source.raw} "
+                    "ORDER BY list_position(?, _file), _file_row", [paths])
+        found = con.execute(spans).fetchall()
+    source.parts = sorted((low + 1, _part_name(source.path, path), rows) for path, low, _high, rows in found)
 
 
 def _map_header(source: Source, header: list[str]) -> list[Problem]:
@@ -417,8 +546,10 @@ def _parse(column: Column, raw: str, raw_type: str, source: Source) -> str:
         text = f"CASE WHEN NOT contains({text}, '.') THEN replace({text}, ',', '.') END"  # 12.50 is not read
     if column.sql_type == "VARCHAR":
         return f"CAST({text} AS VARCHAR)"
-    if column.sql_type == "TIMESTAMP":
-        return _slash_date(text, source.dates) if slash else f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    if column.sql_type == "TIMESTAMP" and slash:
+        return _slash_date(text, source.dates)
+    if column.sql_type == "TIMESTAMP":  # a Parquet TIMESTAMP WITH TIME ZONE converts to the session's zone
+        return _local_time(text, "TIMESTAMP") if raw_type == "VARCHAR" else f"TRY_CAST({text} AS TIMESTAMP)"
     if column.name == "month" and slash:  # '10/2026' or any date within the month
         return (f"CAST(date_trunc('month', COALESCE({_slash_date(text, source.dates)}, CASE WHEN "
                 f"regexp_full_match({text}, '{SLASH_MONTH}') THEN try_strptime({text}, '%m/%Y') END)) AS DATE)")
@@ -427,10 +558,22 @@ def _parse(column: Column, raw: str, raw_type: str, source: Source) -> str:
                 f"TRY_CAST(CAST({text} AS VARCHAR) || '-01' AS DATE)))")
     if column.sql_type == "DATE" and slash:
         return f"CAST({_slash_date(text, source.dates)} AS DATE)"
+    if column.sql_type == "DATE" and raw_type == "VARCHAR":
+        return _local_time(text, "DATE")
     if column.sql_type == "SMALLINT":
         return (f"CASE WHEN TRY_CAST({text} AS DOUBLE) = round(TRY_CAST({text} AS DOUBLE)) "
                 f"THEN TRY_CAST(TRY_CAST({text} AS DOUBLE) AS SMALLINT) END")
     return f"TRY_CAST({text} AS {column.sql_type})"
+
+
+def _local_time(text: str, sql_type: str) -> str:
+    """SQL reading an ISO cell as the company's wall-clock time (TIMESTAMP or DATE): as written without an offset,
+    converted from its offset (+01:00, Z) through TIMESTAMPTZ in the session's zone otherwise."""
+    converted = f"TRY_CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS {sql_type})"
+    if sql_type == "DATE":  # a date of another shape DuckDB reads stays read
+        converted = f"COALESCE({converted}, TRY_CAST({text} AS DATE))"
+    return (f"CASE WHEN regexp_full_match({text}, '{NAIVE_TIME}') THEN TRY_CAST({text} AS {sql_type}) "
+            f"ELSE {converted} END")
 
 
 def _slash_date(text: str, order: str) -> str:
@@ -541,12 +684,16 @@ def _cross_checks(sources: dict[str, Source]) -> list[Check]:
 
 
 def _with_lines(problems: list[Problem], sources: dict[str, Source]) -> list[Problem]:
-    """Give CSV problems their true line numbers (quoted fields may span several lines)."""
-    by_file = {s.path.name: s for s in sources.values()}
+    """Give CSV problems their true line numbers (quoted fields may span several lines), and a pattern's problems
+    the file each row comes from and its row there."""
+    by_file = _by_label(sources)
     out = []
     for file in dict.fromkeys(p.file for p in problems):
         mine = [p for p in problems if p.file == file]
         source = by_file.get(file)
+        if source is not None and source.parts:
+            out += [_in_part(p, source) for p in mine]
+            continue
         if source is None or source.kind != "csv" or not any(p.row for p in mine):
             out += mine
             continue
@@ -554,6 +701,25 @@ def _with_lines(problems: list[Problem], sources: dict[str, Source]) -> list[Pro
         out += [Problem(p.file, lines.get(p.row, p.row), p.column, p.reason, "line") if p.row else p
                 for p in mine]
     return out
+
+
+def _by_label(sources: dict[str, Source]) -> dict[str, Source | None]:
+    """Each source by the names its problems may carry (its file's name, a pattern as given); a name two sources
+    share (orders/*.parquet and customers/*.parquet are both *.parquet) maps to neither: its rows stay as counted."""
+    found: dict[str, Source | None] = {}
+    for source in sources.values():
+        for label in {source.path.name, source.file}:
+            found[label] = source if found.get(label, source) is source else None
+    return found
+
+
+def _in_part(problem: Problem, source: Source) -> Problem:
+    """A problem of a pattern's combined row, given the file it comes from and its 1-based row within that file."""
+    if not problem.row:
+        return Problem(source.file, 0, problem.column, problem.reason)
+    index = bisect.bisect_right([first for first, _name, _rows in source.parts], problem.row) - 1
+    first, name, _rows = source.parts[index]
+    return Problem(name, problem.row - first + 1, problem.column, problem.reason)
 
 
 def _csv_lines(source: Source, rows: set[int]) -> dict[int, int]:
