@@ -32,6 +32,7 @@ from kpis.periods import COMPARES
 from kpis.spark import EngineError
 from kpis.targets import parse_targets
 from report import ReportError, build_report, delivery
+from store import progress
 from store.files import DatabaseMissing, db_path, open_readonly
 from store.importer import DATE_FORMATS, DECIMALS, ImportRejected
 from store.overview import overview
@@ -593,13 +594,17 @@ def _argparse_speaks() -> Iterator[None]:
         argparse._, argparse.ngettext = saved
 
 
+PROGRESS = ("demo", "import", "report", "send")  # the long commands: their steps on stderr (store.progress)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # The language first: argparse writes the help and the usage errors as the parser is built and run.
     with i18n.use(_asked_language(argv)):
         with _argparse_speaks():
             args = parser().parse_args(argv)
-        with i18n.use(getattr(args, "lang", None) or i18n.language()):
+        reporter = progress.for_stream(sys.stderr, args.command) if args.command in PROGRESS else None
+        with i18n.use(getattr(args, "lang", None) or i18n.language()), progress.reporting(reporter):
             return args.run(args)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from i18n import N_, _
 from kpis.clv.bridge import store_default_parts
 from kpis.clv.check import store_default_check
 from kpis.clv.model import STORED_FITS, store_default_models
@@ -17,8 +18,18 @@ from kpis.database import Database
 from kpis.sources import materialize
 from kpis.story import store_default_headlines
 from kpis.valuation import store_default_valuation
-from store import append, demo, importer
+from store import append, demo, importer, progress
 from store.schema import TABLES, customer_attributes, read_metadata
+
+# What finish_build stores from the build's own tables, in order, each one progress step.
+STORED = (
+    (N_("fitting the CLV models"), store_default_models),
+    (N_("computing the equity bridges"), store_default_parts),
+    (N_("checking the models"), store_default_check),
+    (N_("valuing the customer base"), store_default_valuation),
+    (N_("writing the headlines"), store_default_headlines),  # last: its equity sentence reads the bridges and draws
+)
+FINISH_STEPS = 1 + len(STORED)  # the fact tables, then STORED: the top-level steps finish_build reports
 
 
 def finish_build(con, kept: dict[str, str] | None = None, unchanged: set[date] = frozenset()) -> list[date]:
@@ -28,14 +39,15 @@ def finish_build(con, kept: dict[str, str] | None = None, unchanged: set[date] =
     the default model check (clv_checks) and valuation (clv_valuations), so that no reader fits, draws or values a
     customer base again. `kept` and `unchanged`: the previous build's models, and the dates they still hold for
     (kpis.clv.model.store_default_models). The dates whose fits were taken."""
-    materialize(con, tuple(customer_attributes(con)))
+    with progress.step(_("computing customer value and the fact tables")):
+        materialize(con, tuple(customer_attributes(con)))
     db = Database(con, name="build")
     try:
-        models = store_default_models(db, con, kept, unchanged)
-        store_default_parts(db, con)
-        store_default_check(db, con)
-        store_default_valuation(db, con)
-        store_default_headlines(db, con)  # last: its equity sentence reads the stored bridges and draws
+        with progress.step(_(STORED[0][0])):  # the models: the previous build's fits given
+            models = store_default_models(db, con, kept, unchanged)
+        for label, write in STORED[1:]:
+            with progress.step(_(label)):
+                write(db, con)
     finally:
         db.close()  # its cursors' transactions would keep the build from checkpointing what follows
     return sorted(end for end, copied in models.items() if copied)
@@ -67,14 +79,17 @@ def finish_append(con) -> None:
 
 def build_demo(path=None, **options) -> dict:
     """store.demo.build_demo with the derived tables (options: customers, seed, end, years)."""
+    progress.expect(FINISH_STEPS)  # store.demo expects its own
     return demo.build_demo(path, finish=finish_build, **options)
 
 
 def import_files(db=None, **options) -> dict:
     """store.importer.import_files with the derived tables (options: orders, customers, feedback, spend, …)."""
+    progress.expect(FINISH_STEPS)
     return importer.import_files(db, finish=finish_build, **options)
 
 
 def append_files(db=None, **options) -> dict:
     """store.append.append_files with the derived tables renewed (options: orders, customers, feedback, spend, …)."""
+    progress.expect(FINISH_STEPS)
     return append.append_files(db, finish=finish_append, **options)

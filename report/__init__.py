@@ -11,9 +11,14 @@ acquisition economics, voice of the customer with a few scrubbed comments, the m
 
 from __future__ import annotations
 
+from i18n import _
 from report.data import COMPARISONS, EDITIONS, ReportError, Snapshot, collect
+from store import progress
 
 __all__ = ["COMPARISONS", "EDITIONS", "ReportError", "Snapshot", "build_report", "collect", "render"]
+
+
+RENDER_STEPS = 2  # the progress steps of `render`: laying out the pages, drawing the charts in
 
 
 def render(snap: Snapshot) -> bytes:
@@ -30,5 +35,8 @@ def build_report(db, period, compare: str = "previous", edition: str = "board", 
     `min_segment` the fewest customers a partner-edition figure may rest on; `targets` and `events` the settings
     store's tables (store.settings): a status column, and events on the time charts. ReportError for a bad
     argument."""
-    return render(collect(db, period, compare=compare, edition=edition, filters=filters, min_segment=min_segment,
-                          targets=targets, events=events))
+    progress.expect(RENDER_STEPS + 1)
+    with progress.step(_("computing the snapshot")):
+        snap = collect(db, period, compare=compare, edition=edition, filters=filters, min_segment=min_segment,
+                       targets=targets, events=events)
+    return render(snap)

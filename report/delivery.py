@@ -35,8 +35,9 @@ from kpis.alerts import Move, beyond_noise, described
 from kpis.labels import compared_with, describe_filters
 from kpis.periods import last_complete
 from kpis.targets import scorecard
-from report import collect, render
+from report import RENDER_STEPS, collect, render
 from report.data import Snapshot, check_period, edition_name, normalise_filters
+from store import progress
 from store.files import db_path
 
 SECURITIES = {"starttls": 587, "ssl": 465, "none": 25}  # → the default port
@@ -268,8 +269,9 @@ class Findings:
 
 def findings(db, chosen: View, targets: pd.DataFrame) -> Findings:
     """The view's scorecard (public targets only for partners) and its changes beyond noise."""
-    card = scorecard(db, targets, chosen.period, chosen.filters, public_only=chosen.partner)
-    return Findings(card, beyond_noise(db, chosen.period, chosen.compare, chosen.filters))
+    with progress.step(_("checking the targets and the changes beyond noise")):
+        card = scorecard(db, targets, chosen.period, chosen.filters, public_only=chosen.partner)
+        return Findings(card, beyond_noise(db, chosen.period, chosen.compare, chosen.filters))
 
 
 def shown(found: Findings, snap: Snapshot) -> Findings:
@@ -288,8 +290,10 @@ def shown(found: Findings, snap: Snapshot) -> Findings:
 
 def build(db, chosen: View, targets: pd.DataFrame, events: pd.DataFrame) -> tuple[Snapshot, bytes]:
     """The view's snapshot and its PDF (report.build_report in two steps: the body reads the snapshot)."""
-    snap = collect(db, chosen.period, compare=chosen.compare, edition=chosen.edition, filters=chosen.filters,
-                   min_segment=chosen.min_segment, targets=targets, events=events)
+    progress.expect(RENDER_STEPS + 1)
+    with progress.step(_("computing the snapshot")):
+        snap = collect(db, chosen.period, compare=chosen.compare, edition=chosen.edition, filters=chosen.filters,
+                       min_segment=chosen.min_segment, targets=targets, events=events)
     return snap, render(snap)
 
 
@@ -414,6 +418,11 @@ def _hand_over(client: smtplib.SMTP, sender: str, message: EmailMessage, recipie
 
 def send(smtp: Smtp, secret: str | None, message: EmailMessage, recipients: list[str]) -> None:
     """Deliver the one message to every recipient or to none; DeliveryError saying which step failed and why."""
+    with progress.step(_("sending through {host}").format(host=smtp.host)):
+        _deliver(smtp, secret, message, recipients)
+
+
+def _deliver(smtp: Smtp, secret: str | None, message: EmailMessage, recipients: list[str]) -> None:
     step, client = _("connecting to {host}:{port}").format(host=smtp.host, port=smtp.port), None
     try:
         if smtp.security == "ssl":

@@ -38,6 +38,7 @@ from kpis.valuation import assumption_label
 from report import charts
 from report.data import CHANNEL, EQUITY, HOLDOUT_WEEKS, VOLUME, Snapshot, edition_name
 from report.fonts import FILES
+from store import progress
 
 FONT = "report"
 TEXT, MUTED, NAVY = (33, 37, 41), (104, 112, 122), (22, 50, 92)
@@ -995,7 +996,11 @@ PARTNER = [valuation, summary, what_changed, equity_vs_volume, cohorts, concentr
 
 
 def render(snap: Snapshot) -> bytes:
-    doc = Document(snap)
-    for section in BOARD if snap.edition == "board" else PARTNER:
-        section(doc)
-    return doc.finish()
+    """The snapshot's PDF, in two progress steps (report.RENDER_STEPS): the pages, then the charts drawn onto them
+    (rendered while the pages were laid out, waited for here)."""
+    with progress.step(_("laying out the PDF")):
+        doc = Document(snap)
+        for section in BOARD if snap.edition == "board" else PARTNER:
+            section(doc)
+    with progress.step(_("drawing the charts into the PDF")):
+        return doc.finish()

@@ -27,6 +27,8 @@ from scipy.special import digamma, expit, polygamma
 from scipy.stats import norm
 
 from i18n import _
+from i18n.formats import number
+from store import progress
 from store.files import new_build
 from store.schema import create_tables, read_metadata, write_metadata
 
@@ -616,6 +618,11 @@ def parameters(customers: int = 20_000, seed: int = 7, end: str = "2026-10-31", 
     }
 
 
+def steps(customers: int) -> int:
+    """The top-level progress steps `build_demo` reports: one per chunk of customers, the tables, the spend."""
+    return -(-customers // CHUNK) + 2
+
+
 def build_demo(
     path=None, *, customers: int = 20_000, seed: int = 7, end: str = "2026-10-31", years: int = 3,
     finish: Callable | None = None,
@@ -639,6 +646,7 @@ def build_demo(
         "touchpoints": list(TOUCHPOINTS),
         "comments": COMMENT_TEXTS,
     }
+    progress.expect(steps(customers))
     with new_build(path, finish) as con:
         con.execute("SET enable_progress_bar = false")
         create_tables(con, customer_attributes=("segment", "membership"))
@@ -646,11 +654,16 @@ def build_demo(
         firsts = range(0, customers, CHUNK)
         # child i of chunk_seeds is SeedSequence(seed, spawn_key=(0, i)) whatever the number of chunks
         for ss, first in zip(chunk_seeds.spawn(len(firsts)), firsts, strict=True):
-            ch, day = _stage_chunk(con, ss, first, min(CHUNK, customers - first), start, horizon, cdfs)
+            n = min(CHUNK, customers - first)
+            with progress.step(_("generating customers {first}–{last}").format(first=number(first + 1),
+                                                                                last=number(first + n))):
+                ch, day = _stage_chunk(con, ss, first, n, start, horizon, cdfs)
             new += np.bincount(month_of_day[day] * k + ch, minlength=new.size).reshape(new.shape)
-        for sql in _PUBLISH:
-            con.execute(sql, {name: v for name, v in labels.items() if f"${name}" in sql})
-        _marketing_spend(con, spend_seed, start, last, new)
+        with progress.step(_("writing the customers, orders and survey answers")):
+            for sql in _PUBLISH:
+                con.execute(sql, {name: v for name, v in labels.items() if f"${name}" in sql})
+        with progress.step(_("simulating the marketing spend")):
+            _marketing_spend(con, spend_seed, start, last, new)
         write_metadata(
             con, currency="EUR", source="demo", demo=parameters(customers, seed, last.isoformat(), years),
             period={"start": start.isoformat(), "end": last.isoformat()},

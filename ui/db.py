@@ -15,6 +15,7 @@ from kpis.clv.common import ModelError
 from kpis.clv.model import observation_end_of, value_model
 from kpis.periods import last_complete
 from store.files import current_file, db_path
+from ui.progress import showing
 
 _building = threading.Lock()
 
@@ -35,9 +36,8 @@ def ensure_database() -> None:
     with _building:
         if path.exists():
             return
-        with st.spinner(_("No database at {path}: building the demo customer base (a few seconds)…")
-                        .format(path=path)):
-            build_demo(path)
+        with showing(_("No database at {path}: building the demo customer base (a few seconds)…").format(path=path)):
+            build_demo(path)  # its steps planned: the chunks of customers, then finish_build's (kpis.build)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
