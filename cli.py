@@ -33,8 +33,22 @@ from kpis.spark import EngineError
 from kpis.targets import parse_targets
 from report import ReportError, build_report, delivery
 from store import progress
-from store.files import DatabaseMissing, db_path, open_readonly
+from store.files import (
+    COUNTED,
+    KEEP_VERSIONS,
+    Build,
+    DatabaseMissing,
+    RollbackRefused,
+    build_options,
+    builds,
+    built_when,
+    db_path,
+    describe_provenance,
+    open_readonly,
+    rollback,
+)
 from store.importer import DATE_FORMATS, DECIMALS, ImportRejected
+from store.lock import WAIT_SECONDS, ImportBusy
 from store.overview import overview
 from store.settings import Settings, settings_path
 
@@ -44,7 +58,12 @@ def _demo(args) -> int:
         return 2
 
     started = time.perf_counter()
-    build_demo(args.db, customers=args.customers, seed=args.seed, end=args.end, years=args.years)
+    try:
+        with build_options(keep=args.keep, wait=args.wait):
+            build_demo(args.db, customers=args.customers, seed=args.seed, end=args.end, years=args.years)
+    except ImportBusy as busy:  # another build holds the lock: nothing was changed
+        print(busy, file=sys.stderr)
+        return 2
     print(_("demo database ready at {path} ({seconds} s)").format(path=db_path(args.db), seconds=_seconds(started)))
     return _info(args)
 
@@ -65,11 +84,12 @@ def _import(args) -> int:
              "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format,
              "timezone": args.timezone}
     try:
-        if args.append:
-            meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency, **files)
-        else:
-            meta = import_files(args.db, currency=args.currency or "EUR", **files)
-    except ImportRejected as refused:
+        with build_options(keep=args.keep, wait=args.wait):
+            if args.append:
+                meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency, **files)
+            else:
+                meta = import_files(args.db, currency=args.currency or "EUR", **files)
+    except (ImportRejected, ImportBusy) as refused:
         print(refused, file=sys.stderr)
         return 2
     except DatabaseMissing as missing:  # an append needs a build to append to
@@ -238,6 +258,49 @@ def _send(args) -> int:
     sent = (_("sent the partner snapshot for {period} to {recipients} ({seconds} s)") if chosen.edition == "partner"
             else _("sent the board snapshot for {period} to {recipients} ({seconds} s)"))
     print(sent.format(period=chosen.period.label, recipients=", ".join(recipients), seconds=_seconds(started)))
+    return 0
+
+
+# --- the builds kept, and a rollback to one of them ---------------------------------------------------------------
+
+def _builds(args) -> int:
+    """The kept builds, newest first: name, current marker, when, source, rows, whether the models are stored."""
+    kept = builds(args.db)
+    if not kept:
+        print(_("no builds at {path}: run `python cli.py demo` or `python cli.py import`").format(
+            path=db_path(args.db)), file=sys.stderr)
+        return 2
+    width = max(len(b.name) for b in kept)
+    for build in kept:
+        marker = "*" if build.current else " "
+        if not build.readable:
+            print(f"{marker} {build.name:<{width}}  " + _("unreadable: {reason}").format(reason=build.problem))
+            continue
+        current = "  " + _("(current)") if build.current else ""
+        models = _("models stored") if build.models else _("no models")
+        print(f"{marker} {build.name:<{width}}  {built_when(build.built_at)}  "
+              f"{describe_provenance(build.source, build.files)}  {_rows(build)}  {models}{current}")
+    return 0
+
+
+def _rows(build: Build) -> str:
+    counts = {table: number(build.rows[table]) if table in build.rows else "?" for table in COUNTED}
+    return _("{customers} customers, {orders} orders, {feedback} answers").format(**counts)
+
+
+def _rollback(args) -> int:
+    """Point the database at another kept build: the named one, or the one before the current one."""
+    try:
+        before, after = rollback(args.db, args.build, wait=WAIT_SECONDS if args.wait is None else args.wait)
+    except RollbackRefused as refused:
+        _error(refused)
+        return 2
+    except (ImportBusy, DatabaseMissing) as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    print(_("{path} now points to build {to} ({to_when}), was {was} ({was_when})").format(
+        path=db_path(args.db), to=after.name, to_when=built_when(after.built_at), was=before.name,
+        was_when=built_when(before.built_at)))
     return 0
 
 
@@ -430,6 +493,17 @@ def _at_least(minimum: int):
     return whole
 
 
+def _wait(text: str) -> float:
+    """An argparse type: seconds to wait, 0 or more (a decimal point or comma)."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("'{value}' is not a number of seconds").format(value=text)) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(_("must be at least {minimum}").format(minimum=0))
+    return value
+
+
 def _rate(text: str) -> float:
     """An argparse type: a number, with a decimal point or a decimal comma (0.35, 0,35)."""
     try:
@@ -464,6 +538,11 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", type=_day, default="2026-10-31", help=_("last day of the data (default 2026-10-31)"))
     demo.add_argument("--years", type=_at_least(1), default=3, help=_("years of history (default 3)"))
     demo.set_defaults(run=_demo)
+    keep_help = _("builds kept, the current one included (default {keep})").format(keep=KEEP_VERSIONS)
+    wait_help = _("seconds to wait for another import or rollback to finish (default {seconds})").format(
+        seconds=int(WAIT_SECONDS))
+    demo.add_argument("--keep", type=_at_least(1), metavar="N", help=keep_help)
+    demo.add_argument("--wait", type=_wait, metavar="SECONDS", help=wait_help)
 
     imp = commands.add_parser("import", help=_("import CSV or Parquet files into a new database"))
     imp.add_argument("--db", help=db_help)
@@ -491,6 +570,19 @@ def parser() -> argparse.ArgumentParser:
         "the company's time zone, a tz database name (e.g. Europe/Paris): times with an offset are converted to "
         "it, times without one are its local time, and periods are cut in it (default UTC)"))
     imp.set_defaults(run=_import)
+    imp.add_argument("--keep", type=_at_least(1), metavar="N", help=keep_help)
+    imp.add_argument("--wait", type=_wait, metavar="SECONDS", help=wait_help)
+
+    listed = commands.add_parser("builds", help=_("list the kept builds of the database, newest first"))
+    listed.add_argument("--db", help=db_help)
+    listed.set_defaults(run=_builds)
+
+    back = commands.add_parser("rollback", help=_("point the database at a kept build again (default: the one "
+                                                  "before the current one)"))
+    back.add_argument("build", nargs="?", help=_("the build's name as `builds` lists it, or the start of it"))
+    back.add_argument("--db", help=db_help)
+    back.add_argument("--wait", type=_wait, metavar="SECONDS", help=wait_help)
+    back.set_defaults(run=_rollback)
 
     info = commands.add_parser("info", help=_("describe a database"))
     info.add_argument("--db", help=db_help)

@@ -8,7 +8,7 @@ Tests run it with AppTest.from_file("dashboard/navigation.py"); page paths are r
 import streamlit as st
 
 from i18n import N_, _
-from ui import access, language
+from ui import access, build_info, language
 from ui.db import ensure_database, metadata
 
 language.start()  # lang= in the URL, else the browser's: everything below is drawn in it
@@ -48,6 +48,7 @@ page = st.navigation(pages)
 if metadata().get("source") == "demo":
     st.sidebar.info(_("**Demo data**: a generated customer base, not a real company. "
                       "Load your own with `python cli.py import`."))
+build_info.sidebar()
 access.sidebar(grant)
 language.switch()
 if page.title in {_(title) for _script, title, _icon in others}:  # a link to a page this person may not see

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from kpis.build import import_files
-from store.files import current_file, open_readonly, versions_dir
+from store.files import KEEP_VERSIONS, current_file, open_readonly, versions_dir
 from store.importer import ImportRejected
 
 NOW = datetime(2025, 1, 1)  # the import's clock: anything later is "in the future"
@@ -239,5 +239,5 @@ def test_old_builds_are_pruned(tmp_path, db):
         folder.mkdir()
         import_files(db, now=NOW, **write_files(folder))
     builds = sorted(versions_dir(db).glob("*.duckdb"))
-    assert len(builds) == 2 and current_file(db) in builds
+    assert len(builds) == KEEP_VERSIONS == 3 and current_file(db) in builds  # 4 made: the fixture's and 3 rounds
     assert os.path.islink(db)

@@ -14,7 +14,7 @@ from kpis.build import build_demo
 from kpis.clv.common import ModelError
 from kpis.clv.model import observation_end_of, value_model
 from kpis.periods import last_complete
-from store.files import current_file, db_path
+from store.files import build_options, current_file, db_path
 from ui.progress import showing
 
 _building = threading.Lock()
@@ -36,7 +36,8 @@ def ensure_database() -> None:
     with _building:
         if path.exists():
             return
-        with showing(_("No database at {path}: building the demo customer base (a few seconds)…").format(path=path)):
+        with showing(_("No database at {path}: building the demo customer base (a few seconds)…").format(path=path)), \
+                build_options(command="dashboard"):  # who holds <db>.lock
             build_demo(path)  # its steps planned: the chunks of customers, then finish_build's (kpis.build)
 
 
