@@ -88,7 +88,8 @@ def _import(args) -> int:
             if args.append:
                 meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency, **files)
             else:
-                meta = import_files(args.db, currency=args.currency or "EUR", **files)
+                meta = import_files(args.db, **{**files, "currency": args.currency or "EUR",
+                                                "timezone": args.timezone or "UTC"})
     except (ImportRejected, ImportBusy) as refused:
         print(refused, file=sys.stderr)
         return 2
@@ -566,9 +567,10 @@ def parser() -> argparse.ArgumentParser:
         "how the files write dates: {formats}, maybe followed by %H:%M or %H:%M:%S (default: ISO, or day/month/year "
         "when every date of a file has / and one has a day above 12)").format(
         formats=", ".join(f for f in DATE_FORMATS if " " not in f)).replace("%", "%%"))
-    imp.add_argument("--timezone", default="UTC", metavar="ZONE", help=_(
+    imp.add_argument("--timezone", metavar="ZONE", help=_(
         "the company's time zone, a tz database name (e.g. Europe/Paris): times with an offset are converted to "
-        "it, times without one are its local time, and periods are cut in it (default UTC)"))
+        "it, times without one are its local time, and periods are cut in it (default UTC; an append keeps the "
+        "database's)"))
     imp.set_defaults(run=_import)
     imp.add_argument("--keep", type=_at_least(1), metavar="N", help=keep_help)
     imp.add_argument("--wait", type=_wait, metavar="SECONDS", help=wait_help)

@@ -19,6 +19,7 @@ from kpis.sources import materialize
 from kpis.story import store_default_headlines
 from kpis.valuation import store_default_valuation
 from store import append, demo, importer, progress
+from store.files import open_readonly
 from store.schema import TABLES, customer_attributes, read_metadata
 
 # What finish_build stores from the build's own tables, in order, each one progress step.
@@ -92,4 +93,9 @@ def import_files(db=None, **options) -> dict:
 def append_files(db=None, **options) -> dict:
     """store.append.append_files with the derived tables renewed (options: orders, customers, feedback, spend, …)."""
     progress.expect(FINISH_STEPS)
-    return append.append_files(db, finish=finish_append, **options)
+    append.append_files(db, finish=finish_append, **options)
+    con = open_readonly(db)  # as published: finish_append added what the fits reused
+    try:
+        return read_metadata(con)
+    finally:
+        con.close()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from i18n import _
-from store import schema
+from store import progress, schema
 from store.files import new_build
 from store.importer import (
     MAX_PROBLEMS,
@@ -29,6 +29,7 @@ from store.importer import (
     _check_options,
     _insert,
     _value_or_default,
+    _zone_time,
     check_paths,
     read_checked,
 )
@@ -43,14 +44,15 @@ CHANGES = "appended_customers"  # temp table: the customers whose orders, answer
 def append_files(
     db=None, *, orders=None, customers=None, feedback=None, spend=None, replace_overlap: bool = False,
     currency: str | None = None, margin_rate: float | None = None, decimal: str | None = None,
-    date_format: str | None = None, now: datetime | None = None, max_problems: int = MAX_PROBLEMS,
-    finish: Callable | None = None, **build_options,
+    date_format: str | None = None, timezone: str | None = None, now: datetime | None = None,
+    max_problems: int = MAX_PROBLEMS, finish: Callable | None = None, **build_options,
 ) -> dict:
     """Check the files against the current build and publish a new build with them; return its metadata, whose
-    `appends` list ends with what this one added, replaced and updated. `finish(con)` renews the derived tables
-    (`kpis.build.append_files` passes the KPI layer's); `build_options` go to new_build (keep, wait)."""
+    `appends` list ends with what this one added, replaced and updated. Times are read in the build's time zone
+    (`timezone`, when given, must be it). `finish(con)` renews the derived tables (`kpis.build.append_files` passes
+    the KPI layer's); `build_options` go to new_build (keep, wait)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    problems = _check_options(margin_rate, decimal, date_format)
+    problems = _check_options(margin_rate, decimal, date_format, timezone or "UTC")
     given = {"orders": orders, "customers": customers, "feedback": feedback, "marketing_spend": spend}
     if all(path is None for path in given.values()):
         problems.append(Problem("--append", 0, "", _("nothing to append: give --orders, --customers, --feedback or "
@@ -60,19 +62,24 @@ def append_files(
     files = check_paths(given, max_problems)
 
     with new_build(db, finish, start_from_current=True, **build_options) as con:
-        con.execute("SET TimeZone = 'UTC'")
         meta = schema.read_metadata(con)
-        problems = _same_settings(meta, currency, margin_rate)
+        problems = _same_settings(meta, currency, margin_rate, timezone)
         if problems:
             raise ImportRejected(problems, len(problems))
+        zone = meta.get("timezone", "UTC")
+        con.execute("SET TimeZone = ?", [zone])  # the build's periods are cut in it: so are the new rows'
+        now = _zone_time(now, zone)
         listed = _keeps_a_customer_list(meta)
-        sources = read_checked(con, files, now=now, max_problems=max_problems, decimal=decimal,
-                               date_format=date_format, checks=partial(_against_build, listed=listed,
-                                                                       replace=replace_overlap))
-        problems = _same_attributes(con, sources)
-        if problems:
-            raise ImportRejected(problems, len(problems))
-        done = _apply(con, sources, listed)
+        progress.expect(2)
+        with progress.step(_("reading and checking the files")):
+            sources = read_checked(con, files, now=now, max_problems=max_problems, decimal=decimal,
+                                   date_format=date_format, checks=partial(_against_build, listed=listed,
+                                                                           replace=replace_overlap))
+            problems = _same_attributes(con, sources)
+            if problems:
+                raise ImportRejected(problems, len(problems))
+        with progress.step(_("appending the rows")):
+            done = _apply(con, sources, listed)
         for source in sources.values():
             con.execute(f"DROP TABLE {source.raw}")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
@@ -86,9 +93,13 @@ def append_files(
         return schema.read_metadata(con)
 
 
-def _same_settings(meta: dict, currency: str | None, margin_rate: float | None) -> list[Problem]:
-    """An append keeps the build's currency and margin rate: another one given is refused."""
+def _same_settings(meta: dict, currency: str | None, margin_rate: float | None, timezone: str | None) -> list[Problem]:
+    """An append keeps the build's currency, margin rate and time zone: another one given is refused."""
     problems = []
+    if timezone is not None and timezone != meta.get("timezone", "UTC"):
+        problems.append(Problem("--timezone", 0, "", _(
+            "the database's periods are cut in {build}, not {given}: an append keeps the build's time zone").format(
+            build=meta.get("timezone", "UTC"), given=timezone)))
     if currency is not None and currency != meta.get("currency", "EUR"):
         problems.append(Problem("--currency", 0, "", _(
             "the database's amounts are in {build}, not {given}: an append keeps the currency of the build").format(

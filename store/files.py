@@ -27,6 +27,7 @@ import duckdb
 
 from i18n import _
 from i18n.formats import timestamp
+from store import progress
 from store.lock import WAIT_SECONDS, build_lock
 from store.schema import read_metadata
 
@@ -109,17 +110,24 @@ def new_build(path: str | os.PathLike | None = None, finish: Callable | None = N
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         target = folder / f"{stamp}-{secrets.token_hex(3)}.duckdb"
         building = target.with_name(target.name + ".building")
+        progress.expect(1 + start_from_current)
         if start_from_current:
-            shutil.copyfile(current_file(path), building)
+            with progress.step(_("copying the current build")):
+                try:
+                    shutil.copyfile(current_file(path), building)
+                except BaseException:  # a full disk: no half copy left behind
+                    building.unlink(missing_ok=True)
+                    raise
         con = duckdb.connect(str(building), config=build_settings(folder))
         try:
             yield con
             if finish is not None:
                 finish(con)
-            con.execute("CHECKPOINT")
-            con.close()
-            os.replace(building, target)
-            _point(path, target)
+            with progress.step(_("writing the database file")):
+                con.execute("CHECKPOINT")
+                con.close()
+                os.replace(building, target)
+                _point(path, target)
         except BaseException:
             con.close()
             for leftover in (building, _wal(building)):

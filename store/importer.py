@@ -37,7 +37,7 @@ import duckdb
 
 from i18n import N_, _, ngettext
 from i18n.formats import number
-from store import schema
+from store import progress, schema
 from store.files import new_build
 from store.schema import SURVEYS, TABLES, Column, Table
 
@@ -194,11 +194,14 @@ def import_files(
 
     with new_build(db, finish) as con:
         con.execute("SET TimeZone = ?", [timezone])  # TIMESTAMPTZ -> TIMESTAMP: the company's wall-clock time
-        sources = read_checked(con, files, now=now, max_problems=max_problems, decimal=decimal,
-                               date_format=date_format)
-        attributes = tuple(sources["customers"].attributes) if "customers" in sources else ()
-        schema.create_tables(con, customer_attributes=attributes)
-        _load(con, sources)
+        progress.expect(2)
+        with progress.step(_("reading and checking the files")):
+            sources = read_checked(con, files, now=now, max_problems=max_problems, decimal=decimal,
+                                   date_format=date_format)
+        with progress.step(_("loading the tables")):
+            attributes = tuple(sources["customers"].attributes) if "customers" in sources else ()
+            schema.create_tables(con, customer_attributes=attributes)
+            _load(con, sources)
         for source in sources.values():
             con.execute(f"DROP TABLE {source.raw}")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}

@@ -176,6 +176,7 @@ def test_a_build_of_orders_only_takes_new_customers_from_orders_and_continues_th
 @pytest.mark.parametrize(("options", "message"), [
     ({"currency": "USD"}, "the database's amounts are in EUR, not USD"),
     ({"margin_rate": 0.4}, "the database was imported with a margin rate of none, not 0.4"),
+    ({"timezone": "Europe/Paris"}, "the database's periods are cut in UTC, not Europe/Paris"),
 ])
 def test_an_append_keeps_the_builds_settings(tmp_path, options, message):
     path = tmp_path / "db.duckdb"
@@ -191,6 +192,15 @@ def test_an_appended_customers_file_carries_the_builds_attributes(tmp_path):
     other.write_text("customer_id,acquired_at,region,plan\nc5,2024-03-01,FR,gold\n", encoding="utf-8")
     with pytest.raises(ImportRejected, match=r"customer attributes \(plan\) are not the database's \(segment\)"):
         append_files(path, now=NOW, customers=other)
+
+
+def test_an_append_reads_times_in_the_builds_zone(tmp_path):
+    """A build in Europe/Paris: an order at 2024-03-31T23:30:00+00:00 is 01:30 on 1 April there (summer time)."""
+    path = tmp_path / "db.duckdb"
+    import_files(path, now=NOW, timezone="Europe/Paris", **write(tmp_path / "a", A))
+    late = {"orders": "B1,c1,2024-03-31T23:30:00+00:00,70,30,books,web\n"}
+    append_files(path, now=NOW, **write(tmp_path / "b", late))
+    assert [str(r[2]) for r in rows(path, "orders") if r[0] == "B1"] == ["2024-04-01 01:30:00"]
 
 
 def test_nothing_to_append_is_refused(tmp_path):
