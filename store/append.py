@@ -30,6 +30,7 @@ from store.importer import (
     _insert,
     _value_or_default,
     _zone_time,
+    add_customers,
     check_paths,
     read_checked,
 )
@@ -188,7 +189,9 @@ def _apply(con, sources: dict[str, Source], listed: bool) -> dict:
     if changed:  # a customer's segment changed: every day since their acquisition (then or now) changed
         changed_from += [listed_since, con.execute(f"SELECT min(acquired_at) FROM customers SEMI JOIN {CHANGES} "
                                                    "USING (customer_id)").fetchone()[0]]
-    _add_customers(con, sources)
+    add_customers(con, sources)
+    if "customers" in sources:
+        con.execute(f"INSERT INTO {CHANGES} SELECT customer_id FROM typed_customers")
     added = {"customers": con.execute("SELECT count(*) FROM customers").fetchone()[0] - before}
     for name, source in sources.items():
         if name == "customers":
@@ -241,28 +244,6 @@ def _update_customers(con, source: Source) -> dict[str, int]:
         sets = ", ".join(f'"{name}" = {value(name, "customers")}' for name in changed)
         con.execute(f"UPDATE customers SET {sets} FROM typed_customers t WHERE customers.customer_id = t.customer_id")
     return changed
-
-
-def _add_customers(con, sources: dict[str, Source]) -> None:
-    """Insert the customers the build does not know: from the customers file, else from the appended orders."""
-    ordered = "orders" in sources
-    first_orders = ("SELECT customer_id, min(ordered_at)::DATE AS first_order FROM typed_orders GROUP BY ALL"
-                    if ordered else "SELECT NULL::VARCHAR AS customer_id, NULL::DATE AS first_order")
-    if "customers" in sources:
-        cust = sources["customers"]
-        acquired = "t.acquired_at" if "acquired_at" in cust.mapping else "NULL"
-        attributes = "".join(f', t."{a}"' for a in cust.attributes)
-        con.execute(
-            f"INSERT INTO customers BY NAME SELECT t.customer_id, COALESCE({acquired}, f.first_order) AS acquired_at, "
-            f"{_value_or_default(cust, 'acquisition_channel', 't.')}, {_value_or_default(cust, 'region', 't.')}"
-            f"{attributes} FROM (SELECT * FROM typed_customers ANTI JOIN customers USING (customer_id)) t "
-            f"LEFT JOIN ({first_orders}) f USING (customer_id)")
-        con.execute(f"INSERT INTO {CHANGES} SELECT customer_id FROM typed_customers")
-    if ordered:
-        con.execute(
-            "INSERT INTO customers BY NAME SELECT customer_id, first_order AS acquired_at, "
-            f"'{schema.UNKNOWN}' AS acquisition_channel, '{schema.UNKNOWN}' AS region "
-            f"FROM ({first_orders}) ANTI JOIN (SELECT customer_id FROM customers) USING (customer_id)")
 
 
 def _last_generated(con, table: str, column: str, prefix: str) -> int:

@@ -743,29 +743,34 @@ def _csv_lines(source: Source, rows: set[int]) -> dict[int, int]:
 
 def _load(con, sources: dict[str, Source]) -> None:
     """Fill the final tables from the validated staging views."""
-    orders = sources["orders"]
-    first_orders = ("SELECT customer_id, min(ordered_at)::DATE AS first_order FROM typed_orders GROUP BY ALL")
+    add_customers(con, sources)
+    _insert(con, sources["orders"], "order_id", "O")
+    if "feedback" in sources:
+        _insert(con, sources["feedback"], "feedback_id", "F")
+    if "marketing_spend" in sources:
+        _insert(con, sources["marketing_spend"], None, "")
+
+
+def add_customers(con, sources: dict[str, Source]) -> None:
+    """Insert the customers the database does not know yet (all of them, in a full import): from the customers file,
+    dated by their first order when the file gives no date, and the other customers of the orders."""
+    ordered = "orders" in sources
+    first_orders = ("SELECT customer_id, min(ordered_at)::DATE AS first_order FROM typed_orders GROUP BY ALL"
+                    if ordered else "SELECT NULL::VARCHAR AS customer_id, NULL::DATE AS first_order")
     if "customers" in sources:
         cust = sources["customers"]
         acquired = "t.acquired_at" if "acquired_at" in cust.mapping else "NULL"
         attributes = "".join(f', t."{a}"' for a in cust.attributes)
         con.execute(
-            f"INSERT INTO customers BY NAME SELECT t.customer_id, "
-            f"COALESCE({acquired}, f.first_order) AS acquired_at, "
-            f"{_value_or_default(cust, 'acquisition_channel', 't.')}, "
-            f"{_value_or_default(cust, 'region', 't.')}{attributes} "
-            f"FROM typed_customers t LEFT JOIN ({first_orders}) f USING (customer_id)"
-        )
-    con.execute(
-        "INSERT INTO customers BY NAME SELECT customer_id, first_order AS acquired_at, "
-        f"'{schema.UNKNOWN}' AS acquisition_channel, '{schema.UNKNOWN}' AS region "
-        f"FROM ({first_orders}) ANTI JOIN (SELECT customer_id FROM customers) USING (customer_id)"
-    )
-    _insert(con, orders, "order_id", "O")
-    if "feedback" in sources:
-        _insert(con, sources["feedback"], "feedback_id", "F")
-    if "marketing_spend" in sources:
-        _insert(con, sources["marketing_spend"], None, "")
+            f"INSERT INTO customers BY NAME SELECT t.customer_id, COALESCE({acquired}, f.first_order) AS acquired_at, "
+            f"{_value_or_default(cust, 'acquisition_channel', 't.')}, {_value_or_default(cust, 'region', 't.')}"
+            f"{attributes} FROM (SELECT * FROM typed_customers ANTI JOIN customers USING (customer_id)) t "
+            f"LEFT JOIN ({first_orders}) f USING (customer_id)")
+    if ordered:
+        con.execute(
+            "INSERT INTO customers BY NAME SELECT customer_id, first_order AS acquired_at, "
+            f"'{schema.UNKNOWN}' AS acquisition_channel, '{schema.UNKNOWN}' AS region "
+            f"FROM ({first_orders}) ANTI JOIN (SELECT customer_id FROM customers) USING (customer_id)")
 
 
 def _value_or_default(source: Source, column: str, prefix: str = "") -> str:
