@@ -72,13 +72,6 @@ def _import(args) -> int:
     if not _writes_duckdb(args):
         return 2
 
-    if not args.append and args.orders is None:
-        print(_("error: a full import needs --orders (an append may bring only customers, feedback or spend)"),
-              file=sys.stderr)
-        return 2
-    if args.replace_overlap and not args.append:
-        print(_("error: --replace-overlap goes with --append"), file=sys.stderr)
-        return 2
     started = time.perf_counter()
     files = {"orders": args.orders, "customers": args.customers, "feedback": args.feedback, "spend": args.spend,
              "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format,
@@ -110,7 +103,16 @@ def _import(args) -> int:
     return _info(args)
 
 
-def _rows(table: str, count: int) -> str:
+def _import_usage(args) -> str | None:
+    """What the import's arguments lack together (a usage error), or None: --orders but for an append."""
+    if not args.append and args.orders is None:
+        return _("the following arguments are required: %s") % "--orders"
+    if args.replace_overlap and not args.append:
+        return _("--replace-overlap goes with --append")
+    return None
+
+
+def _rows_added(table: str, count: int) -> str:
     """A count of rows an append added or replaced, in words (3 orders, 1 new customer)."""
     text = {"customers": ngettext("{count} new customer", "{count} new customers", count),
             "orders": ngettext("{count} order", "{count} orders", count),
@@ -122,7 +124,7 @@ def _rows(table: str, count: int) -> str:
 def _appended(entry: dict) -> str:
     """One line of what an append added, replaced and updated."""
     def counted(counts: dict) -> str:
-        return ", ".join(_rows(table, n) for table, n in counts.items() if n)
+        return ", ".join(_rows_added(table, n) for table, n in counts.items() if n)
 
     text = _("added: {rows}").format(rows=counted(entry["added"]) or _("nothing"))
     replaced = {t: n for t, n in entry.get("replaced", {}).items() if n}
@@ -571,7 +573,7 @@ def parser() -> argparse.ArgumentParser:
         "the company's time zone, a tz database name (e.g. Europe/Paris): times with an offset are converted to "
         "it, times without one are its local time, and periods are cut in it (default UTC; an append keeps the "
         "database's)"))
-    imp.set_defaults(run=_import)
+    imp.set_defaults(run=_import, usage=_import_usage, parser=imp)
     imp.add_argument("--keep", type=_at_least(1), metavar="N", help=keep_help)
     imp.add_argument("--wait", type=_wait, metavar="SECONDS", help=wait_help)
 
@@ -697,6 +699,9 @@ def main(argv: list[str] | None = None) -> int:
     with i18n.use(_asked_language(argv)):
         with _argparse_speaks():
             args = parser().parse_args(argv)
+            complaint = getattr(args, "usage", lambda _args: None)(args)
+            if complaint:
+                args.parser.error(complaint)  # usage, the complaint, exit 2
         reporter = progress.for_stream(sys.stderr, args.command) if args.command in PROGRESS else None
         with i18n.use(getattr(args, "lang", None) or i18n.language()), progress.reporting(reporter):
             return args.run(args)

@@ -48,9 +48,9 @@ page = st.navigation(pages)
 if metadata().get("source") == "demo":
     st.sidebar.info(_("**Demo data**: a generated customer base, not a real company. "
                       "Load your own with `python cli.py import`."))
-build_info.sidebar()
 access.sidebar(grant)
 language.switch()
+build_info.sidebar()  # last: which build the numbers come from
 if page.title in {_(title) for _script, title, _icon in others}:  # a link to a page this person may not see
     st.session_state["access:refused"] = page.title
     st.switch_page(pages[0])

@@ -197,7 +197,8 @@ def _apply(con, sources: dict[str, Source], listed: bool) -> dict:
         if name == "customers":
             continue
         generated, prefix = GENERATED.get(name, (None, ""))
-        offset = _last_generated(con, name, generated, prefix) if generated else 0
+        numbered = generated and generated not in source.mapping  # a file without ids: they continue the build's
+        offset = _last_generated(con, name, generated, prefix) if numbered else 0
         _insert(con, source, generated, prefix, offset)
         added[name] = source.rows
         if "customer_id" in source.table.names:

@@ -5,6 +5,10 @@ import of the corrected files; changed customers are updated and counted."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -280,3 +284,39 @@ def test_every_kpi_of_the_demo_is_the_same(demo_pair, period, filters):
     assert got.keys() == expected.keys() == set(keys)
     for key in keys:  # a model's number (CLV, equity) is a double computed in another row order: within 1e-9
         assert same_rows([(got[key],)], [(expected[key],)]), key
+
+
+# --- the command line ---------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGLISH = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")} | {"LANG": "C.UTF-8"}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """cli.py with stdout and stderr pipes, as cron runs it."""
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, env=ENGLISH)
+
+
+def test_the_command_appends_says_what_it_added_and_logs_its_steps(tmp_path):
+    db = tmp_path / "db.duckdb"
+    import_files(db, now=NOW, **write(tmp_path / "a", A))
+    files = write(tmp_path / "b", B)
+    done = cli("import", "--append", "--db", str(db), "--orders", str(files["orders"]), "--customers",
+               str(files["customers"]), "--feedback", str(files["feedback"]), "--spend", str(files["spend"]))
+    assert done.returncode == 0, done.stderr
+    assert "added: 1 new customer, 3 orders, 2 answers, 1 spend row" in done.stdout
+    stamp = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ  import: "
+    for step in ("copying the current build", "reading and checking the files", "appending the rows",
+                 "fitting the CLV models", "writing the database file"):
+        assert re.search(f"{stamp}{step}: done \\(\\d+\\.\\d s\\)$", done.stderr, re.M), step
+    again = cli("import", "--append", "--db", str(db), "--orders", str(files["orders"]))
+    assert again.returncode == 2 and "B1 is already in the database" in again.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["import"], "the following arguments are required: --orders"),
+    (["import", "--orders", "o.csv", "--replace-overlap"], "--replace-overlap goes with --append"),
+])
+def test_import_arguments_that_do_not_go_together_are_usage_errors(args, message):
+    done = cli(*args)
+    assert done.returncode == 2 and "usage:" in done.stderr and message in done.stderr

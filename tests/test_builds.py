@@ -217,7 +217,9 @@ FILES = {"orders": {"file": "o.csv", "rows": 4}, "customers": {"file": "c.csv", 
 @pytest.mark.parametrize("language, meta, shown", [
     ("en", {"source": "demo"}, "demo"),
     ("en", {"source": "import", "files": FILES}, "import of o.csv, c.csv"),
-    ("en", {"source": "import", "append": True, "files": {"orders": {"file": "o.csv"}}}, "append of o.csv"),
+    ("en", {"source": "import", "files": {"orders": {"file": "a.csv"}},  # store.append's: the last append's files
+            "appends": [{"files": {"orders": {"file": "n.csv"}}}, {"files": {"orders": {"file": "o.csv"}}}]},
+     "append of o.csv"),
     ("en", {"source": "append"}, "append"),
     ("fr", {"source": "import", "files": FILES}, "import de o.csv, c.csv"),
     ("fr", {"source": "append", "files": FILES}, "ajout de o.csv, c.csv"),
@@ -292,9 +294,9 @@ def test_an_open_dashboard_sees_a_rollback_on_its_next_rerun(tmp_path, monkeypat
     assert not at.exception
     revenue = {m.label: m.value for m in at.metric}["Revenue"]
     assert revenue == "60 €"
-    caption = at.sidebar.caption[0].value
-    assert caption.startswith("Build of ") and " UTC · import of orders.csv, customers.csv, spend.csv · time zone " \
-        "UTC" in caption
+    caption = at.sidebar.caption[-1].value  # the sidebar's last line
+    assert caption.startswith("Build of ") and " UTC · import of `orders.csv`, `customers.csv`, `spend.csv` · time " \
+        "zone UTC" in caption
 
     (tmp_path / "orders.csv").write_text(kpi_fixture.ORDERS.replace("o37,c19,2024-11-15 10:00,60,", "o37,c19,2024-11-"
                                                                     "15 10:00,100,"))
@@ -312,5 +314,6 @@ def test_an_open_dashboard_sees_a_rollback_on_its_next_rerun(tmp_path, monkeypat
                         [("source", json.dumps("append")), ("timezone", json.dumps("Europe/Paris"))])
     at.run()
     assert {m.label: m.value for m in at.metric}["Revenue"] == "60 €"
-    assert "· append of orders.csv, customers.csv, spend.csv · time zone Europe/Paris" in at.sidebar.caption[0].value
+    assert "· append of `orders.csv`, `customers.csv`, `spend.csv` · time zone Europe/Paris" in \
+        at.sidebar.caption[-1].value
 

@@ -187,9 +187,11 @@ def test_the_bar_leaves_a_failed_step_on_screen():
 
 @pytest.mark.parametrize("lang, expected", [
     ("en", ["generating customers 1–1,000", "generating customers 1,001–1,500",
-            "writing the customers, orders and survey answers", "simulating the marketing spend"]),
+            "writing the customers, orders and survey answers", "simulating the marketing spend",
+            "writing the database file"]),
     ("fr", [f"génération des clients 1–1{NNB}000", f"génération des clients 1{NNB}001–1{NNB}500",
-            "écriture des clients, des commandes et des réponses aux enquêtes", "simulation des dépenses marketing"]),
+            "écriture des clients, des commandes et des réponses aux enquêtes", "simulation des dépenses marketing",
+            "écriture du fichier de la base"]),
 ])
 def test_the_demo_reports_its_chunks_and_tables_in_the_run_language(tmp_path, monkeypatch, lang, expected):
     monkeypatch.setattr(demo, "CHUNK", 1_000)  # 1,500 customers: two chunks, 1–1,000 and 1,001–1,500
@@ -199,7 +201,8 @@ def test_the_demo_reports_its_chunks_and_tables_in_the_run_language(tmp_path, mo
     with i18n.use(lang), progress.reporting(reporter):
         demo.build_demo(tmp_path / "demo.duckdb", customers=1_500)
     assert started == [(label,) for label in expected]
-    assert (reporter.total, reporter.done) == (4, 4)  # demo.steps(1_500): two chunks, the tables, the spend
+    # demo.steps(1_500): two chunks, the tables, the spend; then store.files.new_build's publishing
+    assert (reporter.total, reporter.done) == (5, 5)
 
 
 ENGLISH = {name: value for name, value in os.environ.items() if name not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")
@@ -226,7 +229,8 @@ def test_the_demo_command_logs_its_steps_on_stderr(demo_stderr, label):
 def test_the_demo_command_keeps_its_summary_on_stdout(demo_stderr):
     assert demo_stderr.stdout.startswith("demo database ready at ") and "customers: 300" in demo_stderr.stdout
     assert "done (" not in demo_stderr.stdout
-    assert len(demo_stderr.stderr.splitlines()) == 2 * (demo.steps(300) + FINISH_STEPS)  # nothing else on stderr
+    # the demo's steps, finish_build's, the publishing: nothing else on stderr
+    assert len(demo_stderr.stderr.splitlines()) == 2 * (demo.steps(300) + FINISH_STEPS + 1)
 
 
 class FakeBar:
@@ -277,8 +281,8 @@ def test_first_start_shows_the_demo_build_on_a_bar_then_clears_it(tmp_path, monk
     at = AppTest.from_file(str(ROOT / "dashboard" / "navigation.py"), default_timeout=60).run()
     assert not at.exception and path.exists()
     stages = ["generating customers 1–300", "writing the customers, orders and survey answers",
-              "simulating the marketing spend", *FINISH]
-    total = demo.steps(300) + FINISH_STEPS  # 1 chunk + the tables + the spend, then finish_build's 6 = 9
+              "simulating the marketing spend", *FINISH, "writing the database file"]
+    total = demo.steps(300) + FINISH_STEPS + 1  # 1 chunk + the tables + the spend, finish_build's 6, publishing = 10
     assert [current for current, _total in drawn if current] == [(stage,) for stage in stages]
     assert {seen for _current, seen in drawn} == {total}
     assert not at.get("progress")  # emptied once the build is done

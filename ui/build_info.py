@@ -12,6 +12,7 @@ from ui.db import metadata
 def sidebar() -> None:
     """Build of 2 Dec 2026 10:42 UTC · import of orders.csv · time zone Europe/Paris (UTC when the build says none)."""
     meta = metadata()
+    source, files = provenance(meta)
     st.sidebar.caption(_("Build of {when} · {source} · time zone {timezone}").format(
-        when=built_when(meta.get("built_at")), source=describe_provenance(*provenance(meta)),
-        timezone=meta.get("timezone") or "UTC"))
+        when=built_when(meta.get("built_at")), source=describe_provenance(source, tuple(f"`{f}`" for f in files)),
+        timezone=meta.get("timezone") or "UTC"))  # file names as code: data, not words to translate
