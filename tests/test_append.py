@@ -320,3 +320,19 @@ def test_the_command_appends_says_what_it_added_and_logs_its_steps(tmp_path):
 def test_import_arguments_that_do_not_go_together_are_usage_errors(args, message):
     done = cli(*args)
     assert done.returncode == 2 and "usage:" in done.stderr and message in done.stderr
+
+
+def test_two_appends_at_once_lose_nothing(tmp_path):
+    """Two months appended by two processes started together: one waits for the other's lock, then appends to the
+    build the first published (it reads the current build under the lock), so the last build holds both."""
+    db = tmp_path / "db.duckdb"
+    import_files(db, now=NOW, **write(tmp_path / "a", A))
+    march = write(tmp_path / "march", {"orders": "M1,c1,2024-03-02,70,30,books,web\n"})["orders"]
+    april = write(tmp_path / "april", {"orders": "P1,c2,2024-04-02,20,5,home,web\n"})["orders"]
+    started = [subprocess.Popen([sys.executable, "cli.py", "import", "--append", "--db", str(db), "--orders",
+                                 str(month)], cwd=ROOT, env=ENGLISH, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for month in (march, april)]
+    for process in started:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    assert {r[0] for r in rows(db, "orders")} == {"A1", "A2", "A3", "A4", "M1", "P1"}
