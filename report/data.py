@@ -36,6 +36,7 @@ from kpis.labels import CHECK_HOLDOUT_WEEKS, COMPARISONS, describe_filters
 from kpis.registry import PREVIOUS_BUYERS
 from kpis.scrub import scrub
 from kpis.targets import goals, judged
+from store.files import describe_provenance, provenance
 
 EDITIONS = {"board": N_("Board edition"), "partner": N_("Partner edition")}  # translated where shown: edition_name
 # The comparison with its article, as the report's sentences read it ("… with Q2 2026 (the previous period)").
@@ -190,13 +191,9 @@ def check_period(db, period) -> Period:
 
 
 def source_of(metadata: dict) -> str:
-    source = str(metadata.get("source") or _("unknown"))
-    files = metadata.get("files")
-    if isinstance(files, dict) and files:
-        names = [f.get("file") for f in files.values() if isinstance(f, dict) and f.get("file")]
-        if names:
-            source += f" ({', '.join(names)})"
-    return source
+    """Where the build's data come from, in the current language: demo, import of orders.csv, …, or the files of its
+    last append (store.files.provenance, as the dashboard's sidebar says it)."""
+    return describe_provenance(*provenance(metadata))
 
 
 def _built_at(metadata: dict) -> datetime | None:

@@ -153,7 +153,7 @@ def test_every_page_carries_the_french_header_and_footer(board_text, db):
     for number, page in enumerate(board_text, start=1):
         assert "ÉDITION DIRECTION" in page and "Empty Chair · synthèse clients" in page
         assert "T3 2026 · par rapport à la période précédente (T2 2026)" in page
-        assert loose("Segment : tous les clients · Données au 31 oct. 2026 (dernière commande) · Source : demo") in (
+        assert loose("Segment : tous les clients · Données au 31 oct. 2026 (dernière commande) · Source : démo") in (
             loose(page))
         assert "Montants en EUR" in page
         assert "Édition direction · confidentiel, réservé au conseil d'administration" in page
