@@ -47,6 +47,10 @@ class DatabaseMissing(FileNotFoundError):
     """No database at the given path."""
 
 
+class DatabaseExists(FileExistsError):
+    """A build meant for a missing database found one there once it held the lock."""
+
+
 class RollbackRefused(LookupError):
     """No such build, an ambiguous name, or nothing to roll back to; the link was not moved."""
 
@@ -75,10 +79,13 @@ def open_readonly(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConne
 
 
 @contextmanager
-def build_options(*, keep: int | None = None, wait: float | None = None, command: str | None = None) -> Iterator[None]:
+def build_options(*, keep: int | None = None, wait: float | None = None, command: str | None = None,
+                  missing_only: bool | None = None) -> Iterator[None]:
     """The defaults of every new_build in the block (None leaves one as it is): builds kept, seconds a builder
-    waits for another, the command the lock file names (default the process's arguments)."""
-    given = {"keep": keep, "wait": wait, "command": command}
+    waits for another, the command the lock file names (default the process's arguments), and whether a build is
+    only for a database still missing once the lock is held (DatabaseExists otherwise: a first-start demo does not
+    replace the import it waited for)."""
+    given = {"keep": keep, "wait": wait, "command": command, "missing_only": missing_only}
     token = _options.set(_options.get({}) | {k: v for k, v in given.items() if v is not None})
     try:
         yield
@@ -106,6 +113,8 @@ def new_build(path: str | os.PathLike | None = None, finish: Callable | None = N
     folder = versions_dir(path)
     folder.mkdir(parents=True, exist_ok=True)
     with build_lock(path, wait, options.get("command")):
+        if options.get("missing_only") and path.exists():
+            raise DatabaseExists(_("{path} was built meanwhile").format(path=path))
         clean_leftovers(path)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         target = folder / f"{stamp}-{secrets.token_hex(3)}.duckdb"

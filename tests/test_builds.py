@@ -16,8 +16,11 @@ from streamlit.testing.v1 import AppTest
 
 import i18n
 from kpis.build import import_files
+from store import demo
 from store.files import (
+    DatabaseExists,
     RollbackRefused,
+    build_options,
     builds,
     built_when,
     clean_leftovers,
@@ -317,3 +320,14 @@ def test_an_open_dashboard_sees_a_rollback_on_its_next_rerun(tmp_path, monkeypat
     assert "· append of `orders.csv`, `customers.csv`, `spend.csv` · time zone Europe/Paris" in \
         at.sidebar.caption[-1].value
 
+
+
+def test_a_build_for_a_missing_database_stops_if_one_appeared_meanwhile(tmp_path):
+    """The dashboard's first start checks for a database, then waits for the lock: an import that held it has
+    published by then, and the demo must not replace it (build_options(missing_only=True), as ui.db passes)."""
+    db = tmp_path / "db.duckdb"
+    import_files(db, now=NOW, **write_files(tmp_path))  # the import the dashboard waited for
+    before = current_file(db)
+    with build_options(missing_only=True), pytest.raises(DatabaseExists, match="was built meanwhile"):
+        demo.build_demo(db, customers=50)
+    assert current_file(db) == before and len(list(versions_dir(db).glob("*.duckdb"))) == 1

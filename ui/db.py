@@ -14,7 +14,7 @@ from kpis.build import build_demo
 from kpis.clv.common import ModelError
 from kpis.clv.model import observation_end_of, value_model
 from kpis.periods import last_complete
-from store.files import build_options, current_file, db_path
+from store.files import DatabaseExists, build_options, current_file, db_path
 from ui.progress import showing
 
 _building = threading.Lock()
@@ -36,9 +36,12 @@ def ensure_database() -> None:
     with _building:
         if path.exists():
             return
-        with showing(_("No database at {path}: building the demo customer base (a few seconds)…").format(path=path)), \
-                build_options(command="dashboard"):  # who holds <db>.lock
-            build_demo(path)  # its steps planned: the chunks of customers, then finish_build's (kpis.build)
+        try:
+            with showing(_("No database at {path}: building the demo customer base (a few seconds)…").format(
+                    path=path)), build_options(command="dashboard", missing_only=True):  # who holds <db>.lock
+                build_demo(path)  # its steps planned: the chunks of customers, then finish_build's (kpis.build)
+        except DatabaseExists:  # an import held the lock while the dashboard started: its build is the one shown
+            pass
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
