@@ -85,8 +85,7 @@ def append_files(
             con.execute(f"DROP TABLE {source.raw}")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "files": {n: {"file": s.path.name, "rows": s.rows, "ignored_columns": s.ignored,
-                               "decimal": s.decimal, "date_format": s.date_format} for n, s in sources.items()},
+                 "files": {n: s.described for n, s in sources.items()},
                  **done}
         kept = {k: v for k, v in meta.items() if k not in ("schema_version", "built_at", "currency", "source")}
         schema.write_metadata(con, currency=meta.get("currency", "EUR"), source=meta.get("source", "import"),
@@ -126,11 +125,11 @@ def _against_build(sources: dict[str, Source], *, listed: bool, replace: bool) -
         known.append("SELECT customer_id FROM typed_customers")
     elif not listed and "orders" in sources:  # a build of orders only: a new customer is one who ordered
         known.append("SELECT customer_id FROM typed_orders")
-    named = sources["customers"].path.name if "customers" in sources else None
+    named = sources["customers"].file if "customers" in sources else None
     unknown = (_("unknown customer '{value}' (not in {file} nor in the database)") if named else
                _("unknown customer '{value}' (not in the database)"))
     checks = [
-        Check(sources[name].path.name, "customer_id", unknown,
+        Check(sources[name].file, "customer_id", unknown,
               f"SELECT _row, customer_id FROM typed_{name} ANTI JOIN ({' UNION ALL '.join(known)}) "
               f"USING (customer_id) WHERE customer_id IS NOT NULL", fields={"file": named or ""})
         for name in ("orders", "feedback") if name in sources and "customer_id" in sources[name].mapping
@@ -139,14 +138,14 @@ def _against_build(sources: dict[str, Source], *, listed: bool, replace: bool) -
         cust = sources["customers"]
         undated = "WHERE _empty_acquired_at" if "acquired_at" in cust.mapping else ""
         ordered = "SELECT customer_id FROM typed_orders" if "orders" in sources else "SELECT NULL AS customer_id"
-        checks.append(Check(cust.path.name, "acquired_at",
+        checks.append(Check(cust.file, "acquired_at",
                             _("customer '{value}' has no acquisition date and no order to date it"),
                             "SELECT _row, customer_id FROM (SELECT * FROM typed_customers ANTI JOIN customers "
                             f"USING (customer_id)) ANTI JOIN ({ordered}) USING (customer_id) {undated}"))
     for name, key in KEYS.items():
         if name in sources and not replace and all(k in sources[name].mapping for k in key):
             cols = ", ".join(key)
-            checks.append(Check(sources[name].path.name, cols, _(
+            checks.append(Check(sources[name].file, cols, _(
                 "{value} is already in the database: pass --replace-overlap to replace the rows already imported"),
                 f"SELECT _row, concat_ws(' / ', {cols}) FROM typed_{name} SEMI JOIN {name} USING ({cols})"))
     return checks
@@ -160,7 +159,7 @@ def _same_attributes(con, sources: dict[str, Source]) -> list[Problem]:
     source = sources["customers"]
     if set(source.attributes) == build:
         return []
-    return [Problem(source.path.name, 0, "", _(
+    return [Problem(source.file, 0, "", _(
         "its customer attributes ({given}) are not the database's ({build}): give the same columns").format(
         given=", ".join(sorted(source.attributes)) or _("none"), build=", ".join(sorted(build)) or _("none")))]
 

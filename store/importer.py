@@ -163,6 +163,12 @@ class Source:
         return str(self.path) if _is_pattern(self.path) else self.path.name
 
     @property
+    def described(self) -> dict:
+        """How the file was read, for the build's metadata (`files`): name, rows, ignored columns, readings."""
+        return {"file": self.file, "rows": self.rows, "ignored_columns": self.ignored, "decimal": self.decimal,
+                "date_format": self.date_format, **({"matched": len(self.parts)} if self.parts else {})}
+
+    @property
     def date_format(self) -> str:
         """How the file's dates were read, for the metadata: %Y-%m-%d, %d/%m/%Y, %m/%d/%Y or %m/%Y."""
         return "%m/%Y" if self.months_only else READ_AS[self.dates]
@@ -207,9 +213,7 @@ def import_files(
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         schema.write_metadata(
             con, currency=currency, source="import",
-            files={n: {"file": s.file, "rows": s.rows, "ignored_columns": s.ignored, "decimal": s.decimal,
-                       "date_format": s.date_format, **({"matched": len(s.parts)} if s.parts else {})}
-                   for n, s in sources.items()},
+            files={n: s.described for n, s in sources.items()},
             rows=counts, timezone=timezone, **({} if margin_rate is None else {"margin_rate": margin_rate}),
         )
         return schema.read_metadata(con)
@@ -424,7 +428,7 @@ def _locate_parts(con, source: Source, paths: list[str]) -> None:
 
 def _map_header(source: Source, header: list[str]) -> list[Problem]:
     """Match header names to the declared columns (case and spaces ignored)."""
-    name, problems, seen = source.path.name, [], {}
+    name, problems, seen = source.file, [], {}
     for position, label in enumerate(header, start=1):
         key = label.strip().lower()
         if key in seen:
@@ -458,7 +462,7 @@ def _read_as(con, source: Source, decimal: str | None, date_format: str | None) 
     mapped = [(c, f"c{source.mapping[c.name]}") for c in source.table.columns if c.name in source.mapping]
     seen = (_signs(con, source, [(c.name, raw) for c, raw in mapped if c.sql_type in AMOUNT_TYPES], AMOUNT_SIGNS)
             | _signs(con, source, [(c.name, raw) for c, raw in mapped if c.sql_type in DATE_TYPES], DATE_SIGNS))
-    file, problems = source.path.name, []
+    file, problems = source.file, []
 
     if "grouped" in seen:
         row, column, value = seen["grouped"]
@@ -626,7 +630,7 @@ def _short(value) -> str:
 
 def _row_checks(source: Source) -> list[Check]:
     """Each check of one file."""
-    file, typed, checks = source.path.name, f"typed_{source.table.name}", []
+    file, typed, checks = source.file, f"typed_{source.table.name}", []
     for col in source.table.columns:
         if col.name not in source.mapping:
             continue
@@ -668,9 +672,9 @@ def _row_checks(source: Source) -> list[Check]:
 def _cross_checks(sources: dict[str, Source]) -> list[Check]:
     """Customer ids must be known (from the customers file, else from orders); each customer gets a date."""
     known_table = "typed_customers" if "customers" in sources else "typed_orders"
-    known_from = sources["customers" if "customers" in sources else "orders"].path.name
+    known_from = sources["customers" if "customers" in sources else "orders"].file
     checks = [
-        Check(sources[name].path.name, "customer_id", _("unknown customer '{value}' (not in {file})"),
+        Check(sources[name].file, "customer_id", _("unknown customer '{value}' (not in {file})"),
               f"SELECT _row, customer_id FROM typed_{name} ANTI JOIN (SELECT customer_id FROM {known_table}) "
               f"USING (customer_id) WHERE customer_id IS NOT NULL", fields={"file": known_from})
         for name in ("orders", "feedback")
@@ -679,7 +683,7 @@ def _cross_checks(sources: dict[str, Source]) -> list[Check]:
     if "customers" in sources:
         cust = sources["customers"]
         undated = "WHERE _empty_acquired_at" if "acquired_at" in cust.mapping else ""
-        checks.append(Check(cust.path.name, "acquired_at",
+        checks.append(Check(cust.file, "acquired_at",
                             _("customer '{value}' has no acquisition date and no order to date it"),
                             "SELECT _row, customer_id FROM typed_customers ANTI JOIN "
                             f"(SELECT customer_id FROM typed_orders) USING (customer_id) {undated}"))

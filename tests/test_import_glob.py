@@ -148,3 +148,16 @@ def test_rows_read_out_of_file_order_are_put_in_it():
     # a.parquet's 2 rows first (combined rows 1-2), then b.parquet's one (row 3).
     assert source.parts == [(1, "a.parquet", 2), (3, "b.parquet", 1)]
     assert con.execute("SELECT c1 FROM raw_orders ORDER BY rowid").fetchall() == [("y",), ("z",), ("x",)]
+
+
+def test_two_globs_of_the_same_last_part_still_name_the_file_of_a_bad_row(tmp_path):
+    """orders/*.parquet beside customers/*.parquet: the problem names orders-2023-b.parquet and its own row 2, as
+    with one glob (the checks label a glob's rows by the pattern as given, not by its last part)."""
+    pattern = write_lake(tmp_path, "flat", negative_second_row_of_second_file)
+    customers = pd.read_csv(io.StringIO(kpi_fixture.CUSTOMERS), parse_dates=["acquired_at"])
+    (tmp_path / "customers").mkdir()
+    customers.iloc[:10].to_parquet(tmp_path / "customers" / "a.parquet", index=False)
+    customers.iloc[10:].to_parquet(tmp_path / "customers" / "b.parquet", index=False)
+    with pytest.raises(ImportRejected) as refused:
+        import_files(tmp_path / "db.duckdb", orders=pattern, customers=tmp_path / "customers" / "*.parquet", now=NOW)
+    assert "orders-2023-b.parquet row 2: revenue: negative amount (-5.0)" in str(refused.value)
