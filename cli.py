@@ -143,7 +143,7 @@ READ_DATES = {"%d/%m/%Y": N_("{file}: dates read as day/month/year (31/10/2026)"
 # What `info` prints, by overview's key (the English words are the keys, as the command always printed them).
 FACTS = {"customers": N_("customers"), "orders": N_("orders"), "feedback": N_("feedback"), "revenue": N_("revenue"),
          "first_order": N_("first_order"), "last_order": N_("last_order"), "currency": N_("currency"),
-         "source": N_("source"), "built_at": N_("built_at")}
+         "source": N_("source"), "built_at": N_("built_at"), "timezone": N_("timezone"), "appends": N_("appends")}
 
 
 def _seconds(started: float) -> str:

@@ -6,7 +6,8 @@ from store.schema import read_metadata
 
 
 def overview(con) -> dict:
-    """Row counts, date range, total revenue and provenance of the open database."""
+    """Row counts, date range, total revenue, provenance and time zone of the open database (and how many months
+    or files were appended to it since its import, when any)."""
     customers, orders, revenue, first, last = con.execute(
         "SELECT (SELECT count(*) FROM customers), count(*), sum(revenue), min(ordered_at), max(ordered_at) "
         "FROM orders"
@@ -23,4 +24,6 @@ def overview(con) -> dict:
         "currency": meta.get("currency", ""),
         "source": meta.get("source", ""),
         "built_at": meta.get("built_at", ""),
+        "timezone": meta.get("timezone", "UTC"),
+        **({"appends": len(meta["appends"])} if meta.get("appends") else {}),
     }
