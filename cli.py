@@ -21,7 +21,7 @@ import duckdb
 
 import i18n
 import kpis
-from i18n import N_, _, ngettext
+from i18n import N_, _, formats, ngettext
 from i18n.formats import number, percent
 from kpis import format as fmt
 from kpis.build import append_files, build_demo, import_files
@@ -134,6 +134,10 @@ def _appended(entry: dict) -> str:
     if changed:
         text += "; " + _("customers updated: {columns}").format(
             columns=", ".join(f"{column} {number(n)}" for column, n in changed.items()))
+    reused = entry.get("models_reused")
+    if reused:  # the dates before the first day the append touched: their fits were taken, not refitted
+        text += "; " + _("CLV fits reused for {dates}").format(
+            dates=", ".join(formats.date(date.fromisoformat(day)) for day in reused))
     return text
 
 
