@@ -74,20 +74,16 @@ def _import(args) -> int:
 
     started = time.perf_counter()
     files = {"orders": args.orders, "customers": args.customers, "feedback": args.feedback, "spend": args.spend,
-             "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format,
-             "timezone": args.timezone}
+             "margin_rate": args.margin_rate, "decimal": args.decimal, "date_format": args.date_format}
     try:
         with build_options(keep=args.keep, wait=args.wait):
-            if args.append:
-                meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency, **files)
+            if args.append:  # currency and zone: the build's, unless given (then they must be it)
+                meta = append_files(args.db, replace_overlap=args.replace_overlap, currency=args.currency,
+                                    timezone=args.timezone, **files)
             else:
-                meta = import_files(args.db, **{**files, "currency": args.currency or "EUR",
-                                                "timezone": args.timezone or "UTC"})
-    except (ImportRejected, ImportBusy) as refused:
+                meta = import_files(args.db, currency=args.currency or "EUR", timezone=args.timezone or "UTC", **files)
+    except (ImportRejected, ImportBusy, DatabaseMissing) as refused:  # DatabaseMissing: nothing to append to
         print(refused, file=sys.stderr)
-        return 2
-    except DatabaseMissing as missing:  # an append needs a build to append to
-        print(missing, file=sys.stderr)
         return 2
     read_files = meta["appends"][-1]["files"] if args.append else meta.get("files", {})
     for read in read_files.values():  # how each file's numbers and dates were read, when not plain

@@ -33,19 +33,19 @@ STORED = (
 FINISH_STEPS = 1 + len(STORED)  # the fact tables, then STORED: the top-level steps finish_build reports
 
 
-def finish_build(con, kept: dict[str, str] | None = None, unchanged: set[date] = frozenset()) -> list[date]:
+def finish_build(con, previous_fits: str | None = None) -> list[date]:
     """Derived tables of a build being made (`con`, read-write): customer_value, the fact tables (orders and answers
     with their customer's segment columns), the CLV models of the dashboard's
     default view with their parameter draws (clv_fits, clv_scores, clv_draws), its two equity bridges (clv_parts),
     the default model check (clv_checks) and valuation (clv_valuations), so that no reader fits, draws or values a
-    customer base again. `kept` and `unchanged`: the previous build's models, and the dates they still hold for
+    customer base again. `previous_fits`: the previous build's fits that still hold
     (kpis.clv.model.store_default_models). The dates whose fits were taken."""
     with progress.step(_("computing customer value and the fact tables")):
         materialize(con, tuple(customer_attributes(con)))
     db = Database(con, name="build")
     try:
         with progress.step(_(STORED[0][0])):  # the models: the previous build's fits given
-            models = store_default_models(db, con, kept, unchanged)
+            models = store_default_models(db, con, previous_fits)
         for label, write in STORED[1:]:
             with progress.step(_(label)):
                 write(db, con)
@@ -58,24 +58,19 @@ def finish_append(con) -> None:
     """The derived tables of a build made from a copy of the one before (store.append): made anew from the
     appended tables, as a full import makes them, but for the fitted parameters of the dates before the append's
     first changed day (its `changed_from`), taken from the copy's: those customers are only scored again."""
-    entry = read_metadata(con)["appends"][-1]
-    first = date.fromisoformat(entry["changed_from"]) if entry.get("changed_from") else date.max
+    appends = read_metadata(con)["appends"]
+    first = date.fromisoformat(appends[-1]["changed_from"]) if appends[-1].get("changed_from") else date.max
     present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-    unchanged = set() if STORED_FITS not in present else {e for (e,) in con.execute(
-        f"SELECT DISTINCT observation_end FROM {STORED_FITS} WHERE observation_end < ?", [first]).fetchall()}
     columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                                            [STORED_FITS]).fetchall()}
-    kept = {}
-    if unchanged and "log_covariance" in columns:  # the fits of the unchanged dates, in memory until the build ends
-        kept[STORED_FITS] = f"previous_{STORED_FITS}"
-        con.execute(f"CREATE TEMP TABLE {kept[STORED_FITS]} AS SELECT * FROM {STORED_FITS} WHERE observation_end < ?",
-                    [first])
+    previous = None
+    if "log_covariance" in columns:  # the fits of the unchanged dates, in memory until the build ends
+        previous = f"previous_{STORED_FITS}"
+        con.execute(f"CREATE TEMP TABLE {previous} AS SELECT * FROM {STORED_FITS} WHERE observation_end < ?", [first])
     for table in sorted(present - {*TABLES, "metadata"}):  # before any reader's cursor: a table read is not dropped
         con.execute(f'DROP TABLE "{table}"')
-    reused = finish_build(con, kept, unchanged)
-    meta = read_metadata(con)
-    meta["appends"][-1]["models_reused"] = [e.isoformat() for e in reused]  # said by `cli.py builds`
-    con.execute("INSERT OR REPLACE INTO metadata VALUES ('appends', ?)", [json.dumps(meta["appends"])])
+    appends[-1]["models_reused"] = [e.isoformat() for e in finish_build(con, previous)]  # said by `cli.py builds`
+    con.execute("INSERT OR REPLACE INTO metadata VALUES ('appends', ?)", [json.dumps(appends)])
 
 
 def build_demo(path=None, **options) -> dict:

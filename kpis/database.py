@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from datetime import date
 from decimal import Decimal
 
@@ -45,6 +46,7 @@ class Database:
     def __init__(self, con, name: str = "", attributes: tuple[str, ...] | None = None):
         self.con, self.name = con, name
         self._local = threading.local()
+        self._cursors = weakref.WeakSet()  # the threads' cursors, for close(); a dead thread's goes with it
         self._frames: dict[str, pa.Table] = {}
         self.metadata = read_metadata(self.cursor())
         self.attributes = tuple(customer_attributes(self.cursor()) if attributes is None else attributes)
@@ -72,12 +74,13 @@ class Database:
         return self._local.cursor
 
     def _opened(self, cursor: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-        self.__dict__.setdefault("_cursors", []).append(cursor)
+        self._cursors.add(cursor)
         return cursor
 
     def close(self) -> None:
-        """Close every cursor this database opened (a build's: its connection then checkpoints alone)."""
-        for cursor in self.__dict__.pop("_cursors", []):
+        """Close every cursor this database opened and still holds (a build's: its connection then checkpoints
+        alone)."""
+        for cursor in list(self._cursors):
             cursor.close()
         self._local = threading.local()
 

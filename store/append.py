@@ -14,7 +14,7 @@ current build as it was. Appending A then B gives the tables of a full import of
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 
 from i18n import _
@@ -39,7 +39,7 @@ from store.schema import CUSTOMERS, TABLES
 # Table -> the key an appended row must not share with a row of the build (unless it replaces it).
 KEYS = {"orders": ("order_id",), "feedback": ("feedback_id",), "marketing_spend": ("month", "channel")}
 GENERATED = {"orders": ("order_id", "O"), "feedback": ("feedback_id", "F")}  # ids made for a file without them
-CHANGES = "appended_customers"  # temp table: the customers whose orders, answers or attributes the append changed
+CHANGES = "reordered_customers"  # temp table: the customers whose orders the append added or replaced
 
 
 def append_files(
@@ -166,31 +166,28 @@ def _same_attributes(con, sources: dict[str, Source]) -> list[Problem]:
 
 def _apply(con, sources: dict[str, Source], listed: bool) -> dict:
     """Write the checked rows into the build: replaced rows out, new rows in, customers added and updated. What was
-    done, for the metadata; the customers it touched are left in the temp table CHANGES."""
+    done, for the metadata, with `changed_from`: the first day whose orders or customers differ from the build's
+    (an order's day, a new or changed customer's acquisition)."""
     con.execute(f"CREATE TEMP TABLE {CHANGES} (customer_id VARCHAR)")
-    con.execute("CREATE TEMP TABLE known_before AS SELECT customer_id FROM customers")
     changed_from = [_first_day(con, "typed_orders")] if "orders" in sources else []
     replaced = {}
     for name, key in KEYS.items():
         if name in sources and all(k in sources[name].mapping for k in key):
-            cols = ", ".join(key)
             if name == "orders":  # an order replaced is a change on its day too
                 changed_from.append(_first_day(con, "orders SEMI JOIN typed_orders USING (order_id)"))
-            if "customer_id" in TABLES[name].names:  # whose row it was: the customer may change with it
-                con.execute(f"INSERT INTO {CHANGES} SELECT customer_id FROM {name} SEMI JOIN typed_{name} "
-                            f"USING ({cols}) WHERE customer_id IS NOT NULL")
+                con.execute(f"INSERT INTO {CHANGES} SELECT customer_id FROM orders SEMI JOIN typed_orders "
+                            "USING (order_id)")  # whose order it was: the customer may change with it
             match = " AND ".join(f"{name}.{k} = s.{k}" for k in key)
             replaced[name] = con.execute(f"DELETE FROM {name} USING typed_{name} s WHERE {match}").fetchone()[0]
     before = con.execute("SELECT count(*) FROM customers").fetchone()[0]
-    listed_since = con.execute("SELECT min(acquired_at) FROM customers SEMI JOIN typed_customers USING "
-                               "(customer_id)").fetchone()[0] if "customers" in sources else None
-    changed = _update_customers(con, sources["customers"]) if "customers" in sources else {}
-    if changed:  # a customer's segment changed: every day since their acquisition (then or now) changed
-        changed_from += [listed_since, con.execute(f"SELECT min(acquired_at) FROM customers SEMI JOIN {CHANGES} "
-                                                   "USING (customer_id)").fetchone()[0]]
-    add_customers(con, sources)
+    changed = {}
     if "customers" in sources:
-        con.execute(f"INSERT INTO {CHANGES} SELECT customer_id FROM typed_customers")
+        # a new customer from the file counts from their acquisition (one dated by an order, from that order's day)
+        changed_from.append(con.execute("SELECT min(acquired_at) FROM typed_customers ANTI JOIN customers "
+                                        "USING (customer_id)").fetchone()[0])
+        changed, since = _update_customers(con, sources["customers"])
+        changed_from.append(since)
+    add_customers(con, sources)
     added = {"customers": con.execute("SELECT count(*) FROM customers").fetchone()[0] - before}
     for name, source in sources.items():
         if name == "customers":
@@ -200,28 +197,26 @@ def _apply(con, sources: dict[str, Source], listed: bool) -> dict:
         offset = _last_generated(con, name, generated, prefix) if numbered else 0
         _insert(con, source, generated, prefix, offset)
         added[name] = source.rows
-        if "customer_id" in source.table.names:
-            con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT customer_id FROM typed_{name} "
-                        "WHERE customer_id IS NOT NULL")
+    if "orders" in sources:
+        con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT customer_id FROM typed_orders")
     if not listed and "orders" in sources:  # customers dated by their first order: it may be an appended one
         con.execute(f"""UPDATE customers SET acquired_at = f.first_order FROM (
             SELECT customer_id, min(ordered_at)::DATE AS first_order FROM orders SEMI JOIN {CHANGES} USING (customer_id)
             GROUP BY ALL) f WHERE customers.customer_id = f.customer_id AND customers.acquired_at <> f.first_order""")
-    changed_from.append(con.execute("SELECT min(acquired_at) FROM customers ANTI JOIN known_before "
-                                    "USING (customer_id)").fetchone()[0])
     first = min((d for d in changed_from if d is not None), default=None)
     return {"added": added, "replaced": replaced, "customers_changed": changed,
             "changed_from": first.isoformat() if first else None}
 
 
-def _first_day(con, rows: str) -> object:
+def _first_day(con, rows: str) -> date | None:
     """The first day of some orders (a table or a join written here, never from input)."""
     return con.execute(f"SELECT min(ordered_at)::DATE FROM {rows}").fetchone()[0]
 
 
-def _update_customers(con, source: Source) -> dict[str, int]:
+def _update_customers(con, source: Source) -> tuple[dict[str, int], date | None]:
     """Set the appended values of known customers (a column the file lacks, or an empty acquisition date, keeps
-    the build's); the number of customers whose value changed, by column."""
+    the build's): the number of customers whose value changed, by column, and the first acquisition (before or
+    after) of those changed, since when their segment's numbers differ."""
     def value(name: str, build: str) -> str:
         if name == "acquired_at":
             return f"COALESCE(t.acquired_at, {build}.acquired_at)"
@@ -232,18 +227,17 @@ def _update_customers(con, source: Source) -> dict[str, int]:
     names = [c.name for c in CUSTOMERS.columns if c.name in source.mapping and c.name != "customer_id"]
     names += list(source.attributes)
     if not names:
-        return {}
+        return {}, None
     differs = {name: f'{value(name, "c")} IS DISTINCT FROM c."{name}"' for name in names}
-    counts = con.execute(
+    *counts, since = con.execute(
         "SELECT " + ", ".join(f"count(*) FILTER (WHERE {d})" for d in differs.values())
-        + " FROM typed_customers t JOIN customers c USING (customer_id)").fetchone()
+        + f", min(least(c.acquired_at, {value('acquired_at', 'c')})) FILTER (WHERE {' OR '.join(differs.values())})"
+        " FROM typed_customers t JOIN customers c USING (customer_id)").fetchone()
     changed = {name: n for name, n in zip(differs, counts, strict=True) if n}
     if changed:
-        con.execute(f"INSERT INTO {CHANGES} SELECT t.customer_id FROM typed_customers t JOIN customers c "
-                    f"USING (customer_id) WHERE {' OR '.join(differs[n] for n in changed)}")
         sets = ", ".join(f'"{name}" = {value(name, "customers")}' for name in changed)
         con.execute(f"UPDATE customers SET {sets} FROM typed_customers t WHERE customers.customer_id = t.customer_id")
-    return changed
+    return changed, since
 
 
 def _last_generated(con, table: str, column: str, prefix: str) -> int:

@@ -284,17 +284,16 @@ def _stored_draws(db, observation_end: date) -> pd.DataFrame | None:
                         "ORDER BY fit_group, draw")
 
 
-def store_default_models(db, con, kept: dict[str, str] | None = None,
-                         unchanged: set[date] = frozenset()) -> dict[date, bool]:
+def store_default_models(db, con, previous_fits: str | None = None) -> dict[date, bool]:
     """Fit the default view's models and write them into the build being made (`con`, read-write), with their
     parameter draws for the dashboard's own dates (group_draws); the dates stored. A date the models cannot fit is
     left out (it fails the same way, with its reason, when asked).
 
-    `kept` names the previous build's fits (a table of STORED_FITS' shape in `con`, under kept[STORED_FITS]) and
-    `unchanged` the dates whose inputs — orders and customers up to that day — are the same in this build (an
-    append of later data): such a date's fitted parameters are taken, not fitted again. Its customers are scored and
-    drawn anew all the same: a score reads lifetime value tiers, which later orders move. The dates stored, each
-    with whether its fits were taken."""
+    `previous_fits` names a table of STORED_FITS' shape in `con` holding the previous build's fits of the dates whose
+    inputs — orders and customers up to that day — are the same in this build (an append of later data): such a
+    date's fitted parameters are taken, not fitted again. Its customers are scored and drawn anew all the same: a
+    score reads lifetime value tiers, which later orders move. The dates stored, each with whether its fits were
+    taken."""
     con.execute(f"CREATE OR REPLACE TABLE {STORED_FITS} (observation_end DATE, fit_group VARCHAR, "
                 + ", ".join(f"{c} DOUBLE" for c in (*FIT_COLUMNS, *_SE_COLUMNS, "margin_rate"))
                 + ", log_covariance VARCHAR)")  # JSON {"bg": 4×4, "gg": 3×3}: what intervals draw from
@@ -308,7 +307,7 @@ def store_default_models(db, con, kept: dict[str, str] | None = None,
     viewed = set(dashboard_observation_ends(db))
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="draws")  # draws (numpy, scipy) beside the next fit
     for end in default_observation_ends(db):
-        reused = _fits_read(con, kept[STORED_FITS], end) if end in unchanged and STORED_FITS in (kept or {}) else None
+        reused = _fits_read(con, previous_fits, end) if previous_fits else None
         try:
             fits, margin_rate, scores = fitted_scores(db, end, reused and reused[0])
         except ModelError:
